@@ -1,0 +1,76 @@
+"""Domain errors: each carries its context; handlers and the CLI turn them into messages.
+
+`key` names the text in the catalogs (bot/texts); `params` fill its placeholders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    key = "error.generic"
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        details = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{type(self).__name__}({details})" if details else type(self).__name__
+
+
+class NotFound(DomainError):
+    key = "error.not_found"
+
+
+class UnknownProduct(NotFound):
+    key = "error.unknown_product"
+
+
+class UnknownRound(NotFound):
+    key = "error.unknown_round"
+
+
+class UnknownCustomer(NotFound):
+    key = "error.unknown_customer"
+
+
+class ProductNotEligible(DomainError):
+    key = "error.product_not_eligible"
+
+
+class RoundStateError(DomainError):
+    """The round is not in a state that allows this (e.g. closing a cancelled round)."""
+
+    key = "error.round_state"
+
+
+class BadInput(DomainError):
+    key = "error.bad_input"
+
+
+class LinkRefused(DomainError):
+    """A link attempt refused; `reason` picks the message (forged, expired, used, taken, ...)."""
+
+    key = "link.refused"
+
+
+class NotLinked(DomainError):
+    key = "error.not_linked"
+
+
+class StaleButton(DomainError):
+    key = "alert.stale"
+
+
+class ForeignButton(DomainError):
+    key = "alert.foreign"
+
+
+class RoundClosed(DomainError):
+    key = "alert.closed"
+
+
+class NotInvited(DomainError):
+    key = "error.not_invited"

@@ -1,0 +1,238 @@
+"""SQLAlchemy models for every domain word of the SPEC.
+
+The invariants that matter are enforced by the database, not only by code: one account link per
+Telegram user and per customer, one ballot per round x customer, one invitation per round x customer.
+Times are stored as naive UTC (`UtcDateTime`) so SQLite and PostgreSQL behave the same.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), int: Integer()}
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+
+
+class Factor(Base):
+    __tablename__ = "factors"
+    __table_args__ = (UniqueConstraint("category_key", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key", ondelete="CASCADE"))
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_zh: Mapped[str] = mapped_column(String(200))
+    question_en: Mapped[str] = mapped_column(String(500))
+    question_zh: Mapped[str] = mapped_column(String(500))
+
+
+class Product(Base):
+    __tablename__ = "products"
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    popularity: Mapped[int]
+    sales_volume: Mapped[int]
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Keyed HMAC of the E.164 phone; the phone itself is never stored.
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_active_at: Mapped[datetime | None]
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    excluded_by_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    forgotten_at: Mapped[datetime | None]
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), index=True)
+    purchased_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class TelegramUser(Base):
+    """A Telegram user the bot has seen; holds what must survive restarts (language choice)."""
+
+    __tablename__ = "telegram_users"
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    first_seen_at: Mapped[datetime]
+
+
+class AccountLink(Base):
+    __tablename__ = "account_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), unique=True)
+    method: Mapped[str] = mapped_column(String(16))
+    linked_at: Mapped[datetime]
+
+
+class LinkToken(Base):
+    __tablename__ = "link_tokens"
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Round(Base):
+    __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    status: Mapped[str] = mapped_column(String(16))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    quota: Mapped[int]
+    min_ballots: Mapped[int]
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # What the opening found: counts per eligibility rule, the sampling seed, etc.
+    eligibility: Mapped[dict[str, Any] | None]
+    report: Mapped[dict[str, Any] | None]
+    published_at: Mapped[datetime | None]
+    publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    reminders_queued_at: Mapped[datetime | None]
+
+
+class RoundFactor(Base):
+    """The factor set of a round, frozen when it opens."""
+
+    __tablename__ = "round_factors"
+    __table_args__ = (UniqueConstraint("round_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    key: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(200))
+    label_zh: Mapped[str] = mapped_column(String(200))
+    question_en: Mapped[str] = mapped_column(String(500))
+    question_zh: Mapped[str] = mapped_column(String(500))
+
+
+class Invitation(Base):
+    """Outbox row: written when a round opens, drained by the sender, one per round x customer."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("round_id", "customer_id"),
+        Index("ix_invitations_status", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    purchased_at: Mapped[datetime | None]
+    # pending -> sending -> sent | unreachable | failed
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(300))
+    # none -> pending -> sent | skipped
+    reminder_status: Mapped[str] = mapped_column(String(16), default="none")
+    declined_at: Mapped[datetime | None]
+
+
+class Ballot(Base):
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("round_id", "customer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
+    # Per-round pseudonym; what exports and scoring see instead of the customer.
+    rater: Mapped[str] = mapped_column(String(32))
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Factor position being asked, or the number of factors for the summary screen.
+    step: Mapped[int] = mapped_column(default=0)
+    # Bumped on every change; buttons carry it so a stale button can be told apart.
+    rev: Mapped[int] = mapped_column(default=0)
+    # factor key -> 1..5, or 0 for "not sure"
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # in_progress -> submitted; withdrawn when the rater asked to be forgotten while open
+    status: Mapped[str] = mapped_column(String(16))
+    owned_days: Mapped[int | None]
+    started_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    revisions: Mapped[int] = mapped_column(default=0)
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    reasons: Mapped[str | None] = mapped_column(String(200))
+    thanked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(String(300))
