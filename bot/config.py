@@ -69,6 +69,19 @@ class RoundsConfig:
 
 
 @dataclass(frozen=True)
+class ScoringConfig:
+    """Screening thresholds and aggregation settings; any change changes the method version."""
+
+    speeder_median_ratio: float = 0.5
+    speeder_floor_seconds_per_factor: float = 2.0
+    straight_line_min_factors: int = 5
+    mostly_unsure_ratio: float = 0.5
+    prior_weight: float = 3.0
+    min_factor_n: int = 10
+    leniency: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     database_url: str = "sqlite:///redheart.db"
@@ -76,6 +89,7 @@ class Config:
     identity: IdentityConfig = field(default_factory=IdentityConfig)
     eligibility: EligibilityConfig = field(default_factory=EligibilityConfig)
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
 
     def require_secret(self) -> str:
         if not self.identity.secret:
@@ -121,6 +135,14 @@ class _Section:
         if value < minimum:
             raise ConfigError(f"{self._name(key)}: must be at least {minimum}, got {value}")
         return value
+
+    def float(self, key: str, default: float, minimum: float = 0.0) -> float:
+        value = self.data.pop(key, default)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(f"{self._name(key)}: must be a number, got {value!r}")
+        if value < minimum:
+            raise ConfigError(f"{self._name(key)}: must be at least {minimum}, got {value}")
+        return float(value)
 
     def bool(self, key: str, default: bool) -> bool:
         value = self.data.pop(key, default)
@@ -219,8 +241,20 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
         tick=r.duration("tick", timedelta(seconds=30)),
     )
     r.done()
+
+    sc = root.table("scoring")
+    scoring = ScoringConfig(
+        speeder_median_ratio=sc.float("speeder_median_ratio", 0.5),
+        speeder_floor_seconds_per_factor=sc.float("speeder_floor_seconds_per_factor", 2.0),
+        straight_line_min_factors=sc.int("straight_line_min_factors", 5, minimum=2),
+        mostly_unsure_ratio=sc.float("mostly_unsure_ratio", 0.5),
+        prior_weight=sc.float("prior_weight", 3.0),
+        min_factor_n=sc.int("min_factor_n", 10, minimum=2),
+        leniency=sc.bool("leniency", False),
+    )
+    sc.done()
     root.done()
-    return Config(telegram, database_url, bot, identity, eligibility, rounds)
+    return Config(telegram, database_url, bot, identity, eligibility, rounds, scoring)
 
 
 def load_config(path: str | Path | None = None, env: dict[str, str] | None = None) -> Config:

@@ -56,7 +56,7 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), int: Integer()}
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), int: Integer()}  # noqa: RUF012
 
 
 class Category(Base):
@@ -113,7 +113,10 @@ class TelegramUser(Base):
 
     __tablename__ = "telegram_users"
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # The language the user chose with /language; None = follow their Telegram language.
     language: Mapped[str | None] = mapped_column(String(8))
+    # Their Telegram client's language, remembered for messages the bot starts (invitations).
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
     first_seen_at: Mapped[datetime]
 
 
@@ -155,6 +158,8 @@ class Round(Base):
     # What the opening found: counts per eligibility rule, the sampling seed, etc.
     eligibility: Mapped[dict[str, Any] | None]
     report: Mapped[dict[str, Any] | None]
+    # Claimed by the process that posts the scorecard, so several processes never all post it.
+    publish_claimed_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
     reminders_queued_at: Mapped[datetime | None]
@@ -191,6 +196,7 @@ class Invitation(Base):
     # pending -> sending -> sent | unreachable | failed
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(300))
@@ -214,8 +220,10 @@ class Ballot(Base):
     step: Mapped[int] = mapped_column(default=0)
     # Bumped on every change; buttons carry it so a stale button can be told apart.
     rev: Mapped[int] = mapped_column(default=0)
-    # factor key -> 1..5, or 0 for "not sure"
+    # factor key -> 1..5, or 0 for "not sure". `answers` is the draft being edited; `submitted` is
+    # what counts, copied from the draft on each submit, so an unfinished revision never counts.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # in_progress -> submitted; withdrawn when the rater asked to be forgotten while open
     status: Mapped[str] = mapped_column(String(16))
     owned_days: Mapped[int | None]

@@ -53,7 +53,7 @@ class BadInput(DomainError):
 class LinkRefused(DomainError):
     """A link attempt refused; `reason` picks the message (forged, expired, used, taken, ...)."""
 
-    key = "link.refused"
+    key = "link.refused.forged"
 
 
 class NotLinked(DomainError):

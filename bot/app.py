@@ -1,0 +1,96 @@
+"""Process wiring: the Application, its handlers in order, and the scheduler job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from telegram import BotCommand
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.callbacks import BallotButton, InviteButton, LanguageButton, decode
+from bot.domain.runtime import Runtime
+from bot.handlers import admin, rating, start
+from bot.handlers.errors import on_error
+from bot.jobs import reconcile
+
+log = logging.getLogger(__name__)
+
+PURCHASER_COMMANDS = (
+    ("rate", "Rate a product / 评分"),
+    ("myratings", "My ratings / 我的评分"),
+    ("language", "中文 / English"),
+    ("stop", "No more invitations / 不再邀请"),
+    ("help", "Help / 帮助"),
+)
+
+
+
+def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url: str | None = None) -> Application:
+    """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
+    token = rt.config.require_token()
+    builder = ApplicationBuilder().token(token).post_init(_post_init)
+    base_url = base_url or rt.config.telegram.base_url
+    if base_url:
+        builder = builder.base_url(base_url)
+        builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot", 1))
+    app = builder.build()
+    app.bot_data["runtime"] = rt
+    app.bot_data["errors"] = []
+    app.bot_data["wake"] = _waker(app)
+
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", start.start, filters=private))
+    app.add_handler(CommandHandler("help", start.help_command, filters=private))
+    app.add_handler(CommandHandler("language", start.language_command, filters=private))
+    app.add_handler(CommandHandler("stop", start.stop, filters=private))
+    app.add_handler(CommandHandler("rate", rating.rate, filters=private))
+    app.add_handler(CommandHandler("myratings", rating.my_ratings, filters=private))
+    app.add_handler(CommandHandler("newround", admin.new_round, filters=private))
+    app.add_handler(CommandHandler("rounds", admin.list_rounds, filters=private))
+    app.add_handler(CommandHandler("round", admin.show_round, filters=private))
+    app.add_handler(CommandHandler("closeround", admin.close_round, filters=private))
+    app.add_handler(CommandHandler("cancelround", admin.cancel_round, filters=private))
+    app.add_handler(MessageHandler(filters.CONTACT & private, start.contact))
+    # Routing by the codec itself: a handler only ever sees data that decodes to its button type.
+    app.add_handler(CallbackQueryHandler(rating.ballot_button, pattern=_decodes_to(BallotButton)))
+    app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
+    app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
+    # Order matters from here: anything not matched above is malformed, unknown, or stray text.
+    app.add_handler(CallbackQueryHandler(rating.malformed_button))
+    app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))
+    app.add_handler(MessageHandler(filters.TEXT & private, rating.stray_text))
+    app.add_error_handler(on_error)
+
+    assert app.job_queue is not None
+    app.job_queue.run_repeating(reconcile, interval=rt.config.rounds.tick, first=0.0, name="reconcile",
+                                job_kwargs={"max_instances": 1, "coalesce": True})
+    return app
+
+
+def _decodes_to(kind: type) -> Callable[[object], bool]:
+    return lambda data: isinstance(data, str) and isinstance(decode(data), kind)
+
+
+def _waker(app: Application) -> Callable[[], None]:
+    """Runs the reconcile job now (after an admin command), besides its regular ticks."""
+
+    def wake() -> None:
+        assert app.job_queue is not None
+        app.job_queue.run_once(reconcile, 0.0, name="reconcile-now")
+
+    return wake
+
+
+async def _post_init(app: Application) -> None:
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in PURCHASER_COMMANDS])
+    log.info("bot @%s ready", app.bot.username)
+
+

@@ -1,0 +1,226 @@
+"""`redheart`: the command line. Each command parses, calls one service, prints, and exits.
+
+Exit 0 on success; otherwise non-zero with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from bot.config import Config, ConfigError, load_config
+from bot.domain import audit, identity, rounds
+from bot.domain.clock import parse_time
+from bot.domain.errors import DomainError
+from bot.domain.runtime import Runtime
+from bot.durations import DurationError, parse_duration
+from storage.db import Database
+
+Command = Callable[[Runtime, argparse.Namespace], Awaitable[None]]
+
+
+class UsageError(Exception):
+    """A bad argument; the message says which and what is expected."""
+
+
+def _domain_message(error: DomainError) -> str:
+    from bot.handlers.common import error_text
+
+    return error_text(error, "en")
+
+
+async def cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
+    from bot.domain.imports import import_files
+
+    async with audit.audited(rt, "cli", "import", " ".join(args.files)) as outcome:
+        results = await import_files(rt.db, args.files, secret=rt.config.require_secret())
+        outcome.result = "; ".join(f"{r.file}: +{r.added} ~{r.updated}" for r in results)
+    for r in results:
+        print(f"{r.file}: {r.kind}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
+
+
+async def cmd_link(rt: Runtime, args: argparse.Namespace) -> None:
+    payload = await identity.issue_link_token(rt, args.customer_id)
+    username = await _bot_username(rt.config)
+    print(f"https://t.me/{username}?start={payload}")
+    print(f"payload: {payload}")
+
+
+async def _bot_username(config: Config) -> str:
+    """The bot's @username for the deep link, asked of the Bot API; a placeholder when unreachable."""
+    if not config.telegram.token:
+        return "YOUR_BOT"
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    bot = Bot(config.telegram.token, base_url=config.telegram.base_url or "https://api.telegram.org/bot")
+    try:
+        async with bot:
+            return bot.username
+    except (TelegramError, OSError):
+        return "YOUR_BOT"
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def cmd_round_new(rt: Runtime, args: argparse.Namespace) -> None:
+    try:
+        duration = parse_duration(args.duration) if args.duration else None
+        opens_at = parse_time(args.opens_at) if args.opens_at else None
+    except DurationError as exc:
+        raise UsageError(f"--duration: {exc}") from None
+    except ValueError:
+        raise UsageError(f"--opens-at: {args.opens_at!r} is not an ISO-8601 time") from None
+    detail = " ".join(str(x) for x in (args.sku, args.duration, args.quota, args.opens_at, args.force) if x)
+    async with audit.audited(rt, "cli", "round.new", detail) as outcome:
+        round_id = await rounds.schedule_round(rt, args.sku, actor="cli", duration=duration, quota=args.quota,
+                                               opens_at=opens_at, force=args.force)
+        outcome.result = f"round {round_id}"
+    print(round_id)
+
+
+async def cmd_round_list(rt: Runtime, args: argparse.Namespace) -> None:
+    infos = await rounds.list_rounds(rt, limit=args.limit)
+    if not infos:
+        print("no rounds yet")
+    for i in infos:
+        print(f"{i.id:>5}  {i.sku:<16} {i.status:<12} opens {_when(i.opens_at)}  closes {_when(i.closes_at)}"
+              f"  invited {i.stats.invited}  submitted {i.stats.submitted}")
+
+
+async def cmd_round_show(rt: Runtime, args: argparse.Namespace) -> None:
+    i = await rounds.round_info(rt, args.id)
+    s = i.stats
+    print(f"round {i.id}: {i.product} ({i.sku}){' [forced]' if i.forced else ''}")
+    print(f"status:      {i.status}")
+    print(f"opens:       {_when(i.opens_at)}")
+    print(f"closes:      {_when(i.closes_at)}")
+    print(f"quota:       {i.quota}")
+    print(f"eligible {s.eligible}, sampled {s.sampled}, invited {s.invited}, delivered {s.delivered}, "
+          f"unreachable {s.unreachable}, started {s.started}, submitted {s.submitted}")
+    if i.excluded_by_rule:
+        print("left out:    " + ", ".join(f"{rule} {n}" for rule, n in i.excluded_by_rule.items()))
+
+
+async def cmd_round_close(rt: Runtime, args: argparse.Namespace) -> None:
+    async with audit.audited(rt, "cli", "round.close", str(args.id)):
+        await rounds.admin_close(rt, args.id)
+    print(f"round {args.id} closed; the running bot publishes its scorecard at its next tick")
+
+
+async def cmd_round_cancel(rt: Runtime, args: argparse.Namespace) -> None:
+    async with audit.audited(rt, "cli", "round.cancel", str(args.id)):
+        await rounds.cancel_round(rt, args.id)
+    print(f"round {args.id} cancelled")
+
+
+async def cmd_report(rt: Runtime, args: argparse.Namespace) -> None:
+    from bot.publishing import report_text
+
+    report = await rounds.report(rt, args.id)
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        info = await rounds.round_info(rt, args.id)
+        print(report_text(report, info.product, args.lang))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="redheart",
+        description="Little Red Heart rating rounds on Telegram: verified buyers, one vote each, honest scorecards.",
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", help="config file (default: $REDHEART_CONFIG, else defaults)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", parents=[common], help="run the bot (polling or webhook, per config) with its scheduler")
+    demo = sub.add_parser("demo", parents=[common], help="offline demo: a whole round with simulated buyers")
+    demo.add_argument("--out", default="demo-out", help="folder for the chart and the database (default demo-out)")
+    demo.add_argument("--quiet", action="store_true", help="print only the scorecard")
+
+    imp = sub.add_parser("import", parents=[common], help="load products/customers/purchases CSV and categories TOML")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.set_defaults(run=cmd_import)
+
+    link = sub.add_parser("link", parents=[common], help="print a customer's deep link and its payload")
+    link.add_argument("customer_id", metavar="CUSTOMER_ID")
+    link.set_defaults(run=cmd_link)
+
+    rnd = sub.add_parser("round", help="manage rounds")
+    rsub = rnd.add_subparsers(dest="round_command", required=True, metavar="ACTION")
+    new = rsub.add_parser("new", parents=[common], help="schedule a round, print its id")
+    new.add_argument("sku", metavar="SKU")
+    new.add_argument("--duration", metavar="D", help="e.g. 45s, 15m, 2h, 7d (default rounds.default_duration)")
+    new.add_argument("--quota", type=int, metavar="N", help="invitations at most (default rounds.invitation_quota)")
+    new.add_argument("--opens-at", metavar="ISO", help="when it opens (default now)")
+    new.add_argument("--force", action="store_true", help="open even if the product misses the eligibility thresholds")
+    new.set_defaults(run=cmd_round_new)
+    lst = rsub.add_parser("list", parents=[common], help="recent rounds")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.set_defaults(run=cmd_round_list)
+    for name, func, text in (("show", cmd_round_show, "one round in detail"),
+                             ("close", cmd_round_close, "close a round now"),
+                             ("cancel", cmd_round_cancel, "cancel a round")):
+        p = rsub.add_parser(name, parents=[common], help=text)
+        p.add_argument("id", type=int, metavar="ID")
+        p.set_defaults(run=func)
+
+    rep = sub.add_parser("report", parents=[common], help="a round's scorecard")
+    rep.add_argument("id", type=int, metavar="ID")
+    rep.add_argument("--format", choices=("text", "json"), default="text")
+    rep.add_argument("--lang", choices=("en", "zh"), default="en")
+    rep.set_defaults(run=cmd_report)
+    return parser
+
+
+async def _with_runtime(config: Config, command: Command, args: argparse.Namespace) -> None:
+    db = await Database.open(config.database_url)
+    try:
+        await command(Runtime(db, config), args)
+    finally:
+        await db.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(getattr(args, "config", None))
+        if args.command == "run":
+            from bot.runner import run
+
+            run(config)
+        elif args.command == "demo":
+            from bot.demo import run_demo
+
+            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet))
+        else:
+            asyncio.run(_with_runtime(config, args.run, args))
+    except ConfigError as exc:
+        return _fail(f"config error: {exc}")
+    except DomainError as exc:
+        return _fail(_domain_message(exc))
+    except UsageError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"redheart: {message}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+

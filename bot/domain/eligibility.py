@@ -1,0 +1,117 @@
+"""Who may rate a round, per the SPEC rules, with the reason each buyer is left out."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import EligibilityConfig
+from storage.models import AccountLink, Customer, Product, Purchase
+
+# Each buyer is counted under the first rule they fail, in this order.
+RULES = (
+    "refunded_or_cancelled",
+    "purchase_too_old",
+    "owned_too_briefly",
+    "no_linked_account",
+    "inactive",
+    "opted_out",
+    "excluded_by_admin",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    customer_id: str
+    telegram_user_id: int
+    purchased_at: datetime
+
+
+@dataclass
+class Eligibility:
+    eligible: list[Candidate] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
+
+    @property
+    def buyers(self) -> int:
+        return len(self.eligible) + sum(self.excluded.values())
+
+
+async def eligible_purchasers(
+    s: AsyncSession, product: Product, opens_at: datetime, rules: EligibilityConfig
+) -> Eligibility:
+    """Buyers of the product (or its category) classified against every rule at `opens_at`."""
+    scope = (
+        Purchase.sku.in_(select(Product.sku).where(Product.category_key == product.category_key))
+        if rules.scope == "category"
+        else Purchase.sku == product.sku
+    )
+    rows = await s.execute(
+        select(
+            Purchase.customer_id, Purchase.purchased_at, Purchase.status, Customer.last_active_at,
+            Customer.opted_out, Customer.excluded_by_admin, Customer.forgotten_at,
+            AccountLink.telegram_user_id,
+        )
+        .join(Customer, Customer.customer_id == Purchase.customer_id)
+        .outerjoin(AccountLink, AccountLink.customer_id == Purchase.customer_id)
+        .where(scope)
+    )
+    by_customer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    people: dict[str, tuple[datetime | None, bool, bool, datetime | None, int | None]] = {}
+    for cid, bought, status, active, opted, excluded, forgotten, tg in rows:
+        by_customer[cid].append((bought, status))
+        people[cid] = (active, opted, excluded, forgotten, tg)
+
+    window_start = opens_at - timedelta(days=rules.purchase_window_days)
+    latest_ok = opens_at - timedelta(days=rules.min_ownership_days)
+    active_since = opens_at - timedelta(days=rules.active_within_days)
+    result = Eligibility()
+    for cid in sorted(by_customer):
+        paid = [bought for bought, status in by_customer[cid] if status == "paid" and bought <= opens_at]
+        active, opted, excluded, forgotten, tg = people[cid]
+        in_window = [b for b in paid if b >= window_start]
+        owned = [b for b in in_window if b <= latest_ok]
+        reason = (
+            "refunded_or_cancelled" if not paid
+            else "purchase_too_old" if not in_window
+            else "owned_too_briefly" if not owned
+            else "no_linked_account" if tg is None or forgotten is not None
+            else "inactive" if active is None or active < active_since
+            else "opted_out" if opted
+            else "excluded_by_admin" if excluded
+            else None
+        )
+        if reason is None and tg is not None:
+            result.eligible.append(Candidate(cid, tg, max(owned)))
+        else:
+            result.excluded[reason or "no_linked_account"] += 1
+    return result
+
+
+def stratified_sample(candidates: list[Candidate], quota: int, seed: int, strata: int = 4) -> list[Candidate]:
+    """A reproducible random sample of `quota`, proportional across purchase-recency strata.
+
+    Stratifying keeps recent and long-time owners in the sample in the same shares as among all
+    eligible buyers, so a lucky draw cannot tilt a round toward first impressions or toward veterans.
+    """
+    if len(candidates) <= quota:
+        return list(candidates)
+    ordered = sorted(candidates, key=lambda c: (c.purchased_at, c.customer_id))
+    rng = random.Random(seed)
+    size = len(ordered)
+    bounds = [round(i * size / strata) for i in range(strata + 1)]
+    groups = [ordered[bounds[i]:bounds[i + 1]] for i in range(strata)]
+    shares = [quota * len(g) / size for g in groups]
+    takes = [int(x) for x in shares]
+    # Largest remainders get the seats left over by rounding down.
+    for i in sorted(range(strata), key=lambda i: shares[i] - takes[i], reverse=True)[: quota - sum(takes)]:
+        takes[i] += 1
+    picked: list[Candidate] = []
+    for group, take in zip(groups, takes, strict=True):
+        picked.extend(rng.sample(group, take))
+    return picked

@@ -1,0 +1,43 @@
+"""Telegram users as the bot knows them: language preference, opting out."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.domain.runtime import Runtime
+from bot.texts import pick_language
+from storage.models import AccountLink, Customer, TelegramUser
+
+
+async def remember(rt: Runtime, user_id: int, telegram_language: str | None) -> TelegramUser:
+    """Records a user the first time they talk to the bot (and when their client language changes)."""
+    async with rt.db.session() as s:
+        user = await s.get(TelegramUser, user_id)
+        if user is None:
+            user = TelegramUser(user_id=user_id, telegram_language=telegram_language, first_seen_at=rt.clock.now())
+            s.add(user)
+        elif telegram_language and user.telegram_language != telegram_language:
+            user.telegram_language = telegram_language
+        return user
+
+
+async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) -> str:
+    async with rt.db.session() as s:
+        chosen = await s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id))
+    return pick_language(telegram_language, chosen, rt.config.bot.default_language)
+
+
+async def set_language(rt: Runtime, user_id: int, language: str) -> None:
+    await remember(rt, user_id, None)
+    async with rt.db.session() as s:
+        await s.execute(update(TelegramUser).where(TelegramUser.user_id == user_id).values(language=language))
+
+
+async def opt_out(rt: Runtime, user_id: int) -> bool:
+    """Stops all further invitations to the user's customer; False when the user is not linked."""
+    async with rt.db.session() as s:
+        customer_id = await s.scalar(select(AccountLink.customer_id).where(AccountLink.telegram_user_id == user_id))
+        if customer_id is None:
+            return False
+        await s.execute(update(Customer).where(Customer.customer_id == customer_id).values(opted_out=True))
+        return True

@@ -1,0 +1,262 @@
+"""The round lifecycle: schedule → open (freeze factors, find eligible buyers, queue invitations)
+→ close (screen and score) → publish, or cancel.
+
+Every transition is a compare-and-set on `status` inside one transaction, so the reconcile job can
+run again after a crash, or in a second process, and repeat nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain import scorecards
+from bot.domain.eligibility import eligible_purchasers, stratified_sample
+from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
+from bot.domain.runtime import Runtime
+from storage.models import Ballot, Factor, Invitation, Product, Round, RoundFactor
+
+FINAL = ("published", "insufficient", "cancelled")
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    eligible: int
+    sampled: int
+    invited: int
+    delivered: int
+    unreachable: int
+    started: int
+    submitted: int
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    id: int
+    sku: str
+    product: str
+    status: str
+    opens_at: datetime
+    closes_at: datetime
+    quota: int
+    forced: bool
+    stats: RoundStats
+    excluded_by_rule: dict[str, int]
+
+
+def eligibility_problems(rt: Runtime, product: Product) -> list[str]:
+    rules = rt.config.eligibility
+    problems = []
+    if product.popularity < rules.product_min_popularity:
+        problems.append(f"popularity {product.popularity} < {rules.product_min_popularity}")
+    if product.sales_volume < rules.product_min_sales:
+        problems.append(f"sales {product.sales_volume} < {rules.product_min_sales}")
+    return problems
+
+
+async def schedule_round(
+    rt: Runtime,
+    sku: str,
+    *,
+    actor: str,
+    duration: timedelta | None = None,
+    quota: int | None = None,
+    opens_at: datetime | None = None,
+    force: bool = False,
+) -> int:
+    """Schedules a round for an eligible product (or any product, forced); returns its id."""
+    now = rt.clock.now()
+    duration = duration or rt.config.rounds.default_duration
+    quota = rt.config.rounds.invitation_quota if quota is None else quota
+    if quota < 1:
+        raise BadInput(detail=f"quota must be at least 1, got {quota}")
+    opens_at = opens_at or now
+    async with rt.db.session() as s:
+        product = await s.get(Product, sku)
+        if product is None:
+            raise UnknownProduct(sku=sku)
+        problems = eligibility_problems(rt, product)
+        if problems and not force:
+            raise ProductNotEligible(sku=sku, why="; ".join(problems))
+        factors = await s.scalar(
+            select(func.count()).select_from(Factor).where(Factor.category_key == product.category_key)
+        )
+        if not factors:
+            raise BadInput(detail=f"category {product.category_key} of {sku} has no factors; import categories.toml")
+        row = Round(
+            sku=sku, category_key=product.category_key, status="scheduled", opens_at=opens_at,
+            closes_at=opens_at + duration, quota=quota, min_ballots=rt.config.rounds.min_ballots,
+            forced=force and bool(problems), created_by=actor, created_at=now,
+        )
+        s.add(row)
+        await s.flush()
+        return row.id
+
+
+async def due_to_open(rt: Runtime) -> list[int]:
+    async with rt.db.session() as s:
+        rows = await s.scalars(
+            select(Round.id).where(Round.status == "scheduled", Round.opens_at <= rt.clock.now())
+        )
+        return list(rows)
+
+
+async def open_round(rt: Runtime, round_id: int) -> bool:
+    """Opens a scheduled round: freezes its factors, samples eligible buyers, queues invitations.
+
+    Returns False when another run already opened it.
+    """
+    now = rt.clock.now()
+    async with rt.db.session() as s:
+        claimed = await s.execute(
+            update(Round).where(Round.id == round_id, Round.status == "scheduled")
+            .values(status="open", opened_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        rnd = await s.get_one(Round, round_id)
+        product = await s.get_one(Product, rnd.sku)
+        factors = await s.scalars(
+            select(Factor).where(Factor.category_key == rnd.category_key).order_by(Factor.position)
+        )
+        for f in factors:
+            s.add(RoundFactor(round_id=round_id, position=f.position, key=f.key, label_en=f.label_en,
+                              label_zh=f.label_zh, question_en=f.question_en, question_zh=f.question_zh))
+        found = await eligible_purchasers(s, product, rnd.opens_at, rt.config.eligibility)
+        seed = random.SystemRandom().randrange(2**31)
+        sample = stratified_sample(found.eligible, rnd.quota, seed)
+        rnd.eligibility = {
+            "buyers": found.buyers, "eligible": len(found.eligible), "sampled": len(sample),
+            "seed": seed, "excluded": found.excluded, "scope": rt.config.eligibility.scope,
+        }
+        s.add_all(
+            Invitation(round_id=round_id, customer_id=c.customer_id, telegram_user_id=c.telegram_user_id,
+                       purchased_at=c.purchased_at, status="pending")
+            for c in sample
+        )
+    return True
+
+
+async def due_to_close(rt: Runtime) -> list[int]:
+    async with rt.db.session() as s:
+        rows = await s.scalars(
+            select(Round.id).where(Round.status == "open", Round.closes_at <= rt.clock.now())
+        )
+        return list(rows)
+
+
+async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> bool:
+    """Closes an open round and stores its scorecard; False if it was not open (already closed).
+
+    `early` (an admin's close) moves `closes_at` to now, so the deadline shown stays true.
+    """
+    now = rt.clock.now()
+    async with rt.db.session() as s:
+        values: dict[str, object] = {"status": "closed", "closed_at": now}
+        if early:
+            values["closes_at"] = now
+        claimed = await s.execute(
+            update(Round).where(Round.id == round_id, Round.status == "open").values(**values)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        rnd = await s.get_one(Round, round_id)
+        rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored="published")
+    return True
+
+
+async def admin_close(rt: Runtime, round_id: int) -> None:
+    """An admin closes a round now; a scheduled round that never opened is opened first."""
+    rnd = await get_round(rt, round_id)
+    if rnd.status == "scheduled":
+        await open_round(rt, round_id)
+    elif rnd.status != "open":
+        raise RoundStateError(round_id=round_id, status=rnd.status, action="closed")
+    if not await close_round(rt, round_id, early=True):
+        raise RoundStateError(round_id=round_id, status="closed", action="closed")
+
+
+async def cancel_round(rt: Runtime, round_id: int) -> None:
+    async with rt.db.session() as s:
+        rnd = await s.get(Round, round_id)
+        if rnd is None:
+            raise UnknownRound(round_id=round_id)
+        done = await s.execute(
+            update(Round).where(Round.id == round_id, Round.status.in_(("scheduled", "open")))
+            .values(status="cancelled", closed_at=rt.clock.now())
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise RoundStateError(round_id=round_id, status=rnd.status, action="cancelled")
+        # Invitations not yet sent must never go out for a cancelled round.
+        await s.execute(
+            update(Invitation).where(Invitation.round_id == round_id, Invitation.status == "pending")
+            .values(status="cancelled")
+        )
+
+
+async def get_round(rt: Runtime, round_id: int) -> Round:
+    async with rt.db.session() as s:
+        rnd = await s.get(Round, round_id)
+        if rnd is None:
+            raise UnknownRound(round_id=round_id)
+        return rnd
+
+
+async def _stats(s: AsyncSession, rnd: Round) -> RoundStats:
+    inv = dict(
+        (await s.execute(
+            select(Invitation.status, func.count()).where(Invitation.round_id == rnd.id)
+            .group_by(Invitation.status)
+        )).all()
+    )
+    ballots = dict(
+        (await s.execute(
+            select(Ballot.status, func.count()).where(Ballot.round_id == rnd.id).group_by(Ballot.status)
+        )).all()
+    )
+    elig = rnd.eligibility or {}
+    return RoundStats(
+        eligible=int(elig.get("eligible", 0)),
+        sampled=int(elig.get("sampled", 0)),
+        invited=sum(n for st, n in inv.items() if st != "cancelled"),
+        delivered=inv.get("sent", 0),
+        unreachable=inv.get("unreachable", 0),
+        started=sum(ballots.values()),
+        submitted=ballots.get("submitted", 0),
+    )
+
+
+async def round_info(rt: Runtime, round_id: int) -> RoundInfo:
+    async with rt.db.session() as s:
+        rnd = await s.get(Round, round_id)
+        if rnd is None:
+            raise UnknownRound(round_id=round_id)
+        product = await s.get_one(Product, rnd.sku)
+        return RoundInfo(
+            id=rnd.id, sku=rnd.sku, product=product.name, status=rnd.status, opens_at=rnd.opens_at,
+            closes_at=rnd.closes_at, quota=rnd.quota, forced=rnd.forced, stats=await _stats(s, rnd),
+            excluded_by_rule=dict((rnd.eligibility or {}).get("excluded", {})),
+        )
+
+
+async def list_rounds(rt: Runtime, limit: int = 20) -> list[RoundInfo]:
+    async with rt.db.session() as s:
+        ids = list(await s.scalars(select(Round.id).order_by(Round.id.desc()).limit(limit)))
+    return [await round_info(rt, i) for i in ids]
+
+
+async def report(rt: Runtime, round_id: int) -> dict[str, object]:
+    """The round's scorecard: the stored one once closed, else computed live from current ballots."""
+    async with rt.db.session() as s:
+        rnd = await s.get(Round, round_id)
+        if rnd is None:
+            raise UnknownRound(round_id=round_id)
+        if rnd.report is not None:
+            return {**rnd.report, "status": rnd.status if rnd.status in FINAL else rnd.report["status"]}
+        if rnd.status == "scheduled":
+            raise RoundStateError(round_id=round_id, status="scheduled", action="reported")
+        return await scorecards.compute(s, rt, rnd, status_if_scored=rnd.status)

@@ -1,0 +1,74 @@
+"""From the database to the pure scoring library and back: a round's ballots in, its report out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.runtime import Runtime
+from scoring.model import BallotRecord, FactorSpec, Method
+from scoring.scorecard import score_round
+from storage.models import Ballot, Customer, Invitation, Round, RoundFactor
+
+
+def method_for(rt: Runtime, rnd: Round) -> Method:
+    """The published method: the configured thresholds, and the round's own minimum of ballots."""
+    return Method(
+        min_ownership_days=rt.config.eligibility.min_ownership_days, min_ballots=rnd.min_ballots,
+        **asdict(rt.config.scoring),
+    )
+
+
+async def factor_specs(s: AsyncSession, rnd: Round) -> list[FactorSpec]:
+    """The round's frozen factors, each with its prior: its mean over earlier published rounds of the
+    category, so a new product starts from what the category is usually like, not from the midpoint."""
+    earlier = await s.scalars(
+        select(Round.report).where(
+            Round.category_key == rnd.category_key, Round.status == "published", Round.id < rnd.id
+        )
+    )
+    means: dict[str, list[float]] = {}
+    for report in earlier:
+        for f in (report or {}).get("factors", []):
+            if f.get("mean") is not None and not f.get("insufficient"):
+                means.setdefault(f["key"], []).append(float(f["mean"]))
+    rows = await s.scalars(select(RoundFactor).where(RoundFactor.round_id == rnd.id).order_by(RoundFactor.position))
+    return [
+        FactorSpec(f.key, f.label_en, f.label_zh,
+                   prior=round(sum(means[f.key]) / len(means[f.key]), 4) if f.key in means else None)
+        for f in rows
+    ]
+
+
+async def ballot_records(s: AsyncSession, round_id: int) -> list[BallotRecord]:
+    """Submitted ballots as the scoring library sees them: pseudonymous, 0 ("not sure") as None."""
+    rows = await s.execute(
+        select(Ballot, Customer.excluded_by_admin)
+        .outerjoin(Customer, Customer.customer_id == Ballot.customer_id)
+        .where(Ballot.round_id == round_id, Ballot.status == "submitted")
+        .order_by(Ballot.id)
+    )
+    return [
+        BallotRecord(
+            ballot=str(b.id), rater=b.rater, started_at=b.started_at, submitted_at=b.submitted_at,
+            owned_days=b.owned_days, excluded_by_admin=bool(excluded),
+            answers={k: (v or None) for k, v in (b.submitted or {}).items()},
+        )
+        for b, excluded in rows
+        if b.submitted_at is not None
+    ]
+
+
+async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored: str) -> dict[str, Any]:
+    factors = await factor_specs(s, rnd)
+    ballots = await ballot_records(s, rnd.id)
+    invited = await s.scalar(
+        select(func.count()).select_from(Invitation)
+        .where(Invitation.round_id == rnd.id, Invitation.status != "cancelled")
+    )
+    card = score_round(ballots, factors, method_for(rt, rnd))
+    report = card.to_report(rnd.id, rnd.sku, status_if_scored, int(invited or 0))
+    return report

@@ -1,0 +1,44 @@
+"""The one error handler: the user gets an apology in their language, admins get one report."""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+import traceback
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.handlers.common import Context, language, runtime
+from bot.texts import t
+
+log = logging.getLogger(__name__)
+# At most one report to the admins per this many seconds, so a failing loop cannot flood them.
+REPORT_INTERVAL = 60.0
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Records the error (tests fail on any), apologises to the user and reports to the admins."""
+    error = context.error
+    assert error is not None
+    context.bot_data.setdefault("errors", []).append(error)
+    log.error("unhandled error while handling %r", update, exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id,
+                                           t(await language(update, context), "error.apology"))
+        except TelegramError:
+            log.warning("could not apologise to chat %s", update.effective_chat.id)
+    now = time.monotonic()
+    if now - context.bot_data.get("last_error_report", -REPORT_INTERVAL) < REPORT_INTERVAL:
+        return
+    context.bot_data["last_error_report"] = now
+    trace = "".join(traceback.format_exception(error))[-3000:]
+    described = html.escape(str(update.to_dict() if isinstance(update, Update) else update))[:600]
+    report = f"⚠️ <b>redheart error</b>\nupdate: <code>{described}</code>\n<pre>{html.escape(trace)}</pre>"
+    for admin in runtime(context).config.bot.admins:
+        try:
+            await context.bot.send_message(admin, report, parse_mode="HTML")
+        except TelegramError:
+            log.warning("could not report the error to admin %s", admin)

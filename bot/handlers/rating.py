@@ -1,0 +1,127 @@
+"""The rating conversation: invitation buttons, the ballot screens, /rate and /myratings."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.callbacks import BallotButton, InviteButton, decode
+from bot.domain import ballots, outbox, people
+from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
+from bot.handlers.common import Context, edit_or_send, error_text, language, reply, runtime
+from bot.screens import answer_text, ballot_screen, when
+from bot.texts import t
+
+# Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
+_ALERTS = {StaleButton: "alert.stale"}
+
+
+async def ballot_button(update: Update, context: Context) -> None:
+    """Applies a rating-screen button and edits the ballot message to the next screen."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    lang = await language(update, context)
+    button = decode(query.data)
+    if not isinstance(button, BallotButton):
+        await malformed_button(update, context)
+        return
+    try:
+        view, outcome = await ballots.press(runtime(context), button, user.id)
+    except BadInput:
+        await query.answer(t(lang, "alert.incomplete"), show_alert=True)
+        return
+    except DomainError as refused:
+        await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
+        return
+    await query.answer()
+    screen = ballot_screen(view, lang)
+    await edit_or_send(update, screen.text, reply_markup=screen.markup)
+
+
+async def invitation_button(update: Update, context: Context) -> None:
+    """Rate now (the invitation becomes the ballot), not now, or stop inviting me."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.message is not None and user is not None
+    rt, lang = runtime(context), await language(update, context)
+    button = decode(query.data)
+    if not isinstance(button, InviteButton):
+        await malformed_button(update, context)
+        return
+    if button.action == "s":
+        await people.opt_out(rt, user.id)
+        await query.answer()
+        await edit_or_send(update, t(lang, "invite.stopped"))
+        return
+    try:
+        view = await ballots.begin(rt, button.round_id, user.id)
+    except DomainError as refused:
+        await query.answer(error_text(refused, lang), show_alert=True)
+        return
+    if button.action == "n":
+        await outbox.decline(rt, button.round_id, user.id)
+        await query.answer()
+        await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang)))
+        return
+    await query.answer()
+    screen = ballot_screen(view, lang)
+    message_id = await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await ballots.attach_message(rt, view.ballot_id, query.message.chat.id, message_id)
+
+
+async def rate(update: Update, context: Context) -> None:
+    """Resumes the one ballot waiting for the user, or lists the rounds they are invited to."""
+    rt, user = runtime(context), update.effective_user
+    assert user is not None and update.effective_message is not None
+    lang = await language(update, context)
+    try:
+        pending = await ballots.pending_for(rt, user.id)
+    except NotLinked as refused:
+        await reply(update, error_text(refused, lang))
+        return
+    if not pending:
+        await reply(update, t(lang, "rate.none"))
+        return
+    if len(pending) > 1:
+        rows = [[InlineKeyboardButton(t(lang, "rate.choose_button", product=p.product),
+                                      callback_data=InviteButton(p.round_id, "r").encode())] for p in pending]
+        await reply(update, t(lang, "rate.choose"), reply_markup=InlineKeyboardMarkup(rows))
+        return
+    view = await ballots.begin(rt, pending[0].round_id, user.id)
+    screen = ballot_screen(view, lang)
+    sent = await update.effective_message.reply_html(screen.text, reply_markup=screen.markup)
+    await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
+
+
+async def my_ratings(update: Update, context: Context) -> None:
+    """Shows what the user has rated, and whether they can still change it."""
+    rt, user = runtime(context), update.effective_user
+    assert user is not None
+    lang = await language(update, context)
+    try:
+        mine = await ballots.my_ratings(rt, user.id)
+    except NotLinked as refused:
+        await reply(update, error_text(refused, lang))
+        return
+    if not mine:
+        await reply(update, t(lang, "myratings.none"))
+        return
+    lines = [t(lang, "myratings.header")]
+    for r in mine:
+        status = "in_progress" if not r.submitted else "open" if r.open else "closed"
+        answers = "; ".join(f"{escape(f.label(lang))} {answer_text(r.answers.get(f.key), lang)}" for f in r.factors)
+        lines.append(t(lang, "myratings.line", product=escape(r.product),
+                       status=t(lang, f"myratings.status.{status}"), answers=answers))
+    await reply(update, "\n".join(lines))
+
+
+async def malformed_button(update: Update, context: Context) -> None:
+    """Any callback data we could not have made: a short alert, nothing changes."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(t(await language(update, context), "alert.malformed"), show_alert=True)
+
+
+async def stray_text(update: Update, context: Context) -> None:
+    """Text where a button is expected: point to the buttons (and /help for everything else)."""
+    await reply(update, t(await language(update, context), "error.text_instead_of_button"))

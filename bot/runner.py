@@ -1,0 +1,71 @@
+"""Running the bot: open the database, build the Application, poll or serve the webhook, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from urllib.parse import urlparse
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.config import Config
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.runtime import Runtime
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def running(app: Application, *, poll_timeout: int = 10) -> AsyncIterator[Application]:
+    """Starts the Application and its updater (polling or webhook, per config) for the block."""
+    rt: Runtime = app.bot_data["runtime"]
+    tg = rt.config.telegram
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        if tg.mode == "webhook":
+            path = urlparse(tg.webhook.url).path.lstrip("/")
+            await app.updater.start_webhook(
+                listen=tg.webhook.listen, port=tg.webhook.port, url_path=path, webhook_url=tg.webhook.url,
+                secret_token=tg.webhook.secret_token or None, allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
+                                            allowed_updates=Update.ALL_TYPES)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+async def serve(config: Config, clock: Clock | None = None) -> None:
+    """The production process: runs until SIGINT or SIGTERM."""
+    db = await Database.open(config.database_url)
+    try:
+        rt = Runtime(db, config, clock or SystemClock())
+        app = build_application(rt)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        async with running(app):
+            log.info("redheart is running (%s); Ctrl+C stops it", config.telegram.mode)
+            await stop.wait()
+    finally:
+        await db.close()
+
+
+def run(config: Config) -> None:
+    config.require_token()
+    config.require_secret()
+    logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    asyncio.run(serve(config))

@@ -1,0 +1,188 @@
+"""`SimUser`: a simulated Telegram user who talks to the bot through the sandbox.
+
+Actions (`send`, `tap`, `share_contact`, `send_document`) return once the bot has finished reacting,
+so a test reads as a conversation: do something, then look at what the bot shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.sandbox.models import Alert, Button, Chat, JsonDict, StoredMessage, UpdateRecord, UserProfile
+
+if TYPE_CHECKING:
+    from bot.sandbox.server import BotApiSandbox
+
+_WAIT_FOR_POLL = 0.01
+
+
+class SimUser:
+    """A person in a private chat with the bot: sends, taps, shares, and reads what the bot shows."""
+
+    def __init__(self, sandbox: BotApiSandbox, chat: Chat) -> None:
+        if chat.user is None:
+            raise ValueError("a simulated user needs a private chat")
+        self._sandbox = sandbox
+        self._chat = chat
+        self.profile: UserProfile = chat.user
+
+    def __repr__(self) -> str:
+        return f"SimUser({self.profile.first_name!r}, id={self.id})"
+
+    @property
+    def id(self) -> int:
+        return self.profile.id
+
+    @property
+    def first_name(self) -> str:
+        return self.profile.first_name
+
+    # --- actions ------------------------------------------------------------------------------
+
+    async def send(self, text: str, *, wait: bool = True, expect_reply: bool = True) -> UpdateRecord:
+        """Send a text message; a leading "/command" carries a bot_command entity as in real clients."""
+        fields: JsonDict = {"text": text}
+        if text.startswith("/"):
+            fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self._send_message(fields, wait=wait, expect_reply=expect_reply)
+
+    async def share_contact(
+        self,
+        phone: str,
+        *,
+        user_id: int | None = None,
+        first_name: str | None = None,
+        forwarded: bool = False,
+        wait: bool = True,
+    ) -> UpdateRecord:
+        """Share a contact: by default one's own; another `user_id` or `forwarded` simulates someone else's."""
+        contact: JsonDict = {
+            "phone_number": phone,
+            "first_name": first_name or self.first_name,
+            "user_id": self.id if user_id is None else user_id,
+        }
+        fields: JsonDict = {"contact": contact}
+        if forwarded:
+            origin = {"id": contact["user_id"], "is_bot": False, "first_name": contact["first_name"]}
+            fields["forward_origin"] = {"type": "user", "sender_user": origin, "date": int(time.time())}
+        return await self._send_message(fields, wait=wait)
+
+    async def send_document(
+        self,
+        filename: str,
+        data: bytes,
+        mime_type: str = "text/csv",
+        *,
+        caption: str | None = None,
+        wait: bool = True,
+    ) -> UpdateRecord:
+        """Send a file the bot can fetch with getFile and download from the file URL."""
+        stored = self._sandbox.state.store_file(data, file_name=filename, mime_type=mime_type, folder="documents")
+        fields: JsonDict = {"document": stored.to_api()}
+        if caption is not None:
+            fields["caption"] = caption
+        return await self._send_message(fields, wait=wait)
+
+    async def tap(self, text: str, *, message: StoredMessage | None = None, wait: bool = True) -> UpdateRecord:
+        """Press the inline button labelled `text` (or uniquely starting with it).
+
+        Looks at `message`, else at the newest bot message that has inline buttons.
+        """
+        target = message or self._last_with_buttons()
+        button = _find_button(target, text)
+        if button.callback_data is None:
+            raise AssertionError(f"button {button.text!r} has no callback_data (url={button.url!r})")
+        return await self.tap_data(button.callback_data, target, wait=wait)
+
+    async def tap_data(self, data: str, message: StoredMessage | None = None, *, wait: bool = True) -> UpdateRecord:
+        """Send a callback query with raw `data`, as a forged or stale client could."""
+        target = message or self.last_message
+        query = {
+            "id": self._sandbox.state.new_callback_query_id(),
+            "from": self.profile.to_api(),
+            "message": self._sandbox.state.message_json(target),
+            "chat_instance": str(abs(hash((self.id, self._sandbox.token)))),
+            "data": data,
+        }
+        return await self._push({"callback_query": query}, wait=wait, expect_reply=True)
+
+    def block(self) -> None:
+        """Block the bot: its sends to this user now fail with 403."""
+        self.profile.blocked = True
+
+    def unblock(self) -> None:
+        self.profile.blocked = False
+
+    async def wait_for(self, predicate: Callable[[SimUser], Any], timeout: float = 10.0) -> None:
+        """Wait for something the bot does later on its own (e.g. a scheduled invitation)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() >= deadline:
+                raise AssertionError(
+                    f"{self!r}: condition still false after {timeout:g}s; bot messages: {self._texts()}"
+                )
+            await asyncio.sleep(_WAIT_FOR_POLL)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[StoredMessage]:
+        """Bot messages in this chat, oldest first, as currently shown (edits applied, deletions gone)."""
+        return self._chat.visible_messages(from_bot=True)
+
+    @property
+    def last_message(self) -> StoredMessage:
+        messages = self.messages
+        if not messages:
+            raise AssertionError(f"{self!r} has no messages from the bot")
+        return messages[-1]
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """The bot's answers to this user's taps, oldest first."""
+        return self.profile.alerts
+
+    @property
+    def last_alert(self) -> Alert:
+        if not self.alerts:
+            raise AssertionError(f"{self!r} got no callback query answers")
+        return self.alerts[-1]
+
+    # --- internals ----------------------------------------------------------------------------
+
+    async def _send_message(self, fields: JsonDict, *, wait: bool, expect_reply: bool = True) -> UpdateRecord:
+        self.profile.started = True
+        message = self._sandbox.state.add_message(self._chat, from_bot=False, extra=fields)
+        payload = {"message": self._sandbox.state.message_json(message)}
+        return await self._push(payload, wait=wait, expect_reply=expect_reply)
+
+    async def _push(self, payload: JsonDict, *, wait: bool, expect_reply: bool) -> UpdateRecord:
+        record = self._sandbox.push_update(payload)
+        if wait:
+            await self._sandbox.wait_handled(record, expect_reply=expect_reply)
+        return record
+
+    def _last_with_buttons(self) -> StoredMessage:
+        for message in reversed(self.messages):
+            if message.buttons:
+                return message
+        raise AssertionError(f"{self!r} has no bot message with inline buttons; bot messages: {self._texts()}")
+
+    def _texts(self) -> list[str | None]:
+        return [m.text if m.text is not None else m.caption for m in self.messages]
+
+
+def _find_button(message: StoredMessage, text: str) -> Button:
+    """Exact label first, then a unique prefix, else a failure listing what is there."""
+    buttons = [button for row in message.buttons for button in row]
+    exact = [b for b in buttons if b.text == text]
+    if exact:
+        return exact[0]
+    prefixed = [b for b in buttons if b.text.startswith(text)]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    problem = "is ambiguous" if prefixed else "matches no button"
+    raise AssertionError(f"{text!r} {problem} on message {message.message_id}; buttons: {message.button_texts}")

@@ -1,0 +1,31 @@
+"""Screening and honest aggregation of rating-round ballots — a pure library (no Telegram, no I/O)."""
+
+from scoring.aggregate import FactorResult, OverallResult
+from scoring.model import (
+    ALGORITHM,
+    BallotRecord,
+    FactorSpec,
+    Method,
+    RaterHistory,
+    method_document,
+    parse_method_document,
+)
+from scoring.scorecard import Scorecard, score_round
+from scoring.screening import REASONS, Verdict, screen
+
+__all__ = [
+    "ALGORITHM",
+    "REASONS",
+    "BallotRecord",
+    "FactorResult",
+    "FactorSpec",
+    "Method",
+    "OverallResult",
+    "RaterHistory",
+    "Scorecard",
+    "Verdict",
+    "method_document",
+    "parse_method_document",
+    "score_round",
+    "screen",
+]

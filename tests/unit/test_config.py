@@ -1,0 +1,65 @@
+"""Config: the SPEC's keys, defaults, environment overrides, and one-line errors naming the key."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config
+from bot.durations import DurationError, format_duration, parse_duration
+
+EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
+
+
+def test_the_example_config_parses_to_the_documented_defaults() -> None:
+    config = load_config(EXAMPLE, env={})
+    assert config.database_url == "sqlite:///redheart.db"
+    assert config.rounds.default_duration == timedelta(days=7)
+    assert config.rounds.tick == timedelta(seconds=30)
+    assert config.eligibility.min_ownership_days == 7
+    assert config == parse_config({}, env={})
+
+
+def test_environment_overrides_the_file() -> None:
+    env = {"REDHEART_TELEGRAM_TOKEN": "1:abc", "REDHEART_DATABASE_URL": "postgresql://u@h/db",
+           "REDHEART_SECRET": "s3"}
+    config = parse_config({"telegram": {"token": "from-file"}}, env=env)
+    assert (config.telegram.token, config.database_url, config.identity.secret) == ("1:abc", "postgresql://u@h/db", "s3")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"rounds": {"default_duration": "7x"}}, "rounds.default_duration: '7x' is not a duration"),
+        ({"rounds": {"min_ballots": "30"}}, "rounds.min_ballots: must be a whole number"),
+        ({"bot": {"admins": ["alice"]}}, "bot.admins: must be a list of Telegram user ids"),
+        ({"bot": {"default_language": "fr"}}, "bot.default_language: must be one of zh, en"),
+        ({"eligibility": {"scope": "world"}}, "eligibility.scope: must be one of product, category"),
+        ({"rounds": {"min_balots": 3}}, "rounds.min_balots: unknown key"),
+        ({"telegram": {"mode": "webhook"}}, "telegram.webhook.url: must be set"),
+        ({"database": {"url": "mysql://x"}}, "database.url: must be a sqlite:/// or postgresql:// URL"),
+    ],
+)
+def test_a_wrong_value_stops_with_one_line_naming_the_key(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, env={})
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_durations_read_as_operators_write_them() -> None:
+    assert parse_duration("45s") == timedelta(seconds=45)
+    assert parse_duration("15m") == timedelta(minutes=15)
+    assert parse_duration("2h") == timedelta(hours=2)
+    assert parse_duration("7d") == timedelta(days=7)
+    assert format_duration(timedelta(days=7)) == "7d"
+    for bad in ("7x", "", "0d", "-1h", "1.5h", "d"):
+        with pytest.raises(DurationError):
+            parse_duration(bad)

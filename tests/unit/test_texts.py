@@ -1,0 +1,40 @@
+"""Both catalogs have every text, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+from bot.texts import LANGUAGES, catalog, pick_language
+
+SOURCES = Path(__file__).parents[2] / "bot"
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_key_exists_in_both_languages_with_the_same_placeholders() -> None:
+    en, zh = catalog("en"), catalog("zh")
+    assert set(en) == set(zh)
+    for key in en:
+        assert placeholders(en[key]) == placeholders(zh[key]), key
+
+
+def test_every_text_the_code_asks_for_exists() -> None:
+    used = set()
+    for path in SOURCES.rglob("*.py"):
+        used |= set(re.findall(r'\bt\(\s*\w+,\s*"([a-z_.]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'key = "([a-z_.]+)"', path.read_text(encoding="utf-8")))
+    assert used, "the scan found no texts"
+    for lang in LANGUAGES:
+        missing = used - set(catalog(lang))
+        assert not missing, (lang, missing)
+
+
+def test_the_users_choice_beats_their_telegram_language_which_beats_the_default() -> None:
+    assert pick_language("en-US", "zh", "en") == "zh"
+    assert pick_language("zh-hans", None, "en") == "zh"
+    assert pick_language("de", None, "zh") == "zh"
+    assert pick_language(None, None, "en") == "en"
