@@ -222,9 +222,9 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, rng: random.Random, say: A
     await asyncio.gather(*(behave(i, cid) for i, cid in enumerate(ids)))
     first = buyers["C0001"]
     say(f"Buyer1 after submitting: {first.last_message.text.splitlines()[0]}")
-    stale = first.messages[-1]
-    await first.tap_data(stale.buttons[0][0].callback_data, stale)
-    await first.tap_data(stale.buttons[0][0].callback_data, stale)
+    change = first.last_message.buttons[0][0].callback_data  # "Change my ratings"
+    await first.tap_data(change)
+    await first.tap_data(change)
     say(f"Buyer1 taps an old button again → alert “{first.last_alert.text if first.last_alert else ''}”")
 
     say("\n— waiting for the scheduler to close the round —")
