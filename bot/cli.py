@@ -192,6 +192,8 @@ async def _with_runtime(config: Config, command: Command, args: argparse.Namespa
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # A tick skipped because the previous one is still sending is normal, not worth a warning.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     try:
         config = load_config(getattr(args, "config", None))
         if args.command == "run":

@@ -1,7 +1,9 @@
-"""The scorecard as readers of the publish channel see it, and the thank-you raters get."""
+"""The scorecard as readers of the publish channel see it (a chart with an HTML caption), and the
+thank-you raters get."""
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 from typing import Any
 
@@ -10,38 +12,38 @@ from telegram import Bot
 from bot.domain.outbox import Publication, ThankYou
 from bot.domain.runtime import Runtime
 from bot.texts import t
+from scoring.render import render_caption, render_text
 
 
-def _score(report: dict[str, Any]) -> str:
+def overall_text(report: dict[str, Any]) -> str:
     overall = report.get("overall") or {}
     if overall.get("score") is None:
-        n = (report.get("ballots") or {}).get("accepted", 0)
-        return f"insufficient data (n={n})"
+        return ""
     low, high = overall["ci"]
     return f"{overall['score']:.2f} / 5 (95% CI {low:.2f}–{high:.2f})"
 
 
-def scorecard_text(publication: Publication, lang: str) -> str:
-    report = publication.report
-    labels = {key: (zh if lang == "zh" else en) for key, en, zh in publication.factors}
-    ballots = report.get("ballots", {})
-    lines = [f"❤️ <b>{escape(publication.product)}</b> — {escape(report['sku'])}",
-             f"<b>{_score(report)}</b>", ""]
-    for f in report.get("factors", []):
-        value = "—" if f.get("score") is None else f"{f['score']:.2f}"
-        lines.append(f"{escape(labels.get(f['key'], f['key']))}: {value} (n={f['n']})")
-    lines += ["", f"n={ballots.get('accepted', 0)}/{ballots.get('submitted', 0)} · invited {report.get('invited', 0)}",
-              f"<i>{escape(str(report.get('method', '')))}</i>"]
-    return "\n".join(lines)
+def report_text(report: dict[str, Any], product: str, lang: str) -> str:
+    return render_text(report, lang, title=product)
+
+
+async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
+    """The PNG scorecard; drawn in a worker thread so the event loop keeps serving taps meanwhile."""
+    from scoring.chart import render_png  # matplotlib loads only when a chart is drawn
+
+    return await asyncio.to_thread(render_png, report, lang, product)
 
 
 async def post_scorecard(bot: Bot, rt: Runtime, publication: Publication) -> int | None:
+    """Posts the chart with its caption to `bot.publish_chat_id`; nothing to post without one."""
     chat = rt.config.bot.publish_chat_id
     if not chat:
         return None
+    lang = rt.config.bot.default_language
     target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
-    message = await bot.send_message(target, scorecard_text(publication, rt.config.bot.default_language),
-                                     parse_mode="HTML")
+    png = await chart(publication.report, publication.product, lang)
+    caption = render_caption(publication.report, lang, title=publication.product)
+    message = await bot.send_photo(target, png, caption=caption, parse_mode="HTML")
     return message.message_id
 
 
@@ -50,4 +52,4 @@ def thanks_text(thanks: ThankYou) -> str:
     if report.get("status") == "insufficient" or (report.get("overall") or {}).get("score") is None:
         return t(lang, "thanks.insufficient", product=escape(thanks.product),
                  n=(report.get("ballots") or {}).get("accepted", 0))
-    return t(lang, "thanks.published", product=escape(thanks.product), overall=_score(report))
+    return t(lang, "thanks.published", product=escape(thanks.product), overall=overall_text(report))

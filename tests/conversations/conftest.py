@@ -51,7 +51,7 @@ class Harness:
         return int(admin.last_message.text.split()[1])
 
     def channel_posts(self) -> list[str]:
-        return [m.text for m in self.sandbox.chat_messages(CHANNEL)]
+        return [m.caption or m.text for m in self.sandbox.chat_messages(CHANNEL)]
 
 
 async def invitation(user: SimUser) -> None:

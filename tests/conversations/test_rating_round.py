@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bot.domain import identity
 from bot.sandbox import SimUser
 from storage.models import AccountLink, Ballot
+from tests.conftest import CHANNEL
 from tests.conversations.conftest import Harness
 
 SIX = 6  # the shampoo category's factors
@@ -225,8 +226,9 @@ async def test_the_scheduler_closes_the_round_and_posts_the_scorecard_to_the_cha
         await buyer.tap("✅ Submit")
     h.clock.advance(timedelta(hours=2, minutes=1))
     await buyers[0].wait_for(lambda u: "Results" in u.last_message.text, timeout=10)
-    [post] = h.channel_posts()
-    assert "SHAMPOO-001" in post and "/ 5" in post
+    [post] = h.sandbox.chat_messages(CHANNEL)
+    assert post.photo and post.photo.startswith(b"\x89PNG")
+    assert "Silkroot" in post.caption and "Overall" in post.caption
     admin = h.admin
     await admin.send(f"/round {round_id}")
     assert "published" in admin.last_message.text
