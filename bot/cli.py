@@ -11,14 +11,16 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, identity, rounds
 from bot.domain.clock import parse_time
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
 from bot.durations import DurationError, parse_duration
+from bot.texts import t
 from storage.db import Database
 
 Command = Callable[[Runtime, argparse.Namespace], Awaitable[None]]
@@ -29,9 +31,10 @@ class UsageError(Exception):
 
 
 def _domain_message(error: DomainError) -> str:
-    from bot.handlers.common import error_text
-
-    return error_text(error, "en")
+    """The English text of a domain error, unescaped: a terminal is not HTML."""
+    if isinstance(error, LinkRefused):
+        return t("en", f"link.refused.{error.params['reason']}")
+    return t("en", error.key, **error.params)
 
 
 async def cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
@@ -122,14 +125,50 @@ async def cmd_round_cancel(rt: Runtime, args: argparse.Namespace) -> None:
 
 
 async def cmd_report(rt: Runtime, args: argparse.Namespace) -> None:
-    from bot.publishing import report_text
+    from bot.publishing import chart, report_text
 
     report = await rounds.report(rt, args.id)
+    info = await rounds.round_info(rt, args.id)
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False))
+    elif args.format == "png":
+        out = Path(args.out or f"round-{args.id}.png")
+        out.write_bytes(await chart(report, info.product, args.lang))
+        print(f"wrote {out}")
+    else:
+        print(report_text(report, info.product, args.lang))
+
+
+async def cmd_export(rt: Runtime, args: argparse.Namespace) -> None:
+    from bot.domain.exports import export_round
+
+    out = Path(args.out)
+    method_file = out.with_name(out.stem + ".method.json")
+    async with audit.audited(rt, "cli", "export", f"{args.id} -> {out}"):
+        text, document = await export_round(rt, args.id)
+    out.write_text(text, encoding="utf-8")
+    method_file.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"wrote {out} ({text.count(chr(10)) - 1} ballots) and {method_file}")
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    """Scores a CSV with the published method; needs no database or config."""
+    from bot.domain.exports import score_export
+    from bot.publishing import report_text
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    method_file = path.with_name(path.stem + ".method.json")
+    document = json.loads(method_file.read_text(encoding="utf-8")) if method_file.is_file() else None
+    try:
+        report = score_export(str(path), path.read_text(encoding="utf-8"), document)
+    except ValueError as exc:
+        raise UsageError(f"{method_file}: {exc}") from None
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False))
     else:
-        info = await rounds.round_info(rt, args.id)
-        print(report_text(report, info.product, args.lang))
+        print(report_text(report, str(report.get("sku") or path.name), args.lang))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,9 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", parents=[common], help="a round's scorecard")
     rep.add_argument("id", type=int, metavar="ID")
-    rep.add_argument("--format", choices=("text", "json"), default="text")
+    rep.add_argument("--format", choices=("text", "json", "png"), default="text")
+    rep.add_argument("--out", metavar="F.png", help="with --format png: where to write (default round-ID.png)")
     rep.add_argument("--lang", choices=("en", "zh"), default="en")
     rep.set_defaults(run=cmd_report)
+
+    exp = sub.add_parser("export", parents=[common], help="a round's ballots, anonymised, to recompute its score")
+    exp.add_argument("id", type=int, metavar="ID")
+    exp.add_argument("--out", required=True, metavar="FILE.csv", help="also writes FILE.method.json beside it")
+    exp.set_defaults(run=cmd_export)
+
+    score = sub.add_parser("score", parents=[common], help="score exported (or any) ballots with the published method")
+    score.add_argument("file", metavar="FILE.csv")
+    score.add_argument("--format", choices=("text", "json"), default="text")
+    score.add_argument("--lang", choices=("en", "zh"), default="en")
     return parser
 
 
@@ -200,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.runner import run
 
             run(config)
+        elif args.command == "score":
+            cmd_score(args)
         elif args.command == "demo":
             from bot.demo import run_demo
 

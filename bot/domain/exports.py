@@ -1,0 +1,100 @@
+"""Exports that let anyone recompute a published score: pseudonymous ballots plus the method file.
+
+`F.csv` has one row per submitted ballot — `ballot,rater,started_at,submitted_at,owned_days,
+excluded_by_admin`, then one column per factor key (1–5, empty for "not sure"). `F.method.json`
+holds the method version and parameters, the factors with weights and priors, and the round's
+identity, so `redheart score F.csv` prints the same report as the published one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.domain.clock import parse_time
+from bot.domain.errors import BadInput, UnknownRound
+from bot.domain.runtime import Runtime
+from bot.domain.scorecards import ballot_records, factor_specs, method_for
+from scoring.model import BallotRecord, FactorSpec, Method, method_document, parse_method_document
+from scoring.scorecard import score_round
+from storage.models import Invitation, Round
+
+COLUMNS = ("ballot", "rater", "started_at", "submitted_at", "owned_days", "excluded_by_admin")
+
+
+async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]:
+    """The round's ballots as CSV text, and its method document."""
+    async with rt.db.session() as s:
+        rnd = await s.get(Round, round_id)
+        if rnd is None:
+            raise UnknownRound(round_id=round_id)
+        factors = await factor_specs(s, rnd)
+        records = await ballot_records(s, round_id)
+        invited = await s.scalar(
+            select(func.count()).select_from(Invitation)
+            .where(Invitation.round_id == round_id, Invitation.status != "cancelled")
+        )
+        status = rnd.status
+    document = method_document(method_for(rt, rnd), factors)
+    document["round"] = {"round_id": round_id, "sku": rnd.sku, "status": status, "invited": int(invited or 0)}
+    return ballots_csv(records, factors), document
+
+
+def ballots_csv(records: Sequence[BallotRecord], factors: Sequence[FactorSpec]) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*COLUMNS, *(f.key for f in factors)])
+    for b in records:
+        writer.writerow([
+            b.ballot, b.rater, b.started_at.isoformat(), b.submitted_at.isoformat(),
+            "" if b.owned_days is None else b.owned_days, 1 if b.excluded_by_admin else 0,
+            *("" if b.answers.get(f.key) is None else b.answers[f.key] for f in factors),
+        ])
+    return out.getvalue()
+
+
+def read_ballots(name: str, text: str, factors: Sequence[FactorSpec] | None = None) -> tuple[
+    list[BallotRecord], list[FactorSpec]
+]:
+    """Parses an export (or any CSV of that shape); errors are `FILE:LINE: what is wrong`."""
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    if not rows or tuple(rows[0][: len(COLUMNS)]) != COLUMNS or len(rows[0]) <= len(COLUMNS):
+        raise BadInput(detail=f"{name}:1: header must be {','.join(COLUMNS)} then one column per factor key")
+    keys = rows[0][len(COLUMNS):]
+    known = {f.key: f for f in factors or ()}
+    specs = [known.get(k) or FactorSpec(k, k, k) for k in keys]
+    records: list[BallotRecord] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not row:
+            continue
+        try:
+            if len(row) != len(rows[0]):
+                raise ValueError(f"expected {len(rows[0])} cells, got {len(row)}")
+            answers: dict[str, int | None] = {}
+            for key, cell in zip(keys, row[len(COLUMNS):], strict=True):
+                value = int(cell) if cell.strip() else None
+                if value is not None and not 1 <= value <= 5:
+                    raise ValueError(f"{key} must be 1-5 or empty, got {cell}")
+                answers[key] = value
+            records.append(BallotRecord(
+                ballot=row[0], rater=row[1], started_at=parse_time(row[2]), submitted_at=parse_time(row[3]),
+                owned_days=int(row[4]) if row[4].strip() else None,
+                excluded_by_admin=row[5].strip() in ("1", "true", "True"), answers=answers,
+            ))
+        except ValueError as exc:
+            raise BadInput(detail=f"{name}:{line}: {exc}") from None
+    return records, specs
+
+
+def score_export(name: str, text: str, document: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The SPEC report for exported ballots, with the exported method when given, else defaults."""
+    method, factors = parse_method_document(document) if document else (Method(), [])
+    records, specs = read_ballots(name, text, factors)
+    meta = dict((document or {}).get("round", {}))
+    card = score_round(records, specs, method)
+    return card.to_report(meta.get("round_id"), str(meta.get("sku", "")), str(meta.get("status", "closed")),
+                          int(meta.get("invited", 0)))

@@ -1,0 +1,86 @@
+"""The command line as an operator uses it: one entry point, clear one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.sampledata import ANCHOR, write_sample_files
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    config = tmp_path / "redheart.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/cli.db"\n[identity]\nsecret = "s"\n'
+                      '[eligibility]\nactive_within_days = 100000\npurchase_window_days = 100000\n',
+                      encoding="utf-8")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        words = 2 if args[0] == "round" else 1  # --config follows the (sub)command it belongs to
+        code = main([*args[:words], "--config", str(config), *args[words:]])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+def test_import_loads_the_sample_files_and_a_second_import_changes_nothing(cli, tmp_path: Path) -> None:
+    files = [str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)]
+    code, out, _ = cli("import", *files)
+    assert code == 0 and "customers.csv: customers: 60 added" in out
+    code, out, _ = cli("import", *files)
+    assert code == 0 and "0 added, 0 updated" in out
+
+
+def test_a_bad_row_is_reported_as_file_and_line_and_nothing_is_loaded(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "products.csv"
+    bad.write_text("sku,name,category,popularity,sales_volume\nX1,Thing,shampoo,lots,5\n", encoding="utf-8")
+    code, _, err = cli("import", str(bad))
+    assert code == 1 and f"{bad}:2:" in err
+
+
+def test_rounds_are_scheduled_listed_shown_reported_and_cancelled(cli, tmp_path: Path) -> None:
+    cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
+    code, out, err = cli("round", "new", "SHAMPOO-001", "--duration", "2h", "--quota", "10")
+    assert code == 0, err
+    round_id = int(out.strip())
+    code, out, _ = cli("round", "list")
+    assert code == 0 and "SHAMPOO-001" in out and "scheduled" in out
+    code, out, _ = cli("round", "close", str(round_id))
+    assert code == 0
+    code, out, _ = cli("report", str(round_id), "--format", "json")
+    report = json.loads(out)
+    assert report["round_id"] == round_id and report["status"] == "insufficient" and report["overall"]["score"] is None
+    png = tmp_path / "card.png"
+    code, out, _ = cli("report", str(round_id), "--format", "png", "--out", str(png))
+    assert code == 0 and png.read_bytes().startswith(b"\x89PNG")
+    code, _, err = cli("round", "cancel", str(round_id))
+    assert code == 1 and "can't be cancelled" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("round", "new", "NOPE"), "There is no product with SKU NOPE."),
+        (("round", "new", "SHAMPOO-001", "--duration", "7x"), "--duration: '7x' is not a duration"),
+        (("round", "new", "SHAMPOO-003"), "Product SHAMPOO-003 is not eligible: popularity"),
+        (("round", "show", "42"), "There is no round 42."),
+        (("link", "C9999"), "There is no customer C9999."),
+    ],
+)
+def test_wrong_input_exits_non_zero_with_one_line_on_stderr(cli, tmp_path: Path, args: tuple[str, ...],
+                                                            message: str) -> None:
+    cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
+    code, _, err = cli(*args)
+    assert code == 1 and message in err and err.count("\n") == 1
+
+
+def test_link_prints_a_deep_link_and_its_payload(cli, tmp_path: Path) -> None:
+    cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
+    code, out, _ = cli("link", "C0001")
+    payload = out.splitlines()[1].removeprefix("payload: ")
+    assert code == 0 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload) and out.startswith("https://t.me/")

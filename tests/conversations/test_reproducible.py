@@ -1,0 +1,48 @@
+"""Anyone can check a published score: export the round, score the export, get the same numbers."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain import rounds
+from bot.domain.exports import COLUMNS, export_round
+from tests.conversations.conftest import Harness, invitation
+
+
+async def run_round(h: Harness, answers: list[str]) -> int:
+    """Buyers C0001.. rate with the given answers at a human pace; the scheduler closes and publishes."""
+    buyers = [await h.linked(f"C{n:04d}") for n in range(1, len(answers) + 1)]
+    round_id = await h.open_round(duration="2h")
+    for buyer, scores in zip(buyers, answers, strict=True):
+        await invitation(buyer)
+        await buyer.tap("❤️ Rate now")
+        for score in scores:
+            h.clock.advance(timedelta(seconds=7))
+            await buyer.tap("🤷 Not sure" if score == "?" else score)
+        await buyer.tap("✅ Submit")
+    h.clock.advance(timedelta(hours=2, minutes=1))
+    await buyers[0].wait_for(lambda u: "closed with" in u.last_message.text or "Results" in u.last_message.text)
+    return round_id
+
+
+async def test_export_then_score_reproduces_the_published_report(
+    h: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    round_id = await run_round(h, ["453425", "554434", "4?3524", "343434", "555555"])
+    published = await rounds.report(h.rt, round_id)
+    assert published["status"] == "published"
+    text, document = await export_round(h.rt, round_id)
+    header = text.splitlines()[0].split(",")
+    assert tuple(header[:6]) == COLUMNS and len(header) == 12
+    assert "C0001" not in text  # raters are per-round pseudonyms
+    (tmp_path / "r.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "r.method.json").write_text(json.dumps(document), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["score", str(tmp_path / "r.csv"), "--format", "json"]) == 0
+    rescored = json.loads(capsys.readouterr().out)
+    assert rescored == published
