@@ -27,7 +27,7 @@ async def ballot_button(update: Update, context: Context) -> None:
         await malformed_button(update, context)
         return
     try:
-        view, outcome = await ballots.press(runtime(context), button, user.id)
+        view, _outcome = await ballots.press(runtime(context), button, user.id)
     except BadInput:
         await query.answer(t(lang, "alert.incomplete"), show_alert=True)
         return
