@@ -64,7 +64,7 @@ async def _bot_username(config: Config) -> str:
     bot = Bot(config.telegram.token, base_url=config.telegram.base_url or "https://api.telegram.org/bot")
     try:
         async with bot:
-            return bot.username
+            return str(bot.username)
     except (TelegramError, OSError):
         return "YOUR_BOT"
 

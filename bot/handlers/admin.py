@@ -5,7 +5,8 @@ A non-admin gets exactly the unknown-command answer, so the commands are not adv
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from functools import wraps
 
 from telegram import Update
@@ -18,7 +19,7 @@ from bot.handlers.start import unknown_command
 from bot.screens import when
 from bot.texts import t
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def admin_only(handler: Handler) -> Handler:

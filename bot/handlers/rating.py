@@ -14,7 +14,7 @@ from bot.screens import answer_text, ballot_screen, when
 from bot.texts import t
 
 # Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
-_ALERTS = {StaleButton: "alert.stale"}
+_ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
 
 
 async def ballot_button(update: Update, context: Context) -> None:
