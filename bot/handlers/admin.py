@@ -6,8 +6,8 @@ A non-admin gets exactly the unknown-command answer, so the commands are not adv
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
 from functools import wraps
+from typing import Any
 
 from telegram import Update
 
