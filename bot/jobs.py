@@ -3,38 +3,78 @@
 It runs every `rounds.tick` (and right after an admin command) and reads all due work from the
 database, so a restart, an overlapping run or a second process loses and repeats nothing: the domain
 functions claim each piece of work with a compare-and-set before doing it.
+
+Rounds are opened and closed first; only then are reminders and invitations sent, within a time
+budget, through one `Pacer` per process that keeps Telegram's flood limits (`bot.sender`). A run that
+spends its budget with messages still owed schedules the next run at once, so a campaign goes out at
+the full rate while closes and publications are still checked every budget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from html import escape
 
-from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Bot, Message
+from telegram.error import Forbidden
 from telegram.ext import ContextTypes
 
 from bot import publishing
 from bot.domain import outbox, rounds
 from bot.domain.runtime import Runtime
-from bot.screens import invitation_screen
+from bot.screens import Screen, invitation_screen, when
+from bot.sender import Pacer, SendStats, pacer_for, send_paced
+from bot.texts import t
 
 log = logging.getLogger(__name__)
 
-# Telegram allows about 30 messages a second overall; stay just under it.
-SEND_RATE = 28.0
-BATCH = 50
-NETWORK_RETRIES = 3
+# Enough requests in flight to keep a loopback or a real Telegram busy at 1000/s; the pacer, not the
+# number of workers, decides the rate.
+WORKERS = 32
+# A claim covers about this many seconds of sending: small, so a crash leaves few rows in doubt.
+CLAIM_SECONDS = 0.5
+
+
+@dataclass
+class Campaign:
+    """What one process shares across reconcile runs: the pacer's memory, counters, and a halt switch."""
+
+    pacer: Pacer
+    stats: SendStats = field(default_factory=SendStats)
+    halt: asyncio.Event = field(default_factory=asyncio.Event)
+    # Called with the number of invitations settled as sent so far; the benchmark stops on it.
+    on_sent: Callable[[int], None] | None = None
+    invitations_sent: int = 0
+
+
+def campaign_of(bot_data: dict[str, object], rt: Runtime) -> Campaign:
+    campaign = bot_data.get("campaign")
+    if not isinstance(campaign, Campaign):
+        campaign = Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
+        bot_data["campaign"] = campaign
+    return campaign
 
 
 async def reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Opens due rounds, sends invitations, closes due rounds, posts scorecards, thanks raters."""
+    """Opens due rounds, closes due rounds, posts scorecards, thanks raters, then sends within a budget."""
     rt: Runtime = context.bot_data["runtime"]
-    await run_once(context.bot, rt, budget=max(rt.config.rounds.tick.total_seconds() * 0.8, 1.0))
+    more = await run_once(context.bot, rt, budget=max(rt.config.rounds.tick.total_seconds() * 0.8, 1.0),
+                          campaign=campaign_of(context.bot_data, rt))
+    # Out of budget with messages still owed: run again at once rather than idle until the next tick,
+    # so the sender keeps the full rate while rounds still get opened and closed between budgets.
+    wake = context.bot_data.get("wake")
+    if more and callable(wake):
+        wake()
 
 
-async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0) -> None:
+async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0, campaign: Campaign | None = None) -> bool:
+    """One reconcile pass; True when it stopped for its time budget with messages still owed."""
+    # Rounds open and close first: a long campaign must never delay a close or a publication.
     for round_id in await rounds.due_to_open(rt):
         if await rounds.open_round(rt, round_id):
             log.info("round %s opened", round_id)
@@ -43,51 +83,89 @@ async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0) -> None:
             log.info("round %s closed", round_id)
     await publish(bot, rt)
     await thank(bot, rt)
-    await send_invitations(bot, rt, deadline=time.monotonic() + budget)
+    if in_doubt := await outbox.recover_stale_claims(rt):
+        log.warning("%s messages were claimed by a process that stopped; marked unknown, not resent", in_doubt)
+    campaign = campaign or Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
+    deadline = time.monotonic() + budget
+    await send_reminders(bot, rt, campaign, deadline)
+    await send_invitations(bot, rt, campaign, deadline)
+    return time.monotonic() >= deadline and not campaign.halt.is_set()
 
 
-async def send_invitations(bot: Bot, rt: Runtime, deadline: float) -> int:
-    """Drains the invitation outbox until it is empty or the time budget is spent."""
+async def send_invitations(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float) -> int:
+    """Drains the invitation outbox until it is empty, the time budget is spent, or a halt."""
+    return await _drain(bot, rt, campaign, deadline, reminders=False)
+
+
+async def send_reminders(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float) -> int:
+    """Sends the one reminder each invited, silent buyer gets `rounds.reminder_before` the close."""
+    return await _drain(bot, rt, campaign, deadline, reminders=True)
+
+
+async def _drain(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float, *, reminders: bool) -> int:
+    batch_size = max(1, min(200, math.ceil(campaign.pacer.rate * CLAIM_SECONDS)))
+    claim = outbox.claim_reminders if reminders else outbox.claim_invitations
     sent = 0
-    interval = 1.0 / SEND_RATE
-    while time.monotonic() < deadline:
-        batch = await outbox.claim_invitations(rt, BATCH)
+    while time.monotonic() < deadline and not campaign.halt.is_set():
+        batch = await claim(rt, batch_size)
         if not batch:
             break
-        for invitation in batch:
-            started = time.monotonic()
-            await _send_invitation(bot, rt, invitation)
-            sent += 1
-            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+        settled = await _send_batch(bot, rt, campaign, batch, deadline, reminders=reminders)
+        sent += sum(1 for x in settled if x.status == "sent")
     return sent
 
 
-async def _send_invitation(bot: Bot, rt: Runtime, invitation: outbox.InvitationMessage) -> None:
-    screen = invitation_screen(invitation)
-    for attempt in range(NETWORK_RETRIES + 1):
-        try:
-            message = await bot.send_message(invitation.telegram_user_id, screen.text, parse_mode="HTML",
-                                             reply_markup=screen.markup)
-        except RetryAfter as flood:
-            await asyncio.sleep(float(flood.retry_after if isinstance(flood.retry_after, int | float)
-                                      else flood.retry_after.total_seconds()))
-            continue
-        except Forbidden as exc:
-            await outbox.settle_invitation(rt, invitation.id, "unreachable", error=exc.message)
-            return
-        except TimedOut:
-            # The request may have reached Telegram: retrying could send it twice (see outbox).
-            await outbox.settle_invitation(rt, invitation.id, "failed", error="timed out; delivery unknown")
-            return
-        except BadRequest as exc:
-            await outbox.settle_invitation(rt, invitation.id, "failed", error=exc.message)
-            return
-        except NetworkError:
-            await asyncio.sleep(0.5 * 2**attempt)
-            continue
-        await outbox.settle_invitation(rt, invitation.id, "sent", message_id=message.message_id)
+async def _send_batch(
+    bot: Bot, rt: Runtime, campaign: Campaign, batch: list[outbox.InvitationMessage], deadline: float,
+    *, reminders: bool,
+) -> list[outbox.Settlement]:
+    """Sends a claimed batch with a few workers; settles what went out, releases what never left."""
+    queue = list(reversed(batch))
+    settled: list[outbox.Settlement] = []
+
+    async def worker() -> None:
+        while queue and not campaign.halt.is_set() and time.monotonic() < deadline:
+            invitation = queue.pop()
+            screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
+            delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
+                                        _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
+            settled.append(outbox.Settlement(invitation.id, delivery.outcome, delivery.message_id, delivery.error))
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(WORKERS, len(batch))):
+                group.create_task(worker())
+    finally:
+        # Also on cancellation: record what went out, hand back what never left, so nothing is lost.
+        unsent = [inv.id for inv in queue]
+        await asyncio.shield(_settle(rt, campaign, settled, unsent, reminders=reminders))
+    return settled
+
+
+async def _settle(rt: Runtime, campaign: Campaign, settled: list[outbox.Settlement], unsent: list[int], *,
+                  reminders: bool) -> None:
+    if reminders:
+        await outbox.settle_reminders(rt, settled)
+        await outbox.release_reminders(rt, unsent)
         return
-    await outbox.settle_invitation(rt, invitation.id, "failed", error="gave up after retries")
+    await outbox.settle_invitations(rt, settled)
+    await outbox.release_invitations(rt, unsent)
+    campaign.invitations_sent += sum(1 for x in settled if x.status == "sent")
+    if campaign.on_sent is not None:
+        campaign.on_sent(campaign.invitations_sent)
+
+
+def _sender(bot: Bot, rt: Runtime, chat_id: int, screen: Screen) -> Callable[[], Awaitable[Message]]:
+    paid = rt.config.telegram.paid_broadcast
+    return lambda: bot.send_message(chat_id, screen.text, parse_mode="HTML", reply_markup=screen.markup,
+                                    allow_paid_broadcast=True if paid else None)
+
+
+def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
+    """The reminder: the invitation's buttons under a shorter text with the deadline."""
+    text = t(inv.language, "remind.text", product=escape(inv.product),
+             closes_at=when(inv.closes_at, inv.language))
+    return Screen(text, invitation_screen(inv).markup)
 
 
 async def publish(bot: Bot, rt: Runtime) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import EligibilityConfig
+from storage.db import Database
 from storage.models import AccountLink, Customer, Product, Purchase
 
 # Each buyer is counted under the first rule they fail, in this order.
@@ -115,3 +116,39 @@ def stratified_sample(candidates: list[Candidate], quota: int, seed: int, strata
     for group, take in zip(groups, takes, strict=True):
         picked.extend(rng.sample(group, take))
     return picked
+
+
+@dataclass(frozen=True)
+class ProductStanding:
+    sku: str
+    name: str
+    popularity: int
+    sales_volume: int
+    problems: tuple[str, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.problems
+
+
+def product_problems(product: Product, rules: EligibilityConfig) -> tuple[str, ...]:
+    """Which SPEC product thresholds the product misses, each with its numbers; empty when eligible."""
+    problems = []
+    if product.popularity < rules.product_min_popularity:
+        problems.append(f"popularity {product.popularity} < {rules.product_min_popularity}")
+    if product.sales_volume < rules.product_min_sales:
+        problems.append(f"sales {product.sales_volume} < {rules.product_min_sales}")
+    return tuple(problems)
+
+
+async def rank_products(
+    db: Database, rules: EligibilityConfig, *, eligible_only: bool = False
+) -> list[ProductStanding]:
+    """Products ranked by popularity, then sales, each judged against the thresholds."""
+    async with db.session() as s:
+        products = await s.scalars(
+            select(Product).order_by(Product.popularity.desc(), Product.sales_volume.desc(), Product.sku)
+        )
+        ranked = [ProductStanding(p.sku, p.name, p.popularity, p.sales_volume, product_problems(p, rules))
+                  for p in products]
+    return [p for p in ranked if p.eligible or not eligible_only]

@@ -1,25 +1,39 @@
-"""Messages the bot owes people, kept in the database until sent: invitations, scorecards, thanks.
+"""Messages the bot owes people, kept in the database until sent: invitations, reminders, scorecards,
+thanks.
 
-Delivery guarantee: at most once. A row is claimed (`pending → sending`, committed) before the
-Telegram call and settled after it. If the process dies in between, the row stays `sending` and is
-never sent again: a buyer asked twice to rate the same product is worse for trust than one lost
-invitation, and Telegram gives no idempotency key that would let us retry safely.
+Delivery guarantee for invitations and reminders: **at most once**, and nothing lost silently.
+
+- A row is claimed (`pending → sending`, committed) before the Telegram call and settled after it
+  (`sent`, `unreachable` on 403, `failed` on a refusal, `unknown` when the call may or may not have
+  reached Telegram: a timeout or a connection dropped mid-request). Only rows still `pending` are
+  ever sent, so no code path can send a row twice.
+- A sender that stops on purpose (restart, shutdown) settles what it sent and hands the claimed rows
+  it never sent back to `pending` (`release_invitations`): a restart loses and repeats nothing.
+- A process that dies between claim and settle leaves at most one small batch (about half a second
+  of sends) in `sending`. Those rows are in doubt: Telegram gives no idempotency key and no way to ask
+  whether a message went out. After `STALE_CLAIM` they become `unknown` (`recover_stale_claims`) and
+  are counted in the round's statistics, never resent: a buyer asked twice to rate the same product
+  is worse for trust than one invitation in doubt, and the count tells the admin how many there are.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, Table, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.runtime import Runtime
 from bot.texts import pick_language
-from storage.models import Ballot, Invitation, Product, Round, RoundFactor, TelegramUser
+from storage.models import Ballot, Customer, Invitation, Product, Round, RoundFactor, TelegramUser
 
 # A scorecard claim older than this is presumed to belong to a process that died before posting.
 PUBLISH_CLAIM_TIMEOUT = timedelta(minutes=5)
+# A claim lives for one batch (well under a minute even through flood waits); one this old belongs to
+# a process that died mid-batch.
+STALE_CLAIM = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,16 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
         )
         if not rt.db.is_sqlite:
             query = query.with_for_update(of=Invitation, skip_locked=True)
-        ids = list(await s.scalars(query))
-        if not ids:
+        candidates = list(await s.scalars(query))
+        if not candidates:
             return []
-        await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.status == "pending")
+        # RETURNING names exactly the rows this transaction moved: a concurrent run that saw the same
+        # candidates gets none of them, even when both claim within the same clock tick.
+        ids = list(await s.scalars(
+            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == "pending")
             .values(status="sending", claimed_at=now, attempts=Invitation.attempts + 1)
-        )
+            .returning(Invitation.id)
+        ))
         factor_counts = (
             select(RoundFactor.round_id, func.count().label("n")).group_by(RoundFactor.round_id).subquery()
         )
@@ -64,7 +81,7 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
             .join(Product, Product.sku == Round.sku)
             .join(factor_counts, factor_counts.c.round_id == Round.id)
             .outerjoin(TelegramUser, TelegramUser.user_id == Invitation.telegram_user_id)
-            .where(Invitation.id.in_(ids), Invitation.status == "sending", Invitation.claimed_at == now)
+            .where(Invitation.id.in_(ids))
             .order_by(Invitation.id)
         )
         return [
@@ -77,12 +94,138 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
 async def settle_invitation(
     rt: Runtime, invitation_id: int, status: str, *, message_id: int | None = None, error: str | None = None
 ) -> None:
-    """Records how sending went: sent, unreachable (403: never retried), failed, or pending (retry)."""
-    values: dict[str, Any] = {"status": status, "error": error}
-    if status == "sent":
-        values.update(sent_at=rt.clock.now(), message_id=message_id)
+    """Records how sending went: sent, unreachable (403: never retried), failed, or unknown."""
+    await settle_invitations(rt, [Settlement(invitation_id, status, message_id, error)])
+
+
+@dataclass(frozen=True)
+class Settlement:
+    id: int
+    status: str  # sent | unreachable | failed | unknown
+    message_id: int | None = None
+    error: str | None = None
+
+
+async def settle_invitations(rt: Runtime, settled: list[Settlement]) -> None:
+    """Records a batch of sends in one transaction; a row already judged `unknown` learns the truth."""
+    if not settled:
+        return
+    now = rt.clock.now()
+    table = cast(Table, Invitation.__table__)
+    # One executemany for the whole batch: a round trip per row would cap the rate on a slow disk.
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("settled_id"), or_(table.c.status == "sending", table.c.status == "unknown"))
+        .values(status=bindparam("new_status"), error=bindparam("new_error"),
+                message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
+    )
     async with rt.db.session() as s:
-        await s.execute(update(Invitation).where(Invitation.id == invitation_id).values(**values))
+        await s.execute(statement, [
+            {"settled_id": x.id, "new_status": x.status, "new_error": x.error, "new_message_id": x.message_id,
+             "new_sent_at": now if x.status == "sent" else None}
+            for x in settled
+        ])
+
+
+async def release_invitations(rt: Runtime, ids: list[int]) -> None:
+    """Hands claimed invitations that were provably never sent back to `pending`."""
+    if not ids:
+        return
+    async with rt.db.session() as s:
+        await s.execute(
+            update(Invitation).where(Invitation.id.in_(ids), Invitation.status == "sending")
+            .values(status="pending", claimed_at=None, attempts=Invitation.attempts - 1)
+        )
+
+
+async def recover_stale_claims(rt: Runtime) -> int:
+    """Marks invitations and reminders claimed by a process that died as `unknown`; never resent."""
+    cutoff = rt.clock.now() - STALE_CLAIM
+    async with rt.db.session() as s:
+        invitations = await s.execute(
+            update(Invitation).where(Invitation.status == "sending", Invitation.claimed_at < cutoff)
+            .values(status="unknown", error="claimed by a process that stopped; delivery unknown")
+        )
+        reminders = await s.execute(
+            update(Invitation).where(Invitation.reminder_status == "sending", Invitation.claimed_at < cutoff)
+            .values(reminder_status="unknown")
+        )
+        return int(invitations.rowcount + reminders.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
+    """Claims reminders due `rounds.reminder_before` the close, each at most once.
+
+    A reminder goes to a buyer whose invitation was delivered before the reminder time, who has not
+    submitted, and who has not opted out, asked to be forgotten or become unreachable since.
+    """
+    now = rt.clock.now()
+    submitted = (
+        select(Ballot.id).where(Ballot.round_id == Invitation.round_id, Ballot.customer_id == Invitation.customer_id,
+                                Ballot.submitted_at.is_not(None))
+        .exists()
+    )
+    async with rt.db.session() as s:
+        rows = list(await s.execute(
+            select(Invitation.id, Invitation.sent_at, Round.closes_at)
+            .join(Round, Round.id == Invitation.round_id)
+            .join(Customer, Customer.customer_id == Invitation.customer_id)
+            .where(Invitation.status == "sent", Invitation.reminder_status == "none", Round.status == "open",
+                   Round.closes_at > now, Customer.opted_out.is_(False), Customer.forgotten_at.is_(None),
+                   ~submitted)
+            .order_by(Invitation.id)
+        ))
+        before = rt.config.rounds.reminder_before
+        # Invited after the reminder time (a short round, a late send): the invitation is reminder enough.
+        due = [i for i, sent_at, closes in rows
+               if closes - before <= now and sent_at is not None and sent_at < closes - before][:limit]
+        if not due:
+            return []
+        claimed = list(await s.scalars(
+            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == "none")
+            .values(reminder_status="sending", claimed_at=now).returning(Invitation.id)
+        ))
+        return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(claimed)))
+
+
+async def settle_reminders(rt: Runtime, settled: list[Settlement]) -> None:
+    async with rt.db.session() as s:
+        for item in settled:
+            await s.execute(
+                update(Invitation).where(Invitation.id == item.id, Invitation.reminder_status == "sending")
+                .values(reminder_status=item.status)
+            )
+
+
+async def release_reminders(rt: Runtime, ids: list[int]) -> None:
+    if not ids:
+        return
+    async with rt.db.session() as s:
+        await s.execute(
+            update(Invitation).where(Invitation.id.in_(ids), Invitation.reminder_status == "sending")
+            .values(reminder_status="none")
+        )
+
+
+async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> list[InvitationMessage]:
+    chosen = invitations.subquery()
+    factor_counts = (
+        select(RoundFactor.round_id, func.count().label("n")).group_by(RoundFactor.round_id).subquery()
+    )
+    rows = await s.execute(
+        select(chosen, Product.name, Round.closes_at, factor_counts.c.n,
+               TelegramUser.language, TelegramUser.telegram_language)
+        .join(Round, Round.id == chosen.c.round_id)
+        .join(Product, Product.sku == Round.sku)
+        .join(factor_counts, factor_counts.c.round_id == Round.id)
+        .outerjoin(TelegramUser, TelegramUser.user_id == chosen.c.telegram_user_id)
+        .order_by(chosen.c.id)
+    )
+    return [
+        InvitationMessage(r.id, r.round_id, r.telegram_user_id, r.name, r.purchased_at, r.n, r.closes_at,
+                          pick_language(r.telegram_language, r.language, rt.config.bot.default_language))
+        for r in rows
+    ]
 
 
 async def decline(rt: Runtime, round_id: int, telegram_user_id: int) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import scorecards
-from bot.domain.eligibility import eligible_purchasers, stratified_sample
+from bot.domain.eligibility import eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.runtime import Runtime
 from storage.models import Ballot, Factor, Invitation, Product, Round, RoundFactor
@@ -32,6 +32,15 @@ class RoundStats:
     unreachable: int
     started: int
     submitted: int
+    # Accepted after screening: known once the round is closed and its scorecard stored.
+    accepted: int | None = None
+    # Sent but possibly not delivered: claimed by a sender that stopped mid-call (see bot.domain.outbox).
+    in_doubt: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        """Submitted ballots per delivered invitation; None before anything was delivered."""
+        return self.submitted / self.delivered if self.delivered else None
 
 
 @dataclass(frozen=True)
@@ -49,13 +58,7 @@ class RoundInfo:
 
 
 def eligibility_problems(rt: Runtime, product: Product) -> list[str]:
-    rules = rt.config.eligibility
-    problems = []
-    if product.popularity < rules.product_min_popularity:
-        problems.append(f"popularity {product.popularity} < {rules.product_min_popularity}")
-    if product.sales_volume < rules.product_min_sales:
-        problems.append(f"sales {product.sales_volume} < {rules.product_min_sales}")
-    return problems
+    return list(product_problems(product, rt.config.eligibility))
 
 
 async def schedule_round(
@@ -227,6 +230,8 @@ async def _stats(s: AsyncSession, rnd: Round) -> RoundStats:
         unreachable=inv.get("unreachable", 0),
         started=sum(ballots.values()),
         submitted=ballots.get("submitted", 0),
+        accepted=((rnd.report or {}).get("ballots") or {}).get("accepted") if rnd.report else None,
+        in_doubt=inv.get("unknown", 0),
     )
 
 

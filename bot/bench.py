@@ -1,0 +1,200 @@
+"""`redheart bench`: the invitation campaign measured against the sandbox's flood limits.
+
+N linked, eligible buyers are written straight into a fresh SQLite database, a round is opened for
+them, and the real bot (Application, scheduler, outbox, pacer) sends every invitation to the sandbox,
+which enforces `--limit` messages/s overall and 1/s per chat and answers 429 past them. The sandbox is
+the ground truth: it counts what each simulated buyer actually received.
+
+`--restart-at K` stops the bot once K invitations are out and starts a new Application on the same
+database. The restart is in-process (a new Application, scheduler, HTTP client and pacer; nothing is
+carried over but the database), not an OS-level kill: it exercises the clean-stop path, where the
+sender settles what it sent and hands back what it claimed but never sent. What a hard kill leaves
+behind is described in `bot.domain.outbox`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import suppress
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from bot.app import build_application
+from bot.config import BotConfig, Config, IdentityConfig, RoundsConfig, TelegramConfig
+from bot.domain import rounds
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.runtime import Runtime
+from bot.jobs import campaign_of
+from bot.runner import running
+from bot.sandbox import BotApiSandbox
+from storage.db import Database
+from storage.models import AccountLink, Category, Customer, Factor, Invitation, Product, Purchase
+
+SKU = "BENCH-001"
+FIRST_USER_ID = 5_000_000
+FACTORS = ("cleanliness", "aroma", "dandruff_control", "conditioning", "moisturizing", "anti_hair_loss")
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    invitations: int
+    limit: float
+    sent: int
+    lost: int
+    duplicates: int
+    flood_429s: int
+    seconds: float
+    rate: float
+    ratio: float
+    restarts: int
+    sent_before_restart: int | None
+    outbox: dict[str, int]
+
+    def text(self) -> str:
+        lines = [
+            f"invitations: {self.invitations} at limit {self.limit:g}/s"
+            + (f", restarted after {self.sent_before_restart}" if self.sent_before_restart is not None else ""),
+            f"sent:        {self.sent}",
+            f"lost:        {self.lost}",
+            f"duplicates:  {self.duplicates}",
+            f"429s:        {self.flood_429s}",
+            f"time:        {self.seconds:.1f} s",
+            f"rate:        {self.rate:.2f}/s (ratio to limit {self.ratio:.3f})",
+            f"outbox:      {', '.join(f'{k} {v}' for k, v in sorted(self.outbox.items()))}",
+        ]
+        return "\n".join(lines)
+
+
+async def seed_buyers(db: Database, count: int, now: datetime, *, first_user_id: int = FIRST_USER_ID,
+                      sku: str = SKU) -> list[int]:
+    """Writes a product and `count` linked, active buyers who paid for it 30 days ago; returns their user ids."""
+    user_ids = [first_user_id + i for i in range(count)]
+    async with db.session() as s:
+        await s.execute(insert(Category), [{"key": "bench", "name_en": "Shampoo", "name_zh": "洗发水"}])
+        await s.execute(insert(Factor), [
+            {"category_key": "bench", "position": i, "key": key, "label_en": key.replace("_", " "),
+             "label_zh": key, "question_en": f"How is its {key.replace('_', ' ')}?", "question_zh": f"{key}？"}
+            for i, key in enumerate(FACTORS)
+        ])
+        await s.execute(insert(Product), [{"sku": sku, "name": "Bench shampoo", "category_key": "bench",
+                                           "popularity": 10_000, "sales_volume": 10_000}])
+        customers = [f"B{i:07d}" for i in range(count)]
+        await s.execute(insert(Customer), [
+            {"customer_id": c, "phone_hash": None, "last_active_at": now - timedelta(days=1),
+             "opted_out": False, "excluded_by_admin": False, "forgotten_at": None} for c in customers
+        ])
+        await s.execute(insert(Purchase), [
+            {"order_id": f"O{c}", "customer_id": c, "sku": sku, "status": "paid",
+             "purchased_at": now - timedelta(days=30 + i % 300)} for i, c in enumerate(customers)
+        ])
+        await s.execute(insert(AccountLink), [
+            {"telegram_user_id": u, "customer_id": c, "method": "token", "linked_at": now - timedelta(days=2)}
+            for u, c in zip(user_ids, customers, strict=True)
+        ])
+    return user_ids
+
+
+def bench_config(sandbox: BotApiSandbox, rate: float, quota: int) -> Config:
+    return Config(
+        telegram=TelegramConfig(token=sandbox.token, base_url=sandbox.base_url, send_rate=rate),
+        bot=BotConfig(admins=(), publish_chat_id="", default_language="en"),
+        identity=IdentityConfig(secret="bench"),
+        rounds=RoundsConfig(invitation_quota=quota, tick=timedelta(seconds=1)),
+    )
+
+
+async def outbox_counts(db: Database) -> dict[str, int]:
+    async with db.session() as s:
+        rows = await s.execute(select(Invitation.status, func.count()).group_by(Invitation.status))
+        return {status: n for status, n in rows}
+
+
+async def run_invitation_bench(
+    invitations: int, limit: float = 30.0, *, restart_at: int | None = None, workdir: Path | None = None,
+    clock: Clock | None = None, timeout: float | None = None,
+) -> BenchResult:
+    """Runs the campaign and measures it; see the module docstring."""
+    clock = clock or SystemClock()
+    timeout = timeout or 60 + 3 * invitations / limit
+    with tempfile.TemporaryDirectory(prefix="redheart-bench-") as tmp:
+        folder = workdir or Path(tmp)
+        db = await Database.open(f"sqlite:///{folder}/bench.db")
+        try:
+            async with BotApiSandbox(global_limit=limit, per_chat_limit=1) as sandbox:
+                user_ids = await seed_buyers(db, invitations, clock.now())
+                for uid in user_ids:
+                    sandbox.user(first_name=f"Buyer{uid}", user_id=uid, started=True)
+                rt = Runtime(db, bench_config(sandbox, limit, invitations), clock)
+                await rounds.schedule_round(rt, SKU, actor="bench", quota=invitations)
+                started = time.monotonic()
+                sent_before = await _run_bot(rt, restart_at, started + timeout)
+                restarts = 0
+                if sent_before is not None:
+                    restarts = 1
+                    await _run_bot(rt, None, started + timeout)
+                seconds = time.monotonic() - started
+                return _measure(sandbox, user_ids, limit, seconds, restarts, sent_before, await outbox_counts(db))
+        finally:
+            await db.close()
+
+
+async def _run_bot(rt: Runtime, stop_after: int | None, deadline: float) -> int | None:
+    """Runs one bot process until the outbox is drained, or until `stop_after` invitations are out."""
+    app = build_application(rt)
+    campaign = campaign_of(app.bot_data, rt)
+    reached = asyncio.Event()
+    if stop_after is not None:
+        campaign.on_sent = lambda n: reached.set() if n >= stop_after else None
+    async with running(app, poll_timeout=1):
+        while time.monotonic() < deadline and not reached.is_set():
+            counts = await outbox_counts(rt.db)
+            if counts and not counts.get("pending") and not counts.get("sending"):
+                break
+            with suppress(TimeoutError):
+                await asyncio.wait_for(reached.wait(), 0.25)
+        if reached.is_set():
+            # Stop sending first, so the Application stops with every claim settled or handed back.
+            campaign.halt.set()
+            return campaign.invitations_sent
+    return None
+
+
+def _measure(sandbox: BotApiSandbox, user_ids: list[int], limit: float, seconds: float, restarts: int,
+             sent_before: int | None, outbox: dict[str, int]) -> BenchResult:
+    wanted = set(user_ids)
+    delivered = [c for c in sandbox.calls
+                 if c.method == "sendMessage" and c.status == 200 and c.chat_id in wanted]
+    per_user = Counter(c.chat_id for c in delivered)
+    times = sorted(c.at for c in delivered)
+    rate = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+    return BenchResult(
+        invitations=len(user_ids), limit=limit, sent=len(per_user), lost=len(wanted - set(per_user)),
+        duplicates=sum(n - 1 for n in per_user.values()), flood_429s=sandbox.stats.statuses.get(429, 0),
+        seconds=round(seconds, 2), rate=round(rate, 3), ratio=round(rate / limit, 4), restarts=restarts,
+        sent_before_restart=sent_before, outbox=outbox,
+    )
+
+
+async def bench(args: Any) -> int:
+    """The `redheart bench` command; returns the exit code."""
+    if args.invitations is None:
+        print("redheart: only the invitation benchmark is built so far; run `redheart bench --invitations N "
+              "[--limit R] [--json] [--restart-at K]`", file=sys.stderr)
+        return 2
+    if args.invitations < 1 or args.limit <= 0 or (args.restart_at is not None and args.restart_at < 1):
+        print("redheart: --invitations, --limit and --restart-at must be positive", file=sys.stderr)
+        return 2
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    result = await run_invitation_bench(args.invitations, args.limit, restart_at=args.restart_at)
+    print(json.dumps(asdict(result)) if args.json else result.text())
+    return 0 if result.lost == 0 and result.duplicates == 0 else 1
