@@ -6,6 +6,7 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     b:{ballot_id}:{rev}:{action}   a rating-screen button; rev tells a stale button from a live one
     i:{round_id}:{action}          an invitation button
     l:{lang}                       a language choice
+    f:{action}                     /forgetme: y = confirm, n = keep my data
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ MAX_BYTES = 64
 _BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):([1-5]|u|k|s|v|e\d{1,2})$")
 _INVITE = re.compile(r"^i:(\d{1,12}):([rns])$")
 _LANG = re.compile(r"^l:(zh|en)$")
+_FORGET = re.compile(r"^f:([yn])$")
 
 InviteAction = Literal["r", "n", "s"]
 
@@ -52,7 +54,15 @@ class LanguageButton:
         return _checked(f"l:{self.lang}")
 
 
-Button = BallotButton | InviteButton | LanguageButton
+@dataclass(frozen=True)
+class ForgetButton:
+    confirm: bool
+
+    def encode(self) -> str:
+        return _checked(f"f:{'y' if self.confirm else 'n'}")
+
+
+Button = BallotButton | InviteButton | LanguageButton | ForgetButton
 
 
 def _checked(data: str) -> str:
@@ -71,4 +81,6 @@ def decode(data: str | None) -> Button | None:
         return InviteButton(int(m[1]), m[2])
     if m := _LANG.fullmatch(data):
         return LanguageButton(m[1])
+    if m := _FORGET.fullmatch(data):
+        return ForgetButton(m[1] == "y")
     return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from bot.domain.errors import UnknownCustomer
 from bot.domain.runtime import Runtime
 from bot.texts import pick_language
 from storage.models import AccountLink, Customer, TelegramUser
@@ -41,3 +42,12 @@ async def opt_out(rt: Runtime, user_id: int) -> bool:
             return False
         await s.execute(update(Customer).where(Customer.customer_id == customer_id).values(opted_out=True))
         return True
+
+
+async def exclude(rt: Runtime, customer_id: str) -> None:
+    """An admin's exclusion: the customer is not invited again and their ballots are screened out."""
+    async with rt.db.session() as s:
+        customer = await s.get(Customer, customer_id)
+        if customer is None:
+            raise UnknownCustomer(customer_id=customer_id)
+        customer.excluded_by_admin = True

@@ -1,0 +1,88 @@
+"""`/forgetme`: deleting a purchaser's personal data while keeping published results honest.
+
+What forgetting does, in one transaction:
+- the customer is marked forgotten (it can never be linked again, so it cannot vote twice), its
+  phone hash and last activity are cleared, it stops being invited, and the account link is deleted;
+- ballots of rounds still open (or scheduled) are withdrawn: answers erased, never counted. The row
+  keeps the customer id until then so the database's one-ballot-per-round rule still holds;
+- ballots of closed rounds stay in their published results, anonymous: no customer, no Telegram ids,
+  a fresh random pseudonym;
+- pending invitations are cancelled.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.errors import NotLinked
+from bot.domain.runtime import Runtime
+from storage.models import AccountLink, Ballot, Customer, Invitation, Round
+
+# Rounds whose ballots can still change, so a forgotten customer's ballot is withdrawn rather than kept.
+OPEN_STATUSES = ("scheduled", "open")
+
+
+@dataclass(frozen=True)
+class Forgetting:
+    """What forgetting does (or did) to one customer's ballots."""
+
+    customer_id: str
+    withdrawn: int  # ballots of open rounds, withdrawn
+    anonymised: int  # ballots of closed rounds, kept without any link to the person
+
+
+async def _linked(s: AsyncSession, telegram_user_id: int) -> AccountLink:
+    link = await s.scalar(select(AccountLink).where(AccountLink.telegram_user_id == telegram_user_id))
+    if link is None:
+        raise NotLinked()
+    return link
+
+
+async def preview(rt: Runtime, telegram_user_id: int) -> Forgetting:
+    """What `forget` would do now; NotLinked when there is nothing to forget."""
+    async with rt.db.session() as s:
+        link = await _linked(s, telegram_user_id)
+        statuses = list(await s.scalars(
+            select(Round.status).join(Ballot, Ballot.round_id == Round.id)
+            .where(Ballot.customer_id == link.customer_id, Ballot.status != "withdrawn")
+        ))
+    withdrawn = sum(status in OPEN_STATUSES for status in statuses)
+    return Forgetting(link.customer_id, withdrawn, len(statuses) - withdrawn)
+
+
+async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
+    """Forgets the user's customer as the module docstring says; NotLinked if there is none."""
+    now = rt.clock.now()
+    async with rt.db.session() as s:
+        link = await _linked(s, telegram_user_id)
+        customer_id = link.customer_id
+        await s.execute(
+            update(Customer).where(Customer.customer_id == customer_id)
+            .values(forgotten_at=now, phone_hash=None, last_active_at=None, opted_out=True)
+        )
+        await s.delete(link)
+        rows = await s.execute(
+            select(Ballot, Round.status).join(Round, Round.id == Ballot.round_id)
+            .where(Ballot.customer_id == customer_id).with_for_update(of=Ballot)
+        )
+        withdrawn = anonymised = 0
+        for ballot, round_status in rows:
+            ballot.telegram_user_id = ballot.chat_id = ballot.message_id = None
+            if round_status in OPEN_STATUSES:
+                withdrawn += ballot.status != "withdrawn"
+                ballot.status, ballot.answers, ballot.submitted = "withdrawn", {}, None
+                ballot.updated_at, ballot.rev = now, ballot.rev + 1  # its old buttons go stale
+            else:
+                anonymised += 1
+                ballot.customer_id = None
+                # Same shape as a pseudonym, but random: no secret can lead back to the person.
+                ballot.rater = "r" + secrets.token_hex(6)
+        await s.execute(
+            update(Invitation).where(Invitation.customer_id == customer_id, Invitation.status == "pending")
+            .values(status="cancelled")
+        )
+    return Forgetting(customer_id, withdrawn, anonymised)

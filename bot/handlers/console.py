@@ -1,0 +1,86 @@
+"""The admin console in the chat: /exclude, /method, /export, and store files sent as documents.
+
+Every action here goes to the audit log; a non-admin gets the unknown-command answer (admin_only).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from html import escape
+
+from telegram import Update
+
+from bot.domain import audit, people
+from bot.domain.errors import BadInput
+from bot.domain.imports import import_document
+from bot.handlers.admin import _actor, _round_id, admin_only
+from bot.handlers.common import Context, language, reply, runtime
+from bot.texts import t
+from scoring.model import Method
+
+# The Bot API lets a bot download files up to 20 MB.
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+@admin_only
+async def exclude(update: Update, context: Context) -> None:
+    """Excludes a customer: no more invitations, and their ballots are screened out."""
+    rt, lang = runtime(context), await language(update, context)
+    if len(context.args or []) != 1:
+        await reply(update, t(lang, "admin.usage.exclude"))
+        return
+    customer_id = context.args[0]  # type: ignore[index]
+    async with audit.audited(rt, _actor(update), "customer.exclude", customer_id):
+        await people.exclude(rt, customer_id)
+    await reply(update, t(lang, "admin.excluded", customer_id=escape(customer_id)))
+
+
+@admin_only
+async def method(update: Update, context: Context) -> None:
+    """Shows the scoring method's version and every parameter, and what they mean in plain words."""
+    rt, lang = runtime(context), await language(update, context)
+    current = Method(min_ownership_days=rt.config.eligibility.min_ownership_days,
+                     min_ballots=rt.config.rounds.min_ballots, **asdict(rt.config.scoring))
+    params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
+    await reply(update, t(lang, "admin.method", version=current.version, params=escape(params),
+                          confidence=round(current.confidence * 100)))
+
+
+@admin_only
+async def export(update: Update, context: Context) -> None:
+    """Sends a round's pseudonymous ballots as CSV, and its method document as JSON."""
+    from bot.domain.exports import export_round
+
+    rt, lang = runtime(context), await language(update, context)
+    try:
+        round_id = _round_id(context, "/export")
+    except BadInput:
+        await reply(update, t(lang, "admin.usage.round_id", command="/export"))
+        return
+    async with audit.audited(rt, _actor(update), "export", str(round_id)):
+        text, document = await export_round(rt, round_id)
+    assert update.effective_message is not None
+    await update.effective_message.reply_document(text.encode(), filename=f"round-{round_id}.csv",
+                                                  caption=t(lang, "admin.exported", round_id=round_id))
+    await update.effective_message.reply_document(
+        json.dumps(document, ensure_ascii=False, indent=2).encode(), filename=f"round-{round_id}.method.json")
+
+
+@admin_only
+async def import_file(update: Update, context: Context) -> None:
+    """Imports a CSV or TOML file sent as a document; replies with what changed or every bad line."""
+    rt, lang = runtime(context), await language(update, context)
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    document = message.document
+    name = document.file_name or "document"
+    if document.file_size is not None and document.file_size > MAX_DOCUMENT_BYTES:
+        await reply(update, t(lang, "admin.import_too_big", file=escape(name)))
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    async with audit.audited(rt, _actor(update), "import", name) as outcome:
+        result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
+        outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"
+    await reply(update, t(lang, "admin.imported", file=escape(name), kind=result.kind, added=result.added,
+                          updated=result.updated, unchanged=result.unchanged))

@@ -1,0 +1,39 @@
+"""An unexpected exception: the user gets an apology in their language, the admins one report."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import ballots
+from bot.sandbox import ApiCall
+from tests.conftest import ADMIN_ID
+from tests.conversations.conftest import Harness
+
+
+def reports(h: Harness) -> list[ApiCall]:
+    return [c for c in h.sandbox.sent_to(ADMIN_ID) if "redheart error" in str(c.params.get("text"))]
+
+
+async def test_a_failing_handler_apologises_in_the_users_language_and_reports_once_to_the_admin(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the database caught fire")
+
+    monkeypatch.setattr(ballots, "my_ratings", broken)
+    wang = await h.linked("C0001", "王", language="zh")
+    admin = h.admin
+    await admin.send("/help")  # an admin who has started the bot can be messaged
+    await wang.send("/myratings")
+    await wang.wait_for(lambda u: "抱歉" in u.last_message.text)
+    assert "出了点问题" in wang.last_message.text and "sorry" not in wang.last_message.text.lower()
+    await admin.wait_for(lambda a: a.messages and "redheart error" in a.last_message.text)
+    [report] = reports(h)
+    assert "RuntimeError" in report.params["text"] and "the database caught fire" in report.params["text"]
+    assert "/myratings" in report.params["text"]  # the update it failed on
+
+    await wang.send("/myratings")  # fails again at once: apologised to, but not reported twice
+    assert "抱歉" in wang.last_message.text
+    assert len(reports(h)) == 1
+    assert [str(e) for e in h.errors] == ["the database caught fire"] * 2
+    h.errors.clear()  # seen and asserted; the harness fails a test on any handler error left over
