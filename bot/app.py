@@ -5,19 +5,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from bot.callbacks import BallotButton, InviteButton, LanguageButton, decode
+from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, decode
 from bot.domain.runtime import Runtime
-from bot.handlers import admin, rating, start
+from bot.flood import guard
+from bot.handlers import admin, campaign, console, privacy, rating, start
 from bot.handlers.errors import on_error
 from bot.jobs import reconcile
 
@@ -28,6 +30,7 @@ PURCHASER_COMMANDS = (
     ("myratings", "My ratings / 我的评分"),
     ("language", "中文 / English"),
     ("stop", "No more invitations / 不再邀请"),
+    ("forgetme", "Delete my data / 删除我的数据"),
     ("help", "Help / 帮助"),
 )
 
@@ -47,6 +50,8 @@ def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url
     app.bot_data["wake"] = _waker(app)
 
     private = filters.ChatType.PRIVATE
+    # Before everything: a flooding user's updates stop here (see bot/flood.py).
+    app.add_handler(TypeHandler(Update, guard), group=-1)
     app.add_handler(CommandHandler("start", start.start, filters=private))
     app.add_handler(CommandHandler("help", start.help_command, filters=private))
     app.add_handler(CommandHandler("language", start.language_command, filters=private))
@@ -58,11 +63,18 @@ def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url
     app.add_handler(CommandHandler("round", admin.show_round, filters=private))
     app.add_handler(CommandHandler("closeround", admin.close_round, filters=private))
     app.add_handler(CommandHandler("cancelround", admin.cancel_round, filters=private))
+    app.add_handler(CommandHandler("eligible", campaign.eligible, filters=private))
+    app.add_handler(CommandHandler("exclude", console.exclude, filters=private))
+    app.add_handler(CommandHandler("method", console.method, filters=private))
+    app.add_handler(CommandHandler("export", console.export, filters=private))
+    app.add_handler(MessageHandler(filters.Document.ALL & private, console.import_file))
+    app.add_handler(CommandHandler("forgetme", privacy.forget_me, filters=private))
     app.add_handler(MessageHandler(filters.CONTACT & private, start.contact))
     # Routing by the codec itself: a handler only ever sees data that decodes to its button type.
     app.add_handler(CallbackQueryHandler(rating.ballot_button, pattern=_decodes_to(BallotButton)))
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
+    app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
     # Order matters from here: anything not matched above is malformed, unknown, or stray text.
     app.add_handler(CallbackQueryHandler(rating.malformed_button))
     app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))

@@ -108,6 +108,10 @@ async def cmd_round_show(rt: Runtime, args: argparse.Namespace) -> None:
     print(f"quota:       {i.quota}")
     print(f"eligible {s.eligible}, sampled {s.sampled}, invited {s.invited}, delivered {s.delivered}, "
           f"unreachable {s.unreachable}, started {s.started}, submitted {s.submitted}")
+    rate = f"{s.response_rate:.1%}" if s.response_rate is not None else "—"
+    accepted = s.accepted if s.accepted is not None else "— (counted at close)"
+    print(f"response:    {rate} (submitted/delivered), accepted {accepted}"
+          + (f", in doubt {s.in_doubt}" if s.in_doubt else ""))
     if i.excluded_by_rule:
         print("left out:    " + ", ".join(f"{rule} {n}" for rule, n in i.excluded_by_rule.items()))
 
@@ -137,6 +141,17 @@ async def cmd_report(rt: Runtime, args: argparse.Namespace) -> None:
         print(f"wrote {out}")
     else:
         print(report_text(report, info.product, args.lang))
+
+
+async def cmd_audit(rt: Runtime, args: argparse.Namespace) -> None:
+    since = None
+    if args.since:
+        try:
+            since = parse_time(args.since)
+        except ValueError:
+            raise UsageError(f"--since: not an ISO-8601 time: {args.since!r}") from None
+    for e in await audit.entries(rt, since):
+        print(f"{e.at.isoformat(timespec='seconds')}\t{e.actor}\t{e.action}\t{e.detail}\t{e.result}")
 
 
 async def cmd_export(rt: Runtime, args: argparse.Namespace) -> None:
@@ -228,7 +243,34 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("file", metavar="FILE.csv")
     score.add_argument("--format", choices=("text", "json"), default="text")
     score.add_argument("--lang", choices=("en", "zh"), default="en")
+
+    aud = sub.add_parser("audit", parents=[common], help="the audit log of admin actions (tab-separated)")
+    aud.add_argument("--since", metavar="ISO", help="only entries at or after this time")
+    aud.set_defaults(run=cmd_audit)
+
+    prod = sub.add_parser("products", parents=[common], help="products ranked by popularity and sales, vs thresholds")
+    prod.add_argument("--eligible", action="store_true", help="only products that meet both thresholds")
+    prod.set_defaults(run=cmd_products)
+
+    bench = sub.add_parser("bench", parents=[common], help="performance benchmark (invitations against the sandbox)")
+    bench.add_argument("--invitations", type=int, metavar="N", help="run a campaign of N invitations")
+    bench.add_argument("--limit", type=float, default=30.0, metavar="R", help="sandbox flood limit, msg/s (default 30)")
+    bench.add_argument("--restart-at", type=int, metavar="K", help="restart the bot after K invitations")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
+
+
+async def cmd_products(rt: Runtime, args: argparse.Namespace) -> None:
+    from bot.domain.eligibility import rank_products
+
+    rules = rt.config.eligibility
+    ranked = await rank_products(rt.db, rules, eligible_only=args.eligible)
+    print(t("en", "products.header", min_popularity=rules.product_min_popularity, min_sales=rules.product_min_sales))
+    for p in ranked:
+        print(t("en", "products.line", mark="✓" if p.eligible else "✗", sku=p.sku, name=p.name,
+                popularity=p.popularity, sales=p.sales_volume, why=f" — {'; '.join(p.problems)}" if p.problems else ""))
+    if not ranked:
+        print(t("en", "products.none"))
 
 
 async def _with_runtime(config: Config, command: Command, args: argparse.Namespace) -> None:
@@ -252,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(config)
         elif args.command == "score":
             cmd_score(args)
+        elif args.command == "bench":
+            from bot.bench import bench
+
+            return asyncio.run(bench(args))
         elif args.command == "demo":
             from bot.demo import run_demo
 

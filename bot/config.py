@@ -33,6 +33,8 @@ class TelegramConfig:
     base_url: str = ""
     mode: str = "polling"
     paid_broadcast: bool = False
+    # Messages per second overall; 0 means Telegram's ceiling (30, or 1000 with paid_broadcast).
+    send_rate: float = 0.0
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
 
@@ -41,6 +43,11 @@ class BotConfig:
     admins: tuple[int, ...] = ()
     publish_chat_id: str = ""
     default_language: str = "zh"
+    # Flood protection (bot/flood.py): more than flood_limit updates within flood_window from one user
+    # pauses them for flood_pause. 0 turns it off.
+    flood_limit: int = 20
+    flood_window: timedelta = timedelta(seconds=10)
+    flood_pause: timedelta = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,7 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
         base_url=tg.str("base_url", ""),
         mode=tg.str("mode", "polling", ("polling", "webhook")),
         paid_broadcast=tg.bool("paid_broadcast", False),
+        send_rate=tg.float("send_rate", 0.0),
         webhook=webhook,
     )
     tg.data.pop("token", None)
@@ -210,6 +218,9 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
         admins=b.int_list("admins"),
         publish_chat_id=b.str("publish_chat_id", ""),
         default_language=b.str("default_language", "zh", ("zh", "en")),
+        flood_limit=b.int("flood_limit", 20),
+        flood_window=b.duration("flood_window", timedelta(seconds=10)),
+        flood_pause=b.duration("flood_pause", timedelta(seconds=60)),
     )
     b.done()
 

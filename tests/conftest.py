@@ -63,7 +63,8 @@ def clock() -> ManualClock:
 
 def make_config(**changes: object) -> Config:
     base = Config(
-        bot=BotConfig(admins=(ADMIN_ID,), publish_chat_id=CHANNEL, default_language="en"),
+        # Simulated users tap far faster than people; flood protection has its own test.
+        bot=BotConfig(admins=(ADMIN_ID,), publish_chat_id=CHANNEL, default_language="en", flood_limit=10_000),
         identity=IdentityConfig(secret=SECRET),
         rounds=RoundsConfig(min_ballots=3, tick=timedelta(seconds=1)),
         scoring=ScoringConfig(min_factor_n=3),
