@@ -231,6 +231,9 @@ class Ballot(Base):
     submitted_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     revisions: Mapped[int] = mapped_column(default=0)
+    # The admin's exclusion as it stood when the round closed, so an export recomputes the published
+    # score even after the customer is excluded later or forgotten. None while the round is open.
+    excluded_by_admin: Mapped[bool | None] = mapped_column(Boolean)
     verdict: Mapped[str | None] = mapped_column(String(16))
     reasons: Mapped[str | None] = mapped_column(String(200))
     thanked_at: Mapped[datetime | None]

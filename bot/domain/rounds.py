@@ -18,7 +18,7 @@ from bot.domain import scorecards
 from bot.domain.eligibility import eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.runtime import Runtime
-from storage.models import Ballot, Factor, Invitation, Product, Round, RoundFactor
+from storage.models import Ballot, Customer, Factor, Invitation, Product, Round, RoundFactor
 
 FINAL = ("published", "insufficient", "cancelled")
 
@@ -167,6 +167,13 @@ async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> boo
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return False
+        # Freeze each rater's exclusion as it stands now: the published score must stay recomputable.
+        await s.execute(
+            update(Ballot).where(Ballot.round_id == round_id).values(
+                excluded_by_admin=select(Customer.excluded_by_admin)
+                .where(Customer.customer_id == Ballot.customer_id).scalar_subquery()
+            )
+        )
         rnd = await s.get_one(Round, round_id)
         rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored="published")
     return True

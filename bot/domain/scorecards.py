@@ -46,7 +46,7 @@ async def factor_specs(s: AsyncSession, rnd: Round) -> list[FactorSpec]:
 async def ballot_records(s: AsyncSession, round_id: int) -> list[BallotRecord]:
     """Submitted ballots as the scoring library sees them: pseudonymous, 0 ("not sure") as None."""
     rows = await s.execute(
-        select(Ballot, Customer.excluded_by_admin)
+        select(Ballot, func.coalesce(Ballot.excluded_by_admin, Customer.excluded_by_admin))
         .outerjoin(Customer, Customer.customer_id == Ballot.customer_id)
         .where(Ballot.round_id == round_id, Ballot.status == "submitted")
         .order_by(Ballot.id)

@@ -7,10 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from bot.cli import main
 from bot.domain import rounds
 from bot.domain.exports import COLUMNS, export_round
+from storage.models import Customer
 from tests.conversations.conftest import Harness, invitation
 
 
@@ -46,3 +48,18 @@ async def test_export_then_score_reproduces_the_published_report(
     assert main(["score", str(tmp_path / "r.csv"), "--format", "json"]) == 0
     rescored = json.loads(capsys.readouterr().out)
     assert rescored == published
+
+
+async def test_an_exclusion_made_after_the_close_does_not_change_the_recomputed_score(
+    h: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    round_id = await run_round(h, ["453425", "554434", "4?3524", "343434"])
+    published = await rounds.report(h.rt, round_id)
+    async with h.rt.db.session() as s:
+        await s.execute(update(Customer).where(Customer.customer_id == "C0001").values(excluded_by_admin=True))
+    text, document = await export_round(h.rt, round_id)
+    (tmp_path / "r.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "r.method.json").write_text(json.dumps(document), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["score", str(tmp_path / "r.csv"), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == published
