@@ -103,7 +103,11 @@ async def show_round(update: Update, context: Context) -> None:
                           status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang),
                           closes_at=when(i.closes_at, lang), quota=i.quota, eligible=i.stats.eligible,
                           invited=i.stats.invited, delivered=i.stats.delivered, unreachable=i.stats.unreachable,
-                          started=i.stats.started, submitted=i.stats.submitted))
+                          started=i.stats.started, submitted=i.stats.submitted,
+                          accepted="—" if i.stats.accepted is None else i.stats.accepted,
+                          response_rate="—" if i.stats.response_rate is None else f"{i.stats.response_rate:.0%}",
+                          left_out=", ".join(f"{t(lang, f'rule.{rule}')} {n}" for rule, n in i.excluded_by_rule.items()
+                                             if n) or t(lang, "rule.none")))
 
 
 @admin_only

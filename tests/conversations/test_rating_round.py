@@ -231,4 +231,6 @@ async def test_the_scheduler_closes_the_round_and_posts_the_scorecard_to_the_cha
     assert "Silkroot" in post.caption and "Overall" in post.caption
     admin = h.admin
     await admin.send(f"/round {round_id}")
-    assert "published" in admin.last_message.text
+    detail = admin.last_message.text
+    assert "published" in detail and "Submitted: 4 · Accepted: 4 · Response rate: 100%" in detail
+    assert "Left out: refunded or cancelled 3, owned too briefly 1, no linked account 46" in detail
