@@ -1,4 +1,6 @@
-"""`redheart bench`: the invitation campaign measured against the sandbox's flood limits.
+"""`redheart bench`: the command, and its invitation part — the campaign measured against the
+sandbox's flood limits. The other parts (throughput against PTB's floor, scoring, memory, event-loop
+health) live in `bot.perf`.
 
 N linked, eligible buyers are written straight into a fresh SQLite database, a round is opened for
 them, and the real bot (Application, scheduler, outbox, pacer) sends every invitation to the sandbox,
@@ -187,9 +189,34 @@ def _measure(sandbox: BotApiSandbox, user_ids: list[int], limit: float, seconds:
 
 async def bench(args: Any) -> int:
     """The `redheart bench` command; returns the exit code."""
+    parts = tuple(args.part or ())
+    if args.invitations is not None or parts == ("invitations",):
+        return await _invitations(args)
+    if "invitations" in parts:
+        print("redheart: the invitation campaign runs alone: `redheart bench --invitations N`", file=sys.stderr)
+        return 2
+    try:
+        sizes = tuple(int(n) for n in args.sizes.split(","))
+    except ValueError:
+        sizes = ()
+    if args.raters < 1 or args.concurrency < 1 or args.open_ballots < 1 or not sizes or min(sizes) < 1:
+        print("redheart: --raters, --concurrency, --open-ballots and --sizes must be positive", file=sys.stderr)
+        return 2
+    from bot.perf import PARTS, render, run_parts
+
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    results = await run_parts(parts or PARTS, raters=args.raters, concurrency=args.concurrency, sizes=sizes,
+                              open_ballots=args.open_ballots, profile=args.profile)
+    print(json.dumps(results) if args.json else render(results))
+    failed = [p for backend in results.values() for p in (backend.get("throughput"), backend.get("memory"))
+              if p is not None and (p.get("errors") or p.get("ours", {}).get("errors"))]
+    return 1 if failed else 0
+
+
+async def _invitations(args: Any) -> int:
+    """`redheart bench --invitations N`: the campaign against the sandbox's flood limits."""
     if args.invitations is None:
-        print("redheart: only the invitation benchmark is built so far; run `redheart bench --invitations N "
-              "[--limit R] [--json] [--restart-at K]`", file=sys.stderr)
+        print("redheart: the invitation benchmark needs --invitations N", file=sys.stderr)
         return 2
     if args.invitations < 1 or args.limit <= 0 or (args.restart_at is not None and args.restart_at < 1):
         print("redheart: --invitations, --limit and --restart-at must be positive", file=sys.stderr)

@@ -252,7 +252,19 @@ def build_parser() -> argparse.ArgumentParser:
     prod.add_argument("--eligible", action="store_true", help="only products that meet both thresholds")
     prod.set_defaults(run=cmd_products)
 
-    bench = sub.add_parser("bench", parents=[common], help="performance benchmark (invitations against the sandbox)")
+    bench = sub.add_parser("bench", parents=[common],
+                           help="performance benchmark: rating throughput against PTB's floor, scoring, memory")
+    bench.add_argument("--part", action="append", choices=("throughput", "scoring", "memory", "invitations"),
+                       help="run only this part (repeatable); default: throughput, scoring and memory")
+    bench.add_argument("--raters", type=int, default=500, metavar="R", help="throughput: raters (default 500)")
+    bench.add_argument("--concurrency", type=int, default=50, metavar="C",
+                       help="throughput: raters tapping at a time (default 50)")
+    bench.add_argument("--sizes", default="1000,10000,100000", metavar="N,N",
+                       help="scoring: round sizes in ballots (default 1000,10000,100000)")
+    bench.add_argument("--open-ballots", type=int, default=10_000, metavar="N",
+                       help="memory: ballots in progress (default 10000)")
+    bench.add_argument("--profile", metavar="FILE",
+                       help="throughput: profile our side (FILE.pstats: cProfile; else pyinstrument text)")
     bench.add_argument("--invitations", type=int, metavar="N", help="run a campaign of N invitations")
     bench.add_argument("--limit", type=float, default=30.0, metavar="R", help="sandbox flood limit, msg/s (default 30)")
     bench.add_argument("--restart-at", type=int, metavar="K", help="restart the bot after K invitations")

@@ -16,6 +16,7 @@ from bot.app import build_application
 from bot.config import Config
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
+from bot.heap import freeze_startup_heap
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ async def serve(config: Config, clock: Clock | None = None) -> None:
             with suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
         async with running(app):
+            freeze_startup_heap()
             log.info("redheart is running (%s); Ctrl+C stops it", config.telegram.mode)
             await stop.wait()
     finally:

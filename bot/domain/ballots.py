@@ -12,12 +12,13 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.callbacks import BallotButton
-from bot.domain.errors import BadInput, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
+from bot.domain.errors import BadInput, DomainError, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
+from bot.domain.memo import Memo, memo_for
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Ballot, Invitation, Product, Round, RoundFactor
 
@@ -75,17 +76,48 @@ async def _customer_of(s: AsyncSession, telegram_user_id: int) -> str:
     return customer_id
 
 
-async def _view(s: AsyncSession, ballot: Ballot) -> BallotView:
-    rnd = await s.get_one(Round, ballot.round_id)
-    product = await s.get_one(Product, rnd.sku)
-    factors = await s.scalars(
-        select(RoundFactor).where(RoundFactor.round_id == rnd.id).order_by(RoundFactor.position)
+@dataclass(frozen=True)
+class RoundText:
+    """What every screen of a round shows and nothing changes while it is open: its factors are frozen
+    at opening (see `RoundFactor`), and the product's name is read once."""
+
+    product: str
+    factors: tuple[FactorText, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [f.key for f in self.factors]
+
+
+# Every tap used to read the round, its product and its factors again. They are frozen while the
+# round is open, so one read per process serves them all; the entry expires after ROUND_TEXT_TTL
+# (which also bounds how long a renamed product keeps its old name here). Whether the round is still
+# open is never cached: it is read with the ballot, in the same query, on every tap.
+ROUND_TEXT_TTL = 600.0
+
+
+async def round_text(s: AsyncSession | AsyncConnection, rt: Runtime, round_id: int) -> RoundText:
+    memo = memo_for(rt.db, "round_text", ROUND_TEXT_TTL, max_entries=1_000)
+    hit, cached = memo.get(round_id)
+    if hit and isinstance(cached, RoundText):
+        return cached
+    product = await s.scalar(select(Product.name).join(Round, Round.sku == Product.sku).where(Round.id == round_id))
+    factors = await s.execute(
+        select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh, RoundFactor.question_en,
+               RoundFactor.question_zh).where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
     )
+    text = RoundText(str(product), tuple(FactorText(*f) for f in factors))
+    if text.factors:  # a round not yet opened has no frozen factors: nothing to keep
+        memo.put(round_id, text)
+    return text
+
+
+async def _view(s: AsyncSession, rt: Runtime, ballot: Ballot, closes_at: datetime) -> BallotView:
+    text = await round_text(s, rt, ballot.round_id)
     return BallotView(
-        ballot_id=ballot.id, rev=ballot.rev, round_id=rnd.id, product=product.name,
-        factors=tuple(FactorText(f.key, f.label_en, f.label_zh, f.question_en, f.question_zh) for f in factors),
+        ballot_id=ballot.id, rev=ballot.rev, round_id=ballot.round_id, product=text.product, factors=text.factors,
         answers=dict(ballot.answers), step=ballot.step, submitted=ballot.submitted is not None,
-        revisions=ballot.revisions, closes_at=rnd.closes_at,
+        revisions=ballot.revisions, closes_at=closes_at,
     )
 
 
@@ -93,63 +125,85 @@ def _is_open(rnd: Round, now: datetime) -> bool:
     return rnd.status == "open" and now < rnd.closes_at
 
 
-async def begin(rt: Runtime, round_id: int, telegram_user_id: int) -> BallotView:
-    """Starts the user's ballot for a round, or resumes it on a fresh message (older buttons go stale)."""
+class _Raced(Exception):
+    """Another tap changed the ballot between our read and our write."""
+
+
+async def begin(
+    rt: Runtime, round_id: int, telegram_user_id: int, *, shown_in: tuple[int, int] | None = None
+) -> BallotView:
+    """Starts the user's ballot for a round, or resumes it on a fresh message (older buttons go stale).
+
+    `shown_in` (chat id, message id): the message that will show it, when already known (an edited
+    invitation), recorded in the same transaction instead of by `attach_message` afterwards."""
+    try:
+        return await _begin_once(rt, round_id, telegram_user_id, shown_in)
+    except _Raced:
+        # A second tap raced us (both created the ballot, or both bumped it): the database kept one,
+        # so reading again finds it.
+        return await _begin_once(rt, round_id, telegram_user_id, shown_in)
+
+
+async def _begin_once(
+    rt: Runtime, round_id: int, telegram_user_id: int, shown_in: tuple[int, int] | None
+) -> BallotView:
+    """One read (link, round, invitation and ballot together) and one write."""
     now = rt.clock.now()
-    async with rt.db.session() as s:
-        customer_id = await _customer_of(s, telegram_user_id)
-        rnd = await s.get(Round, round_id)
-        if rnd is None or not _is_open(rnd, now):
+    async with rt.db.engine.begin() as s:
+        row = (await s.execute(
+            select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id, Ballot.id, Ballot.rev,
+                   Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
+            .select_from(AccountLink)
+            .outerjoin(Round, Round.id == round_id)
+            .outerjoin(Invitation, (Invitation.round_id == round_id)
+                       & (Invitation.customer_id == AccountLink.customer_id))
+            .outerjoin(Ballot, (Ballot.round_id == round_id) & (Ballot.customer_id == AccountLink.customer_id))
+            .where(AccountLink.telegram_user_id == telegram_user_id)
+        )).one_or_none()
+        if row is None:
+            raise NotLinked()
+        customer_id, status, closes_at, invited, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
+        if not (status == "open" and now < closes_at):
             raise RoundClosed(round_id=round_id)
-        invited = await s.scalar(
-            select(Invitation.id).where(Invitation.round_id == round_id, Invitation.customer_id == customer_id)
-        )
         if invited is None:
             raise NotInvited(round_id=round_id)
-        ballot = await s.scalar(
-            select(Ballot).where(Ballot.round_id == round_id, Ballot.customer_id == customer_id)
-        )
-        if ballot is None:
-            ballot = await _create(s, rt, rnd, customer_id, telegram_user_id, now)
-        ballot.rev += 1
-        ballot.telegram_user_id = telegram_user_id
-        if ballot.submitted is not None:
-            ballot.step = len(await _factor_keys(s, round_id)) + 1
-        return await _view(s, ballot)
-
-
-async def _create(
-    s: AsyncSession, rt: Runtime, rnd: Round, customer_id: str, user_id: int, now: datetime
-) -> Ballot:
-    ballot = Ballot(
-        round_id=rnd.id, customer_id=customer_id, telegram_user_id=user_id, chat_id=user_id,
-        rater=rater_pseudonym(rt.config.require_secret(), rnd.id, customer_id), step=0, rev=0,
-        answers={}, status="in_progress", started_at=now, updated_at=now,
+        text = await round_text(s, rt, round_id)
+        shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
+        if ballot_id is None:
+            rev, step, answers, revisions = 1, 0, {}, 0
+            try:
+                ballot_id = (await s.execute(insert(Ballot).returning(Ballot.id).values({
+                    "round_id": round_id, "customer_id": customer_id, "telegram_user_id": telegram_user_id,
+                    "chat_id": telegram_user_id, "rater": rater_pseudonym(rt.config.require_secret(), round_id,
+                                                                          customer_id),
+                    "step": step, "rev": rev, "answers": answers, "status": "in_progress", "started_at": now,
+                    "updated_at": now, "revisions": 0,
+                } | shown))).scalar_one()
+            except IntegrityError as raced:  # one ballot per round x customer, enforced by the database
+                raise _Raced() from raced
+        else:
+            rev += 1
+            if submitted is not None:
+                step = len(text.factors) + 1
+            done = await s.execute(
+                update(Ballot).where(Ballot.id == ballot_id, Ballot.rev == rev - 1)
+                .values(rev=rev, telegram_user_id=telegram_user_id, step=step, **shown)
+            )
+            if done.rowcount != 1:
+                raise _Raced()
+    state = _State(round_id, telegram_user_id, rev, step, dict(answers), submitted is not None, submitted_at,
+                   revisions, closes_at)
+    _ballot_memo(rt).put(ballot_id, state)
+    return BallotView(
+        ballot_id=ballot_id, rev=rev, round_id=round_id, product=text.product, factors=text.factors,
+        answers=dict(answers), step=step, submitted=submitted is not None, revisions=revisions, closes_at=closes_at,
     )
-    try:
-        async with s.begin_nested():
-            s.add(ballot)
-    except IntegrityError:
-        # A second tap raced us to create it: the database keeps one ballot per round x customer.
-        existing = await s.scalar(
-            select(Ballot).where(Ballot.round_id == rnd.id, Ballot.customer_id == customer_id)
-        )
-        assert existing is not None
-        return existing
-    return ballot
 
 
 async def attach_message(rt: Runtime, ballot_id: int, chat_id: int, message_id: int) -> None:
     """Remembers which message shows the ballot, so later screens edit it in place."""
     async with rt.db.session() as s:
         await s.execute(update(Ballot).where(Ballot.id == ballot_id).values(chat_id=chat_id, message_id=message_id))
-
-
-async def _factor_keys(s: AsyncSession, round_id: int) -> list[str]:
-    rows = await s.scalars(
-        select(RoundFactor.key).where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
-    )
-    return list(rows)
 
 
 def _next_step(keys: list[str], answers: dict[str, int], after: int) -> int:
@@ -160,47 +214,135 @@ def _next_step(keys: list[str], answers: dict[str, int], after: int) -> int:
     return len(keys)
 
 
+@dataclass(frozen=True)
+class _State:
+    """A ballot as this process last wrote it; true only while the database still holds `rev`."""
+
+    round_id: int
+    owner: int | None
+    rev: int
+    step: int
+    answers: dict[str, int]
+    submitted: bool
+    submitted_at: datetime | None
+    revisions: int
+    closes_at: datetime
+
+
+# A rater's next tap carries the rev this process just wrote, so the ballot it needs is usually the
+# one it remembers: the tap is then a single guarded compare-and-set, no read. The guard (same rev,
+# same owner, not withdrawn, round still open) is checked by the database in the UPDATE itself; every
+# writer of a ballot's answers bumps its rev, so a change made anywhere else — another process, a
+# /forgetme, a close — makes the guard fail and the tap takes the reading path. The memo is a hint,
+# never the truth.
+BALLOT_STATE_TTL = 1800.0
+
+
+def _ballot_memo(rt: Runtime) -> Memo[object, object]:
+    return memo_for(rt.db, "ballot_state", BALLOT_STATE_TTL)
+
+
 async def press(rt: Runtime, button: BallotButton, telegram_user_id: int) -> tuple[BallotView, str]:
-    """Applies one button press; returns the new screen and what happened ("answered", "submitted", …)."""
+    """Applies one button press; returns the new screen and what happened ("answered", "submitted", …).
+
+    A tap is one guarded write when this process remembers the ballot at the button's rev, else one
+    read (the ballot with its round's status) and one compare-and-set; the new screen is built from
+    what was written, not read back."""
     now = rt.clock.now()
-    async with rt.db.session() as s:
-        ballot = await s.get(Ballot, button.ballot_id)
-        if ballot is None:
-            raise StaleButton()
-        if ballot.telegram_user_id != telegram_user_id or ballot.status == "withdrawn":
-            raise ForeignButton()
-        rnd = await s.get_one(Round, ballot.round_id)
-        if not _is_open(rnd, now):
-            raise RoundClosed(round_id=rnd.id)
-        if ballot.rev != button.rev:
-            raise StaleButton()
-        keys = await _factor_keys(s, rnd.id)
-        answers, step, outcome = _apply(keys, dict(ballot.answers), ballot.step, button.action)
-        if outcome == "submitted" and ballot.submitted_at is not None:
-            outcome = "resubmitted"
-        values: dict[str, object] = {"answers": answers, "step": step, "rev": ballot.rev + 1, "updated_at": now}
-        if outcome in ("submitted", "resubmitted"):
-            values["submitted"] = answers
-            values["status"] = "submitted"
-            if ballot.submitted_at is None:
-                values["submitted_at"] = now
-                values["owned_days"] = await _owned_days(s, ballot, now)
-            else:
-                values["revisions"] = ballot.revisions + 1
-        done = await s.execute(
-            update(Ballot).where(Ballot.id == ballot.id, Ballot.rev == button.rev).values(**values)
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            raise StaleButton()  # another tap on the same screen won the race
-        await s.refresh(ballot)
-        return await _view(s, ballot), outcome
+    memo = _ballot_memo(rt)
+    hit, known = memo.get(button.ballot_id)
+    result: tuple[BallotView, str, _State] | None = None
+    # A Core connection, not an ORM session: a tap touches no mapped objects, and the session's
+    # bookkeeping (unit of work, synchronising the identity map after an UPDATE) was most of its cost.
+    async with rt.db.engine.begin() as s:
+        if (hit and isinstance(known, _State) and known.rev == button.rev and known.owner == telegram_user_id
+                and now < known.closes_at):
+            try:
+                result = await _write(s, rt, button, known, now, guarded=True)
+            except DomainError:
+                result = None  # let the reading path give the authoritative answer
+        if result is None:
+            state = await _read(s, button, telegram_user_id, now)
+            result = await _write(s, rt, button, state, now, guarded=False)
+            assert result is not None
+    view, outcome, written = result
+    memo.put(button.ballot_id, written)
+    return view, outcome
 
 
-async def _owned_days(s: AsyncSession, ballot: Ballot, now: datetime) -> int | None:
+async def _read(s: AsyncConnection, button: BallotButton, telegram_user_id: int, now: datetime) -> _State:
+    row = (await s.execute(
+        select(Ballot.round_id, Ballot.telegram_user_id, Ballot.status, Ballot.rev, Ballot.step, Ballot.answers,
+               Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at)
+        .join(Round, Round.id == Ballot.round_id)
+        .where(Ballot.id == button.ballot_id)
+    )).one_or_none()
+    if row is None:
+        raise StaleButton()
+    round_id, owner, status, rev, step, answers, submitted, submitted_at, revisions, round_status, closes_at = row
+    if owner != telegram_user_id or status == "withdrawn":
+        raise ForeignButton()
+    if not (round_status == "open" and now < closes_at):
+        raise RoundClosed(round_id=round_id)
+    if rev != button.rev:
+        raise StaleButton()
+    return _State(round_id, owner, rev, step, dict(answers), submitted is not None, submitted_at, revisions,
+                  closes_at)
+
+
+# Built once: constructing the statement on every tap cost more than executing it. The SET columns
+# come from each execution's parameters; the WHERE parameters are named so they cannot collide.
+_CAS = update(Ballot).where(Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"))
+_GUARDED_CAS = _CAS.where(
+    Ballot.telegram_user_id == bindparam("b_owner"), Ballot.status != "withdrawn",
+    select(Round.id).where(Round.id == Ballot.round_id, Round.status == "open",
+                           Round.closes_at > bindparam("b_now", type_=Round.__table__.c.closes_at.type)).exists(),
+)
+
+
+async def _write(
+    s: AsyncConnection, rt: Runtime, button: BallotButton, state: _State, now: datetime, *, guarded: bool
+) -> tuple[BallotView, str, _State] | None:
+    """The compare-and-set of one press on `state`; None when `guarded` and the database disagrees."""
+    text = await round_text(s, rt, state.round_id)
+    answers, step, outcome = _apply(text.keys, dict(state.answers), state.step, button.action)
+    submitted, submitted_at, revisions = state.submitted, state.submitted_at, state.revisions
+    if outcome == "submitted" and submitted_at is not None:
+        outcome = "resubmitted"
+    values: dict[str, object] = {"answers": answers, "step": step, "rev": state.rev + 1, "updated_at": now}
+    if outcome in ("submitted", "resubmitted"):
+        values["submitted"] = answers
+        values["status"] = "submitted"
+        submitted = True
+        if submitted_at is None:
+            values["submitted_at"] = submitted_at = now
+            values["owned_days"] = await _owned_days(s, button.ballot_id, now)
+        else:
+            values["revisions"] = revisions = revisions + 1
+    params = values | {"b_id": button.ballot_id, "b_rev": button.rev}
+    if guarded:
+        params |= {"b_owner": state.owner, "b_now": now}
+    done = await s.execute(_GUARDED_CAS if guarded else _CAS, params)
+    if done.rowcount != 1:
+        if guarded:
+            return None
+        raise StaleButton()  # another tap on the same screen won the race
+    written = _State(state.round_id, state.owner, state.rev + 1, step, answers, submitted, submitted_at, revisions,
+                     state.closes_at)
+    view = BallotView(
+        ballot_id=button.ballot_id, rev=written.rev, round_id=state.round_id, product=text.product,
+        factors=text.factors, answers=dict(answers), step=step, submitted=submitted, revisions=revisions,
+        closes_at=state.closes_at,
+    )
+    return view, outcome, written
+
+
+async def _owned_days(s: AsyncConnection, ballot_id: int, now: datetime) -> int | None:
     """Days the rater had owned the product when they submitted (screened by `owned_too_briefly`)."""
     bought = await s.scalar(
-        select(Invitation.purchased_at)
-        .where(Invitation.round_id == ballot.round_id, Invitation.customer_id == ballot.customer_id)
+        select(Invitation.purchased_at).join(
+            Ballot, (Ballot.round_id == Invitation.round_id) & (Ballot.customer_id == Invitation.customer_id)
+        ).where(Ballot.id == ballot_id)
     )
     return None if bought is None else (now - bought).days
 
@@ -268,8 +410,8 @@ async def my_ratings(rt: Runtime, telegram_user_id: int) -> list[MyRating]:
         ))
         out = []
         for b in ballots:
-            view = await _view(s, b)
             rnd = await s.get_one(Round, b.round_id)
+            view = await _view(s, rt, b, rnd.closes_at)
             out.append(MyRating(view.product, _is_open(rnd, now), b.submitted is not None, view.factors,
                                 dict(b.submitted or b.answers)))
         return out

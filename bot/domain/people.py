@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.domain.errors import UnknownCustomer
+from bot.domain.memo import memo_for
 from bot.domain.runtime import Runtime
 from bot.texts import pick_language
 from storage.models import AccountLink, Customer, TelegramUser
@@ -22,16 +23,28 @@ async def remember(rt: Runtime, user_id: int, telegram_language: str | None) -> 
         return user
 
 
+# Every update needs the user's /language choice; reading it from the database each time was one
+# query per tap. This process forgets a user's entry the moment it records a new choice; a choice
+# made through another process (several bots on one database) shows here within LANGUAGE_TTL.
+LANGUAGE_TTL = 60.0
+
+
 async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) -> str:
-    async with rt.db.session() as s:
-        chosen = await s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id))
-    return pick_language(telegram_language, chosen, rt.config.bot.default_language)
+    memo = memo_for(rt.db, "language", LANGUAGE_TTL)
+    hit, chosen = memo.get(user_id)
+    if not hit:
+        async with rt.db.session() as s:
+            chosen = await s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id))
+        memo.put(user_id, chosen)
+    return pick_language(telegram_language, chosen if isinstance(chosen, str) else None,
+                         rt.config.bot.default_language)
 
 
 async def set_language(rt: Runtime, user_id: int, language: str) -> None:
     await remember(rt, user_id, None)
     async with rt.db.session() as s:
         await s.execute(update(TelegramUser).where(TelegramUser.user_id == user_id).values(language=language))
+    memo_for(rt.db, "language", LANGUAGE_TTL).drop(user_id)
 
 
 async def opt_out(rt: Runtime, user_id: int) -> bool:

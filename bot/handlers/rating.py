@@ -53,8 +53,10 @@ async def invitation_button(update: Update, context: Context) -> None:
         await query.answer()
         await edit_or_send(update, t(lang, "invite.stopped"))
         return
+    # Rate now turns this very message into the ballot: record it with the ballot, in one transaction.
+    shown_in = (query.message.chat.id, query.message.message_id) if button.action == "r" else None
     try:
-        view = await ballots.begin(rt, button.round_id, user.id)
+        view = await ballots.begin(rt, button.round_id, user.id, shown_in=shown_in)
     except DomainError as refused:
         await query.answer(error_text(refused, lang), show_alert=True)
         return
@@ -65,8 +67,7 @@ async def invitation_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     screen = ballot_screen(view, lang)
-    message_id = await edit_or_send(update, screen.text, reply_markup=screen.markup)
-    await ballots.attach_message(rt, view.ballot_id, query.message.chat.id, message_id)
+    await edit_or_send(update, screen.text, reply_markup=screen.markup)
 
 
 async def rate(update: Update, context: Context) -> None:

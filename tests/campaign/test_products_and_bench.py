@@ -40,11 +40,11 @@ def test_products_are_ranked_by_popularity_and_the_eligible_flag_hides_the_rest(
     assert code == 0 and eligible == [line for line in lines if line.startswith("✓")]
 
 
-def test_bench_without_invitations_says_the_rest_is_not_built_and_exits_2(
+def test_the_invitation_part_of_the_bench_needs_a_count_and_exits_2_without_one(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(config, capsys, "bench")
-    assert code == 2 and "only the invitation benchmark" in err
+    code, _, err = run(config, capsys, "bench", "--part", "invitations")
+    assert code == 2 and "--invitations N" in err
 
 
 def test_a_small_bench_loses_and_duplicates_nothing_and_never_exceeds_the_limit(

@@ -1,0 +1,75 @@
+"""The one-write tap path: what this process remembers about a ballot is a hint the database checks,
+so a change made anywhere else still wins."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.callbacks import BallotButton
+from bot.domain import ballots, people
+from bot.domain.errors import ForeignButton, RoundClosed, StaleButton
+from bot.domain.memo import Memo
+from bot.domain.runtime import Runtime
+from bot.perf import seed_raters
+from storage.models import Ballot, Round, TelegramUser
+
+
+async def started(rt: Runtime) -> tuple[int, ballots.BallotView]:
+    round_id, (user,) = await seed_raters(rt, 1)
+    view = await ballots.begin(rt, round_id, user)
+    view, _ = await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "4"), user)
+    return user, view
+
+
+async def test_a_close_made_by_another_process_refuses_the_next_tap(rt: Runtime) -> None:
+    user, view = await started(rt)
+    async with rt.db.session() as s:
+        await s.execute(update(Round).where(Round.id == view.round_id).values(status="closed"))
+    with pytest.raises(RoundClosed):
+        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "3"), user)
+
+
+async def test_a_change_made_elsewhere_makes_the_remembered_button_stale(rt: Runtime) -> None:
+    user, view = await started(rt)
+    async with rt.db.session() as s:
+        await s.execute(update(Ballot).where(Ballot.id == view.ballot_id).values(rev=Ballot.rev + 1))
+    with pytest.raises(StaleButton):
+        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "3"), user)
+
+
+async def test_someone_else_tapping_a_remembered_ballot_is_refused(rt: Runtime) -> None:
+    _, view = await started(rt)
+    with pytest.raises(ForeignButton):
+        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "3"), 424242)
+
+
+async def test_a_whole_ballot_through_the_remembered_path_lands_in_the_database(rt: Runtime) -> None:
+    user, view = await started(rt)
+    for action in ("5", "3", "u", "2", "1", "s"):
+        view, outcome = await ballots.press(rt, BallotButton(view.ballot_id, view.rev, action), user)
+    assert outcome == "submitted" and view.submitted and view.screen == "done"
+    async with rt.db.session() as s:
+        row = (await s.execute(select(Ballot.rev, Ballot.status, Ballot.submitted, Ballot.owned_days)
+                               .where(Ballot.id == view.ballot_id))).one()
+    assert row.rev == view.rev and row.status == "submitted" and row.owned_days is not None
+    assert list(row.submitted.values()) == [4, 5, 3, 0, 2, 1]
+
+
+async def test_a_language_choice_shows_at_once_in_this_process(rt: Runtime) -> None:
+    async with rt.db.session() as s:
+        s.add(TelegramUser(user_id=77, first_seen_at=rt.clock.now()))
+    assert await people.language_of(rt, 77, "en") == "en"
+    await people.set_language(rt, 77, "zh")
+    assert await people.language_of(rt, 77, "en") == "zh"
+
+
+def test_a_memo_forgets_entries_after_their_time_and_starts_over_when_full() -> None:
+    now = [0.0]
+    memo: Memo[int, str] = Memo(ttl=10, max_entries=2, clock=lambda: now[0])
+    memo.put(1, "a")
+    assert memo.get(1) == (True, "a")
+    now[0] = 10.0
+    assert memo.get(1) == (False, None)
+    memo.put(1, "a"), memo.put(2, "b"), memo.put(3, "c")
+    assert len(memo) == 1 and memo.get(3) == (True, "c")
