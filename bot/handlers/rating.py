@@ -17,6 +17,8 @@ from bot.texts import t
 _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
 
 
+# Buttons edit the message first and answer the query last: the answer ends the client's spinner, so
+# by then the screen it shows is already the new one (and a simulated user waiting for it sees it).
 async def ballot_button(update: Update, context: Context) -> None:
     """Applies a rating-screen button and edits the ballot message to the next screen."""
     query, user = update.callback_query, update.effective_user
@@ -34,9 +36,9 @@ async def ballot_button(update: Update, context: Context) -> None:
     except DomainError as refused:
         await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
         return
-    await query.answer()
     screen = ballot_screen(view, lang)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await query.answer()
 
 
 async def invitation_button(update: Update, context: Context) -> None:
@@ -50,8 +52,8 @@ async def invitation_button(update: Update, context: Context) -> None:
         return
     if button.action == "s":
         await people.opt_out(rt, user.id)
-        await query.answer()
         await edit_or_send(update, t(lang, "invite.stopped"))
+        await query.answer()
         return
     # Rate now turns this very message into the ballot: record it with the ballot, in one transaction.
     shown_in = (query.message.chat.id, query.message.message_id) if button.action == "r" else None
@@ -62,12 +64,12 @@ async def invitation_button(update: Update, context: Context) -> None:
         return
     if button.action == "n":
         await outbox.decline(rt, button.round_id, user.id)
-        await query.answer()
         await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang)))
+        await query.answer()
         return
-    await query.answer()
     screen = ballot_screen(view, lang)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await query.answer()
 
 
 async def rate(update: Update, context: Context) -> None:
