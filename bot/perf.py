@@ -237,6 +237,8 @@ async def drive(sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser, *
                     except TimeoutError:
                         load.errors.append(f"user {user.id} tap {i}: no edit within {timeout:g}s")
                         return
+                while record.answered_at is None and time.monotonic() < deadline:
+                    await asyncio.sleep(0.001)  # the bot answers the query right after its edit
                 if record.answered_at is None:
                     load.errors.append(f"user {user.id} tap {i}: callback not answered")
                 if user.alerts and user.alerts[-1].text:
