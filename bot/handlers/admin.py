@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 
 from bot.domain import audit, rounds
-from bot.domain.errors import BadInput, DomainError
+from bot.domain.errors import DomainError
 from bot.durations import DurationError, parse_duration
 from bot.handlers.common import Context, error_text, is_admin, language, reply, runtime
 from bot.handlers.start import unknown_command
@@ -44,10 +44,13 @@ def _actor(update: Update) -> str:
     return f"tg:{update.effective_user.id}"
 
 
-def _round_id(context: Context, command: str) -> int:
-    if len(context.args or []) != 1 or not context.args[0].isdigit():  # type: ignore[index]
-        raise BadInput(detail="usage")
-    return int(context.args[0])  # type: ignore[index]
+async def round_id_arg(update: Update, context: Context, command: str, lang: str) -> int | None:
+    """The one ROUND_ID argument of `command`, or None after telling the admin how to use it."""
+    args = context.args or []
+    if len(args) != 1 or not args[0].isdigit():
+        await reply(update, t(lang, "admin.usage.round_id", command=command))
+        return None
+    return int(args[0])
 
 
 @admin_only
@@ -93,10 +96,8 @@ async def list_rounds(update: Update, context: Context) -> None:
 async def show_round(update: Update, context: Context) -> None:
     """One round in detail: schedule, quota and response counts."""
     rt, lang = runtime(context), await language(update, context)
-    try:
-        round_id = _round_id(context, "/round")
-    except BadInput:
-        await reply(update, t(lang, "admin.usage.round_id", command="/round"))
+    round_id = await round_id_arg(update, context, "/round", lang)
+    if round_id is None:
         return
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
@@ -114,10 +115,8 @@ async def show_round(update: Update, context: Context) -> None:
 async def close_round(update: Update, context: Context) -> None:
     """Closes a round now; the scheduler publishes its scorecard right after."""
     rt, lang = runtime(context), await language(update, context)
-    try:
-        round_id = _round_id(context, "/closeround")
-    except BadInput:
-        await reply(update, t(lang, "admin.usage.round_id", command="/closeround"))
+    round_id = await round_id_arg(update, context, "/closeround", lang)
+    if round_id is None:
         return
     async with audit.audited(rt, _actor(update), "round.close", str(round_id)):
         await rounds.admin_close(rt, round_id)
@@ -129,10 +128,8 @@ async def close_round(update: Update, context: Context) -> None:
 async def cancel_round(update: Update, context: Context) -> None:
     """Cancels a scheduled or open round; nothing is published for it."""
     rt, lang = runtime(context), await language(update, context)
-    try:
-        round_id = _round_id(context, "/cancelround")
-    except BadInput:
-        await reply(update, t(lang, "admin.usage.round_id", command="/cancelround"))
+    round_id = await round_id_arg(update, context, "/cancelround", lang)
+    if round_id is None:
         return
     async with audit.audited(rt, _actor(update), "round.cancel", str(round_id)):
         await rounds.cancel_round(rt, round_id)

@@ -12,9 +12,8 @@ from html import escape
 from telegram import Update
 
 from bot.domain import audit, people
-from bot.domain.errors import BadInput
 from bot.domain.imports import import_document
-from bot.handlers.admin import _actor, _round_id, admin_only
+from bot.handlers.admin import _actor, admin_only, round_id_arg
 from bot.handlers.common import Context, language, reply, runtime
 from bot.texts import t
 from scoring.model import Method
@@ -53,10 +52,8 @@ async def export(update: Update, context: Context) -> None:
     from bot.domain.exports import export_round
 
     rt, lang = runtime(context), await language(update, context)
-    try:
-        round_id = _round_id(context, "/export")
-    except BadInput:
-        await reply(update, t(lang, "admin.usage.round_id", command="/export"))
+    round_id = await round_id_arg(update, context, "/export", lang)
+    if round_id is None:
         return
     async with audit.audited(rt, _actor(update), "export", str(round_id)):
         text, document = await export_round(rt, round_id)
