@@ -2,14 +2,19 @@
 
 The bot is async end to end: SQLite through aiosqlite (WAL, so readers never wait on the writer)
 and PostgreSQL through asyncpg. No engine exists at import time; `Database.open` builds one.
+
+The rating tap is the one path that runs hundreds of times a second, so it gets `Database.run`: a
+whole short transaction written as plain synchronous Core. On a SQLite file it runs on the loop
+without ever waiting (see `storage.sqlite_direct`); on PostgreSQL the same function runs over
+asyncpg, which never leaves the loop either.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -18,7 +23,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from storage.sqlite_direct import DirectSqlite
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -53,9 +61,10 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 class Database:
     """One engine and its session factory, built once per process and disposed on shutdown."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, direct: DirectSqlite | None = None) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.direct = direct  # SQLite files only: what `run` uses
 
     @property
     def is_sqlite(self) -> bool:
@@ -70,9 +79,10 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_async_engine(full, poolclass=NullPool if path == ":memory:" else None)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            # A second engine on :memory: would be a second database: there `run` uses the async engine.
+            db = cls(engine, DirectSqlite(path, _sqlite_pragmas) if path and path != ":memory:" else None)
         else:
-            engine = create_async_engine(full, pool_size=10, max_overflow=10, pool_pre_ping=True)
-        db = cls(engine)
+            db = cls(create_async_engine(full, pool_size=10, max_overflow=10, pool_pre_ping=True))
         if migrate:
             await db.migrate()
         return db
@@ -91,5 +101,18 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """Runs `work` in one transaction, committed when it returns and rolled back when it raises.
+
+        `work` is short, plain synchronous SQLAlchemy Core on the `Connection` it is given, with no
+        side effects outside the database: on SQLite it may run twice (the second time on a worker
+        thread, when the first found the database locked), so it must not touch the loop's objects."""
+        if self.direct is not None:
+            return await self.direct.run(work)
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(work)
+
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.direct is not None:
+            await self.direct.close()

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.callbacks import BallotButton
 from bot.domain.errors import BadInput, DomainError, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
@@ -96,24 +100,30 @@ class RoundText:
 ROUND_TEXT_TTL = 600.0
 
 
-async def round_text(s: AsyncSession | AsyncConnection, rt: Runtime, round_id: int) -> RoundText:
-    memo = memo_for(rt.db, "round_text", ROUND_TEXT_TTL, max_entries=1_000)
-    hit, cached = memo.get(round_id)
+def _round_texts(rt: Runtime) -> Memo[object, object]:
+    return memo_for(rt.db, "round_text", ROUND_TEXT_TTL, max_entries=1_000)
+
+
+def round_text(s: Connection | Session, texts: Memo[object, object], round_id: int) -> RoundText:
+    """The round's product name and frozen factors, from `texts` or else read (plain sync code: it runs
+    inside `Database.run` on the tap path, and through `run_sync` elsewhere)."""
+    hit, cached = texts.get(round_id)
     if hit and isinstance(cached, RoundText):
         return cached
-    product = await s.scalar(select(Product.name).join(Round, Round.sku == Product.sku).where(Round.id == round_id))
-    factors = await s.execute(
+    product = s.scalar(select(Product.name).join(Round, Round.sku == Product.sku).where(Round.id == round_id))
+    factors = s.execute(
         select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh, RoundFactor.question_en,
                RoundFactor.question_zh).where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
     )
     text = RoundText(str(product), tuple(FactorText(*f) for f in factors))
     if text.factors:  # a round not yet opened has no frozen factors: nothing to keep
-        memo.put(round_id, text)
+        texts.put(round_id, text)
     return text
 
 
 async def _view(s: AsyncSession, rt: Runtime, ballot: Ballot, closes_at: datetime) -> BallotView:
-    text = await round_text(s, rt, ballot.round_id)
+    texts = _round_texts(rt)
+    text = await s.run_sync(lambda sync: round_text(sync, texts, ballot.round_id))
     return BallotView(
         ballot_id=ballot.id, rev=ballot.rev, round_id=ballot.round_id, product=text.product, factors=text.factors,
         answers=dict(ballot.answers), step=ballot.step, submitted=ballot.submitted is not None,
@@ -136,68 +146,70 @@ async def begin(
 
     `shown_in` (chat id, message id): the message that will show it, when already known (an edited
     invitation), recorded in the same transaction instead of by `attach_message` afterwards."""
+    once = partial(_begin_once, _round_texts(rt), rt.config.require_secret, rt.clock.now(), round_id,
+                   telegram_user_id, shown_in)
     try:
-        return await _begin_once(rt, round_id, telegram_user_id, shown_in)
+        view, state = await rt.db.run(once)
     except _Raced:
         # A second tap raced us (both created the ballot, or both bumped it): the database kept one,
         # so reading again finds it.
-        return await _begin_once(rt, round_id, telegram_user_id, shown_in)
+        view, state = await rt.db.run(once)
+    _ballot_memo(rt).put(view.ballot_id, state)
+    return view
 
 
-async def _begin_once(
-    rt: Runtime, round_id: int, telegram_user_id: int, shown_in: tuple[int, int] | None
-) -> BallotView:
+def _begin_once(
+    texts: Memo[object, object], secret: Callable[[], str], now: datetime, round_id: int, telegram_user_id: int,
+    shown_in: tuple[int, int] | None, s: Connection,
+) -> tuple[BallotView, _State]:
     """One read (link, round, invitation and ballot together) and one write."""
-    now = rt.clock.now()
-    async with rt.db.engine.begin() as s:
-        row = (await s.execute(
-            select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id, Ballot.id, Ballot.rev,
-                   Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
-            .select_from(AccountLink)
-            .outerjoin(Round, Round.id == round_id)
-            .outerjoin(Invitation, (Invitation.round_id == round_id)
-                       & (Invitation.customer_id == AccountLink.customer_id))
-            .outerjoin(Ballot, (Ballot.round_id == round_id) & (Ballot.customer_id == AccountLink.customer_id))
-            .where(AccountLink.telegram_user_id == telegram_user_id)
-        )).one_or_none()
-        if row is None:
-            raise NotLinked()
-        customer_id, status, closes_at, invited, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
-        if not (status == "open" and now < closes_at):
-            raise RoundClosed(round_id=round_id)
-        if invited is None:
-            raise NotInvited(round_id=round_id)
-        text = await round_text(s, rt, round_id)
-        shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
-        if ballot_id is None:
-            rev, step, answers, revisions = 1, 0, {}, 0
-            try:
-                ballot_id = (await s.execute(insert(Ballot).returning(Ballot.id).values({
-                    "round_id": round_id, "customer_id": customer_id, "telegram_user_id": telegram_user_id,
-                    "chat_id": telegram_user_id, "rater": rater_pseudonym(rt.config.require_secret(), round_id,
-                                                                          customer_id),
-                    "step": step, "rev": rev, "answers": answers, "status": "in_progress", "started_at": now,
-                    "updated_at": now, "revisions": 0,
-                } | shown))).scalar_one()
-            except IntegrityError as raced:  # one ballot per round x customer, enforced by the database
-                raise _Raced() from raced
-        else:
-            rev += 1
-            if submitted is not None:
-                step = len(text.factors) + 1
-            done = await s.execute(
-                update(Ballot).where(Ballot.id == ballot_id, Ballot.rev == rev - 1)
-                .values(rev=rev, telegram_user_id=telegram_user_id, step=step, **shown)
-            )
-            if done.rowcount != 1:
-                raise _Raced()
+    row = s.execute(
+        select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id, Ballot.id, Ballot.rev,
+               Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
+        .select_from(AccountLink)
+        .outerjoin(Round, Round.id == round_id)
+        .outerjoin(Invitation, (Invitation.round_id == round_id)
+                   & (Invitation.customer_id == AccountLink.customer_id))
+        .outerjoin(Ballot, (Ballot.round_id == round_id) & (Ballot.customer_id == AccountLink.customer_id))
+        .where(AccountLink.telegram_user_id == telegram_user_id)
+    ).one_or_none()
+    if row is None:
+        raise NotLinked()
+    customer_id, status, closes_at, invited, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
+    if not (status == "open" and now < closes_at):
+        raise RoundClosed(round_id=round_id)
+    if invited is None:
+        raise NotInvited(round_id=round_id)
+    text = round_text(s, texts, round_id)
+    shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
+    if ballot_id is None:
+        rev, step, answers, revisions = 1, 0, {}, 0
+        try:
+            ballot_id = s.execute(insert(Ballot).returning(Ballot.id).values({
+                "round_id": round_id, "customer_id": customer_id, "telegram_user_id": telegram_user_id,
+                "chat_id": telegram_user_id, "rater": rater_pseudonym(secret(), round_id, customer_id),
+                "step": step, "rev": rev, "answers": answers, "status": "in_progress", "started_at": now,
+                "updated_at": now, "revisions": 0,
+            } | shown)).scalar_one()
+        except IntegrityError as raced:  # one ballot per round x customer, enforced by the database
+            raise _Raced() from raced
+    else:
+        rev += 1
+        if submitted is not None:
+            step = len(text.factors) + 1
+        done = s.execute(
+            update(Ballot).where(Ballot.id == ballot_id, Ballot.rev == rev - 1)
+            .values(rev=rev, telegram_user_id=telegram_user_id, step=step, **shown)
+        )
+        if done.rowcount != 1:
+            raise _Raced()
     state = _State(round_id, telegram_user_id, rev, step, dict(answers), submitted is not None, submitted_at,
                    revisions, closes_at)
-    _ballot_memo(rt).put(ballot_id, state)
-    return BallotView(
+    view = BallotView(
         ballot_id=ballot_id, rev=rev, round_id=round_id, product=text.product, factors=text.factors,
         answers=dict(answers), step=step, submitted=submitted is not None, revisions=revisions, closes_at=closes_at,
     )
+    return view, state
 
 
 async def attach_message(rt: Runtime, ballot_id: int, chat_id: int, message_id: int) -> None:
@@ -247,36 +259,40 @@ async def press(rt: Runtime, button: BallotButton, telegram_user_id: int) -> tup
 
     A tap is one guarded write when this process remembers the ballot at the button's rev, else one
     read (the ballot with its round's status) and one compare-and-set; the new screen is built from
-    what was written, not read back."""
+    what was written, not read back. Either way it is one `Database.run`: one trip to the database."""
     now = rt.clock.now()
     memo = _ballot_memo(rt)
     hit, known = memo.get(button.ballot_id)
-    result: tuple[BallotView, str, _State] | None = None
-    # A Core connection, not an ORM session: a tap touches no mapped objects, and the session's
-    # bookkeeping (unit of work, synchronising the identity map after an UPDATE) was most of its cost.
-    async with rt.db.engine.begin() as s:
-        if (hit and isinstance(known, _State) and known.rev == button.rev and known.owner == telegram_user_id
-                and now < known.closes_at):
-            try:
-                result = await _write(s, rt, button, known, now, guarded=True)
-            except DomainError:
-                result = None  # let the reading path give the authoritative answer
-        if result is None:
-            state = await _read(s, button, telegram_user_id, now)
-            result = await _write(s, rt, button, state, now, guarded=False)
-            assert result is not None
-    view, outcome, written = result
+    if not (hit and isinstance(known, _State) and known.rev == button.rev and known.owner == telegram_user_id
+            and now < known.closes_at):
+        known = None
+    view, outcome, written = await rt.db.run(partial(_press, _round_texts(rt), button, telegram_user_id, now, known))
     memo.put(button.ballot_id, written)
     return view, outcome
 
 
-async def _read(s: AsyncConnection, button: BallotButton, telegram_user_id: int, now: datetime) -> _State:
-    row = (await s.execute(
+def _press(texts: Memo[object, object], button: BallotButton, telegram_user_id: int, now: datetime,
+           known: _State | None, s: Connection) -> tuple[BallotView, str, _State]:
+    if known is not None:
+        try:
+            result = _write(s, texts, button, known, now, guarded=True)
+        except DomainError:
+            result = None  # let the reading path give the authoritative answer
+        if result is not None:
+            return result
+    state = _read(s, button, telegram_user_id, now)
+    result = _write(s, texts, button, state, now, guarded=False)
+    assert result is not None
+    return result
+
+
+def _read(s: Connection, button: BallotButton, telegram_user_id: int, now: datetime) -> _State:
+    row = s.execute(
         select(Ballot.round_id, Ballot.telegram_user_id, Ballot.status, Ballot.rev, Ballot.step, Ballot.answers,
                Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at)
         .join(Round, Round.id == Ballot.round_id)
         .where(Ballot.id == button.ballot_id)
-    )).one_or_none()
+    ).one_or_none()
     if row is None:
         raise StaleButton()
     round_id, owner, status, rev, step, answers, submitted, submitted_at, revisions, round_status, closes_at = row
@@ -300,11 +316,11 @@ _GUARDED_CAS = _CAS.where(
 )
 
 
-async def _write(
-    s: AsyncConnection, rt: Runtime, button: BallotButton, state: _State, now: datetime, *, guarded: bool
+def _write(
+    s: Connection, texts: Memo[object, object], button: BallotButton, state: _State, now: datetime, *, guarded: bool
 ) -> tuple[BallotView, str, _State] | None:
     """The compare-and-set of one press on `state`; None when `guarded` and the database disagrees."""
-    text = await round_text(s, rt, state.round_id)
+    text = round_text(s, texts, state.round_id)
     answers, step, outcome = _apply(text.keys, dict(state.answers), state.step, button.action)
     submitted, submitted_at, revisions = state.submitted, state.submitted_at, state.revisions
     if outcome == "submitted" and submitted_at is not None:
@@ -316,13 +332,13 @@ async def _write(
         submitted = True
         if submitted_at is None:
             values["submitted_at"] = submitted_at = now
-            values["owned_days"] = await _owned_days(s, button.ballot_id, now)
+            values["owned_days"] = _owned_days(s, button.ballot_id, now)
         else:
             values["revisions"] = revisions = revisions + 1
     params = values | {"b_id": button.ballot_id, "b_rev": button.rev}
     if guarded:
         params |= {"b_owner": state.owner, "b_now": now}
-    done = await s.execute(_GUARDED_CAS if guarded else _CAS, params)
+    done = s.execute(_GUARDED_CAS if guarded else _CAS, params)
     if done.rowcount != 1:
         if guarded:
             return None
@@ -337,9 +353,9 @@ async def _write(
     return view, outcome, written
 
 
-async def _owned_days(s: AsyncConnection, ballot_id: int, now: datetime) -> int | None:
+def _owned_days(s: Connection, ballot_id: int, now: datetime) -> int | None:
     """Days the rater had owned the product when they submitted (screened by `owned_too_briefly`)."""
-    bought = await s.scalar(
+    bought = s.scalar(
         select(Invitation.purchased_at).join(
             Ballot, (Ballot.round_id == Invitation.round_id) & (Ballot.customer_id == Invitation.customer_id)
         ).where(Ballot.id == ballot_id)

@@ -18,7 +18,11 @@ V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    """A bounded dict with a time-to-live per entry; a full memo starts over rather than tracking LRU."""
+    """A bounded dict with a time-to-live per entry; a full memo starts over rather than tracking LRU.
+
+    Safe to use from the database thread of `Database.run` as well as from the event loop: every
+    method is a few single dict operations, each atomic under the GIL, and none assumes the entry it
+    looked at is still there."""
 
     def __init__(self, ttl: float, max_entries: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
@@ -32,7 +36,7 @@ class Memo(Generic[K, V]):
         if entry is None:
             return False, None
         if entry[0] <= self._clock():
-            del self._entries[key]
+            self._entries.pop(key, None)
             return False, None
         return True, entry[1]
 
