@@ -22,6 +22,7 @@ from bot.flood import guard
 from bot.handlers import admin, campaign, console, privacy, rating, start
 from bot.handlers.errors import on_error
 from bot.jobs import reconcile
+from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ PURCHASER_COMMANDS = (
 def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url: str | None = None) -> Application:
     """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
     token = rt.config.require_token()
-    builder = ApplicationBuilder().token(token).post_init(_post_init)
+    builder = ApplicationBuilder().token(token).post_init(_post_init).concurrent_updates(PerUserOrder())
     base_url = base_url or rt.config.telegram.base_url
     if base_url:
         builder = builder.base_url(base_url)
