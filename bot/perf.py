@@ -6,11 +6,14 @@ over real HTTP, against the real Application polling it and a real database. In 
 *floor* — a bare PTB Application whose only handler answers the callback and edits the message (the
 same two Bot API calls per tap, no database, no domain code) — takes exactly the same load from the
 same driver, so `ours / floor` is what our code adds on top of the framework. Both Applications are
-built with the same PTB settings. Taps are pushed without the sandbox's settle wait; a tap is done
-when the sandbox records the edit it caused, and its latency runs from the push to that edit.
+built with the same PTB settings (the same number of concurrent updates) and each runs in a process of
+its own, as a deployed bot does: the sandbox and the simulated raters stay in this process, so their
+CPU and their heap (which the garbage collector would otherwise walk) are not counted against either
+bot. Each bot process measures its own event loop's stalls and CPU time. Taps are pushed without the
+sandbox's settle wait; a tap is done when the sandbox records the edit it caused, and its latency runs
+from the push to that edit.
 
-Memory runs the bot in a child process (so the sandbox and the simulated users are not counted) and
-reads its /proc status.
+Memory runs the same bot process and reads its /proc status.
 """
 
 from __future__ import annotations
@@ -40,16 +43,15 @@ from bot.app import build_application
 from bot.callbacks import BallotButton, InviteButton, decode
 from bot.config import BotConfig, Config, IdentityConfig, RoundsConfig, TelegramConfig
 from bot.domain import rounds, scorecards
-from bot.domain.ballot_rows import submitted_records
 from bot.domain.ballots import rater_pseudonym
 from bot.domain.clock import SystemClock
 from bot.domain.imports import import_files
 from bot.domain.runtime import Runtime
-from bot.heap import freeze_startup_heap, gc_paused
+from bot.heap import freeze_startup_heap
 from bot.runner import running
 from bot.sampledata import ANCHOR, write_sample_files
 from bot.sandbox import BotApiSandbox, SimUser, StoredMessage
-from scoring.scorecard import score_round
+from bot.updates import MAX_CONCURRENT_UPDATES
 from storage.db import Database
 from storage.models import AccountLink, Ballot, Customer, Invitation, Product, Purchase, Round, RoundFactor
 
@@ -279,13 +281,12 @@ def choose_first_button(message: StoredMessage, _i: int, _rng: random.Random) ->
 # --- the floor ------------------------------------------------------------------------------------
 
 
-def floor_application(sandbox: BotApiSandbox, like: Application) -> Application:
+def floor_application(token: str, base_url: str) -> Application:
     """Bare PTB: one handler answering the callback and editing the message to a screen of the same
-    shape as ours (HTML text, a keyboard of score buttons). PTB settings copied from `like`."""
-    builder = (ApplicationBuilder().token(sandbox.token).base_url(sandbox.base_url)
-               .base_file_url(sandbox.base_file_url)
-               .concurrent_updates(like.update_processor.max_concurrent_updates))
-    app = builder.build()
+    shape as ours (HTML text, a keyboard of score buttons), as many updates at once as ours takes."""
+    app = (ApplicationBuilder().token(token).base_url(base_url)
+           .base_file_url(base_url.replace("/bot", "/file/bot", 1))
+           .concurrent_updates(MAX_CONCURRENT_UPDATES)).build()
 
     async def tap(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answers and edits: the two Bot API calls every rating tap makes."""
@@ -339,36 +340,44 @@ async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str |
     async with bench_database(pg_url) as (db, url), BotApiSandbox(settle=0.0) as sandbox:
         rt = Runtime(db, bench_config(sandbox, url), SystemClock())
         round_id, user_ids = await seed_raters(rt, raters)
-        app = build_application(rt)
+        spec = {"database_url": url, "token": sandbox.token, "base_url": sandbox.base_url}
         # The floor first, under the same load, in its own sandbox chats.
         floor_users = invite_users(sandbox, [u + 50_000_000 for u in user_ids], round_id)
         for u in floor_users:
             u.last_message.reply_markup = {"inline_keyboard": [[{"text": "go", "callback_data": "f:0"}]]}
-        async with polling(floor_application(sandbox, app)):
-            freeze_startup_heap()  # as `bot.runner.serve` does once the bot is up
-            floor = await drive(sandbox, floor_users, choose_first_button, taps_per_user=TAPS_PER_RATER,
-                                concurrency=concurrency)
+        floor, floor_bot = await _measured(spec | {"kind": "floor"}, sandbox, floor_users, choose_first_button,
+                                           concurrency)
         users = invite_users(sandbox, user_ids, round_id)
-        async with running(app, poll_timeout=1):
-            freeze_startup_heap()
-            profiler = _profiler(profile)
-            ours = await drive(sandbox, users, choose_ballot_button, taps_per_user=TAPS_PER_RATER,
-                               concurrency=concurrency)
-            _finish_profile(profiler, profile)
-        errors = list(app.bot_data["errors"])
+        ours, our_bot = await _measured(spec | {"kind": "ours", "profile": profile}, sandbox, users,
+                                        choose_ballot_button, concurrency)
         async with db.session() as s:
             submitted = len(list(await s.scalars(
                 select(Ballot.id).where(Ballot.round_id == round_id, Ballot.status == "submitted"))))
     result_ours, result_floor = _summary(ours), _summary(floor)
     return {
         "raters": raters, "concurrency": concurrency, "taps_per_rater": TAPS_PER_RATER,
-        "ours": result_ours | {"ballots_submitted": submitted, "handler_errors": len(errors)},
-        "floor": result_floor,
+        "ours": result_ours | {"ballots_submitted": submitted, "handler_errors": our_bot["errors"]},
+        "floor": result_floor | {"handler_errors": floor_bot["errors"]},
         "throughput_ratio": round(result_ours["taps_per_s"] / result_floor["taps_per_s"], 3)
         if result_floor["taps_per_s"] else None,
         "p99_ratio": round(result_ours["p99_ms"] / result_floor["p99_ms"], 3) if result_floor["p99_ms"] else None,
-        "error_samples": (ours.errors + floor.errors + [repr(e) for e in errors])[:5],
+        "error_samples": (ours.errors + floor.errors + our_bot["error_samples"] + floor_bot["error_samples"])[:5],
     }
+
+
+async def _measured(spec: dict[str, Any], sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser,
+                    concurrency: int) -> tuple[Load, dict[str, Any]]:
+    """`drive` against a bot process of `spec["kind"]`; the load, with the bot's own loop stall and CPU."""
+    child = _ChildBot(spec)
+    try:
+        await child.status(None)  # the bot is up
+        await child.status("reset")
+        load = await drive(sandbox, users, choose, taps_per_user=TAPS_PER_RATER, concurrency=concurrency)
+        bot = await child.status()
+    finally:
+        await child.stop()
+    load.longest_stall, load.cpu_seconds = bot["stall_ms"] / 1000, bot["cpu_seconds"]
+    return load, bot
 
 
 def _profiler(path: str | None) -> Any:
@@ -403,7 +412,7 @@ def _finish_profile(profiler: Any, path: str | None) -> None:
 
 async def run_scoring(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), pg_url: str | None = None) -> dict[str, Any]:
     """Part 2: a round of N submitted ballots bulk-inserted, then loaded from the database, screened and
-    scored by `bot.domain.scorecards.compute` — what closing a round does."""
+    scored by `bot.domain.scorecards.compute`, exactly as closing a round does."""
     rows = []
     async with bench_database(pg_url) as (db, url):
         rt = Runtime(db, bench_config(None, url), SystemClock())
@@ -412,23 +421,12 @@ async def run_scoring(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), pg_url:
             factors = list(await s.scalars(select(RoundFactor.key).where(RoundFactor.round_id == round_id)))
         for n in sizes:
             rid = await _synthetic_round(rt, round_id, n, factors)
-            row: dict[str, Any] = {"ballots": n}
-            # As closing does it today (`scorecards.compute`), and with the bulk row loader.
-            for label, load in (("compute", None), ("rows", submitted_records)):
-                started = time.perf_counter()
-                async with db.session() as s:
-                    rnd = await s.get_one(Round, rid)
-                    if load is None:
-                        report = await scorecards.compute(s, rt, rnd, status_if_scored="published")
-                    else:
-                        # What `scorecards.compute` should do (its owner's file): rows, collector paused.
-                        with gc_paused():
-                            card = score_round(await load(s, rid), await scorecards.factor_specs(s, rnd),
-                                               scorecards.method_for(rt, rnd))
-                        report = card.to_report(rid, rnd.sku, "published", n)
-                seconds = time.perf_counter() - started
-                row |= {f"{label}_seconds": round(seconds, 3), f"{label}_us_per_ballot": round(seconds / n * 1e6, 2),
-                        f"{label}_accepted": report["ballots"]["accepted"]}
+            started = time.perf_counter()
+            async with db.session() as s:
+                report = await scorecards.compute(s, rt, await s.get_one(Round, rid), status_if_scored="published")
+            seconds = time.perf_counter() - started
+            row = {"ballots": n, "seconds": round(seconds, 3), "us_per_ballot": round(seconds / n * 1e6, 2),
+                   "accepted": report["ballots"]["accepted"]}
             rows.append(row)
     return {"sizes": rows}
 
@@ -480,22 +478,42 @@ def _proc_status() -> dict[str, int]:
 
 
 async def _child_bot(spec: dict[str, Any]) -> None:
-    """The bot process of the memory part: runs the real Application until told to stop on stdin, and
-    reports its memory when asked."""
-    db = await Database.open(spec["database_url"], migrate=False)
-    config = bench_config(None, spec["database_url"])
-    config = Config(TelegramConfig(token=spec["token"], base_url=spec["base_url"]), config.database_url,
-                    config.bot, config.identity, config.eligibility, config.rounds, config.scoring)
-    app = build_application(Runtime(db, config, SystemClock()))
+    """A bot process of the bench: ours (the real Application on the bench database) or the floor. It
+    runs until told to quit on stdin and answers "status" (memory, and since the last "reset" its
+    loop's longest stall and its CPU time) with one line of JSON; "reset" also starts the profiler."""
+    db = await Database.open(spec["database_url"], migrate=False) if spec["kind"] == "ours" else None
+    if db is not None:
+        config = bench_config(None, spec["database_url"])
+        config = Config(TelegramConfig(token=spec["token"], base_url=spec["base_url"]), config.database_url,
+                        config.bot, config.identity, config.eligibility, config.rounds, config.scoring)
+        app = build_application(Runtime(db, config, SystemClock()))
+        started = running(app, poll_timeout=1)
+    else:
+        app = floor_application(spec["token"], spec["base_url"])
+        started = polling(app)
     loop = asyncio.get_running_loop()
+    profile, profiler, cpu = spec.get("profile"), None, time.process_time()
+
+    def status(monitor: LoopMonitor) -> str:
+        errors = list(app.bot_data.get("errors", []))
+        return json.dumps(_proc_status() | {
+            "stall_ms": round(monitor.longest * 1000, 2), "cpu_seconds": round(time.process_time() - cpu, 3),
+            "errors": len(errors), "error_samples": [repr(e) for e in errors[:5]]})
+
     try:
-        async with running(app, poll_timeout=1):
-            freeze_startup_heap()
-            print(json.dumps(_proc_status()), flush=True)
-            while (await loop.run_in_executor(None, sys.stdin.readline)).strip() not in ("", "quit"):
-                print(json.dumps(_proc_status()), flush=True)
+        async with started:
+            freeze_startup_heap()  # as `bot.runner.serve` does once the bot is up
+            with LoopMonitor() as monitor:
+                print(status(monitor), flush=True)
+                while (command := (await loop.run_in_executor(None, sys.stdin.readline)).strip()) not in ("", "quit"):
+                    if command == "reset":
+                        monitor.longest, cpu = 0.0, time.process_time()
+                        profiler = profiler or _profiler(profile)
+                    print(status(monitor), flush=True)
+                _finish_profile(profiler, profile)
     finally:
-        await db.close()
+        if db is not None:
+            await db.close()
 
 
 class _ChildBot:
@@ -503,15 +521,16 @@ class _ChildBot:
         self.proc = subprocess.Popen([sys.executable, "-m", "bot.perf", json.dumps(spec)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
 
-    async def status(self, ask: bool = True) -> dict[str, int]:
+    async def status(self, command: str | None = "status") -> dict[str, Any]:
+        """Sends `command` (None: nothing, the line printed once the bot is up) and reads its answer."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        if ask:
-            self.proc.stdin.write("status\n")
+        if command:
+            self.proc.stdin.write(command + "\n")
             self.proc.stdin.flush()
         line = await asyncio.get_running_loop().run_in_executor(None, self.proc.stdout.readline)
         if not line:
-            raise RuntimeError("the bot process of the memory bench exited")
-        status: dict[str, int] = json.loads(line)
+            raise RuntimeError("the bench's bot process exited")
+        status: dict[str, Any] = json.loads(line)
         return status
 
     async def stop(self) -> None:
@@ -521,7 +540,7 @@ class _ChildBot:
             self.proc.stdin.write("quit\n")
             self.proc.stdin.close()
         try:
-            await asyncio.get_running_loop().run_in_executor(None, lambda: self.proc.wait(timeout=15))
+            await asyncio.get_running_loop().run_in_executor(None, lambda: self.proc.wait(timeout=60))
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
@@ -535,9 +554,9 @@ async def run_memory(open_ballots: int = 10_000, tapped: int = 1_000, concurrenc
         rt = Runtime(db, bench_config(sandbox, url), SystemClock())
         round_id, user_ids = await seed_raters(rt, open_ballots)
         await _open_ballots_directly(rt, round_id, user_ids[tapped:])
-        child = _ChildBot({"database_url": url, "token": sandbox.token, "base_url": sandbox.base_url})
+        child = _ChildBot({"kind": "ours", "database_url": url, "token": sandbox.token, "base_url": sandbox.base_url})
         try:
-            await child.status(ask=False)
+            await child.status(None)
             users = invite_users(sandbox, user_ids[:tapped], round_id)
             warm, rest = users[:50], users[50:]
             await drive(sandbox, warm, choose_ballot_button, taps_per_user=3, concurrency=concurrency)
@@ -596,7 +615,7 @@ def check_targets(parts: dict[str, Any]) -> dict[str, bool]:
     if "scoring" in parts:
         big = [r for r in parts["scoring"]["sizes"] if r["ballots"] >= 100_000]
         if big:
-            met["scoring_100k"] = big[-1]["rows_seconds"] < TARGETS["scoring_100k_seconds_max"]
+            met["scoring_100k"] = big[-1]["seconds"] < TARGETS["scoring_100k_seconds_max"]
     if "memory" in parts:
         met["peak_rss"] = parts["memory"]["peak_rss_mb"] < TARGETS["peak_rss_mb_max"]
     return met
@@ -635,10 +654,10 @@ def render(results: dict[str, Any]) -> str:
                              f"stall {r['longest_loop_stall_ms']:.1f} ms  errors {r['errors']}")
             lines.append(f"  ours/floor: throughput {t['throughput_ratio']}, p99 {t['p99_ratio']}")
         if "scoring" in parts:
-            lines.append("scoring (load + screen + score; rows loader | scorecards.compute today):")
+            lines.append("scoring (load from the database + screen + score, as closing does):")
             for row in parts["scoring"]["sizes"]:
-                lines.append(f"  {row['ballots']:>7} ballots  {row['rows_seconds']:.3f} s  "
-                             f"{row['rows_us_per_ballot']:.1f} µs/ballot | {row['compute_seconds']:.3f} s")
+                lines.append(f"  {row['ballots']:>7} ballots  {row['seconds']:.3f} s  "
+                             f"{row['us_per_ballot']:.1f} µs/ballot  ({row['accepted']} accepted)")
         if "memory" in parts:
             m = parts["memory"]
             lines.append(f"memory: {m['open_ballots']} open ballots, peak RSS {m['peak_rss_mb']} MB, "

@@ -1,9 +1,9 @@
-"""A round's submitted ballots read in bulk, for screening and scoring.
+"""A round's submitted ballots read in bulk, for screening and scoring (closing, exports, the bench).
 
-Same records as `bot.domain.scorecards.ballot_records`, read as plain rows instead of ORM entities:
-building 100,000 mapped `Ballot` objects (identity map, attribute instrumentation) took ~4 s, more
-than screening and scoring them. Plain rows, one `BallotRecord` each, with the collector paused
-(see `bot.heap.gc_paused`) keep it linear: ~9 µs a ballot at any size.
+Read as plain rows rather than ORM entities: building 100,000 mapped `Ballot` objects (identity map,
+attribute instrumentation) took ~4 s, more than screening and scoring them. Plain rows, one
+`BallotRecord` each, with the collector paused (see `bot.heap.gc_paused`) keep it linear: ~9 µs a
+ballot at any size.
 """
 
 from __future__ import annotations

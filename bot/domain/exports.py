@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.domain.ballot_rows import submitted_records
 from bot.domain.clock import parse_time
 from bot.domain.errors import BadInput, UnknownRound
 from bot.domain.runtime import Runtime
-from bot.domain.scorecards import ballot_records, factor_specs, method_for
+from bot.domain.scorecards import factor_specs, method_for
 from scoring.model import BallotRecord, FactorSpec, Method, method_document, parse_method_document
 from scoring.scorecard import score_round
 from storage.models import Invitation, Round
@@ -33,7 +34,7 @@ async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]
         if rnd is None:
             raise UnknownRound(round_id=round_id)
         factors = await factor_specs(s, rnd)
-        records = await ballot_records(s, round_id)
+        records = await submitted_records(s, round_id)
         invited = await s.scalar(
             select(func.count()).select_from(Invitation)
             .where(Invitation.round_id == round_id, Invitation.status != "cancelled")

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.ballot_rows import submitted_records
 from bot.domain.runtime import Runtime
-from scoring.model import BallotRecord, FactorSpec, Method
+from bot.heap import gc_paused
+from scoring.model import FactorSpec, Method
 from scoring.scorecard import score_round
-from storage.models import Ballot, Customer, Invitation, Round, RoundFactor
+from storage.models import Invitation, Round, RoundFactor
 
 
 def method_for(rt: Runtime, rnd: Round) -> Method:
@@ -43,32 +45,14 @@ async def factor_specs(s: AsyncSession, rnd: Round) -> list[FactorSpec]:
     ]
 
 
-async def ballot_records(s: AsyncSession, round_id: int) -> list[BallotRecord]:
-    """Submitted ballots as the scoring library sees them: pseudonymous, 0 ("not sure") as None."""
-    rows = await s.execute(
-        select(Ballot, func.coalesce(Ballot.excluded_by_admin, Customer.excluded_by_admin))
-        .outerjoin(Customer, Customer.customer_id == Ballot.customer_id)
-        .where(Ballot.round_id == round_id, Ballot.status == "submitted")
-        .order_by(Ballot.id)
-    )
-    return [
-        BallotRecord(
-            ballot=str(b.id), rater=b.rater, started_at=b.started_at, submitted_at=b.submitted_at,
-            owned_days=b.owned_days, excluded_by_admin=bool(excluded),
-            answers={k: (v or None) for k, v in (b.submitted or {}).items()},
-        )
-        for b, excluded in rows
-        if b.submitted_at is not None
-    ]
-
-
 async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored: str) -> dict[str, Any]:
     factors = await factor_specs(s, rnd)
-    ballots = await ballot_records(s, rnd.id)
+    ballots = await submitted_records(s, rnd.id)
     invited = await s.scalar(
         select(func.count()).select_from(Invitation)
         .where(Invitation.round_id == rnd.id, Invitation.status != "cancelled")
     )
-    card = score_round(ballots, factors, method_for(rt, rnd))
+    with gc_paused():  # tens of thousands of acyclic records: see bot.heap
+        card = score_round(ballots, factors, method_for(rt, rnd))
     report = card.to_report(rnd.id, rnd.sku, status_if_scored, int(invited or 0))
     return report
