@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -26,6 +27,10 @@ from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
 
+# PTB's Application is generic in its bot, context, user/chat/bot data and job queue types; we use the
+# defaults throughout (handlers take ContextTypes.DEFAULT_TYPE), so one alias names it everywhere.
+App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+
 PURCHASER_COMMANDS = (
     ("rate", "Rate a product / 评分"),
     ("myratings", "My ratings / 我的评分"),
@@ -37,7 +42,7 @@ PURCHASER_COMMANDS = (
 
 
 
-def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url: str | None = None) -> Application:
+def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url: str | None = None) -> App:
     """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
     token = rt.config.require_token()
     builder = ApplicationBuilder().token(token).post_init(_post_init).concurrent_updates(PerUserOrder())
@@ -92,7 +97,7 @@ def _decodes_to(kind: type) -> Callable[[object], bool]:
     return lambda data: isinstance(data, str) and isinstance(decode(data), kind)
 
 
-def _waker(app: Application) -> Callable[[], None]:
+def _waker(app: App) -> Callable[[], None]:
     """Runs the reconcile job now (after an admin command), besides its regular ticks."""
 
     def wake() -> None:
@@ -102,7 +107,7 @@ def _waker(app: Application) -> Callable[[], None]:
     return wake
 
 
-async def _post_init(app: Application) -> None:
+async def _post_init(app: App) -> None:
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in PURCHASER_COMMANDS])
     log.info("bot @%s ready", app.bot.username)
 

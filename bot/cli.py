@@ -11,8 +11,8 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, identity, rounds
@@ -69,7 +69,7 @@ async def _bot_username(config: Config) -> str:
         return "YOUR_BOT"
 
 
-def _when(value: Any) -> str:
+def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -125,7 +125,7 @@ class _Section:
             raise ConfigError(f"{self._name(key)}: must be a table")
         return _Section(value, self._name(key))
 
-    def str(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
+    def text(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
         value = self.data.pop(key, default)
         if isinstance(value, int) and not isinstance(value, bool) and key == "publish_chat_id":
             value = str(value)
@@ -135,7 +135,7 @@ class _Section:
             raise ConfigError(f"{self._name(key)}: must be one of {', '.join(choices)}, got {value!r}")
         return value
 
-    def int(self, key: str, default: int, minimum: int = 0) -> int:
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
         value = self.data.pop(key, default)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"{self._name(key)}: must be a whole number, got {value!r}")
@@ -187,16 +187,16 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
     tg = root.table("telegram")
     wh = tg.table("webhook")
     webhook = WebhookConfig(
-        listen=wh.str("listen", "127.0.0.1"),
-        port=wh.int("port", 8443, minimum=1),
-        url=wh.str("url", ""),
-        secret_token=wh.str("secret_token", ""),
+        listen=wh.text("listen", "127.0.0.1"),
+        port=wh.integer("port", 8443, minimum=1),
+        url=wh.text("url", ""),
+        secret_token=wh.text("secret_token", ""),
     )
     wh.done()
     telegram = TelegramConfig(
-        token=env.get("REDHEART_TELEGRAM_TOKEN") or tg.str("token", ""),
-        base_url=tg.str("base_url", ""),
-        mode=tg.str("mode", "polling", ("polling", "webhook")),
+        token=env.get("REDHEART_TELEGRAM_TOKEN") or tg.text("token", ""),
+        base_url=tg.text("base_url", ""),
+        mode=tg.text("mode", "polling", ("polling", "webhook")),
         paid_broadcast=tg.bool("paid_broadcast", False),
         send_rate=tg.float("send_rate", 0.0),
         webhook=webhook,
@@ -207,7 +207,7 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
         raise ConfigError("telegram.webhook.url: must be set when telegram.mode = \"webhook\"")
 
     db = root.table("database")
-    database_url = env.get("REDHEART_DATABASE_URL") or db.str("url", "sqlite:///redheart.db")
+    database_url = env.get("REDHEART_DATABASE_URL") or db.text("url", "sqlite:///redheart.db")
     db.data.pop("url", None)
     db.done()
     if not database_url.startswith(("sqlite", "postgresql", "postgres://")):
@@ -216,9 +216,9 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
     b = root.table("bot")
     bot = BotConfig(
         admins=b.int_list("admins"),
-        publish_chat_id=b.str("publish_chat_id", ""),
-        default_language=b.str("default_language", "zh", ("zh", "en")),
-        flood_limit=b.int("flood_limit", 20),
+        publish_chat_id=b.text("publish_chat_id", ""),
+        default_language=b.text("default_language", "zh", ("zh", "en")),
+        flood_limit=b.integer("flood_limit", 20),
         flood_window=b.duration("flood_window", timedelta(seconds=10)),
         flood_pause=b.duration("flood_pause", timedelta(seconds=60)),
     )
@@ -226,7 +226,7 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
 
     ident = root.table("identity")
     identity = IdentityConfig(
-        secret=env.get("REDHEART_SECRET") or ident.str("secret", ""),
+        secret=env.get("REDHEART_SECRET") or ident.text("secret", ""),
         link_token_ttl=ident.duration("link_token_ttl", timedelta(days=30)),
     )
     ident.data.pop("secret", None)
@@ -234,12 +234,12 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
 
     el = root.table("eligibility")
     eligibility = EligibilityConfig(
-        product_min_popularity=el.int("product_min_popularity", 100),
-        product_min_sales=el.int("product_min_sales", 50),
-        scope=el.str("scope", "product", ("product", "category")),
-        purchase_window_days=el.int("purchase_window_days", 365, minimum=1),
-        min_ownership_days=el.int("min_ownership_days", 7),
-        active_within_days=el.int("active_within_days", 180, minimum=1),
+        product_min_popularity=el.integer("product_min_popularity", 100),
+        product_min_sales=el.integer("product_min_sales", 50),
+        scope=el.text("scope", "product", ("product", "category")),
+        purchase_window_days=el.integer("purchase_window_days", 365, minimum=1),
+        min_ownership_days=el.integer("min_ownership_days", 7),
+        active_within_days=el.integer("active_within_days", 180, minimum=1),
     )
     el.done()
 
@@ -247,8 +247,8 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
     rounds = RoundsConfig(
         default_duration=r.duration("default_duration", timedelta(days=7)),
         reminder_before=r.duration("reminder_before", timedelta(hours=24)),
-        invitation_quota=r.int("invitation_quota", 500, minimum=1),
-        min_ballots=r.int("min_ballots", 30, minimum=1),
+        invitation_quota=r.integer("invitation_quota", 500, minimum=1),
+        min_ballots=r.integer("min_ballots", 30, minimum=1),
         tick=r.duration("tick", timedelta(seconds=30)),
     )
     r.done()
@@ -257,10 +257,10 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
     scoring = ScoringConfig(
         speeder_median_ratio=sc.float("speeder_median_ratio", 0.5),
         speeder_floor_seconds_per_factor=sc.float("speeder_floor_seconds_per_factor", 2.0),
-        straight_line_min_factors=sc.int("straight_line_min_factors", 5, minimum=2),
+        straight_line_min_factors=sc.integer("straight_line_min_factors", 5, minimum=2),
         mostly_unsure_ratio=sc.float("mostly_unsure_ratio", 0.5),
         prior_weight=sc.float("prior_weight", 3.0),
-        min_factor_n=sc.int("min_factor_n", 10, minimum=2),
+        min_factor_n=sc.integer("min_factor_n", 10, minimum=2),
         leniency=sc.bool("leniency", False),
     )
     sc.done()

@@ -29,7 +29,7 @@ from bot.domain.runtime import Runtime
 from bot.publishing import report_text
 from bot.runner import running
 from bot.sampledata import read_sample, write_sample_files
-from bot.sandbox import BotApiSandbox, SimUser
+from bot.sandbox import BotApiSandbox, Button, SimUser
 from storage.db import Database
 
 SPEED = 60.0
@@ -74,6 +74,21 @@ def _answer(rng: random.Random, position: int) -> str:
     return str(min(5, max(1, value)))
 
 
+def _text(user: SimUser) -> str:
+    """The text of the bot's last message to `user`; the demo only ever reads text messages."""
+    text = user.last_message.text
+    if text is None:
+        raise AssertionError(f"{user!r}: the bot's last message has no text (a photo or document?)")
+    return text
+
+
+def _callback_data(button: Button) -> str:
+    """What tapping `button` sends; the demo only taps callback buttons, never URL ones."""
+    if button.callback_data is None:
+        raise AssertionError(f"button {button.text!r} carries no callback data (a URL button?)")
+    return button.callback_data
+
+
 async def _press(user: SimUser, row: int, column: int = 0) -> None:
     """Taps a button by its place, so the demo works whatever the buyer's language."""
     await user.tap(user.last_message.buttons[row][column].text)
@@ -90,7 +105,7 @@ async def _rate_all(user: SimUser, rng: random.Random, *, speeder: bool = False,
     while _on_question(user):
         if stop_after is not None and answered >= stop_after:
             return
-        position = int(user.last_message.text.splitlines()[1].split("/")[0].strip())
+        position = int(_text(user).splitlines()[1].split("/")[0].strip())
         await user.tap(fixed or _answer(rng, position - 1))
         answered += 1
         if not speeder:
@@ -157,7 +172,7 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> st
         else:
             await user.send(f"/start {await identity.issue_link_token(rt, cid)}")
         buyers[cid] = user
-    say(f"40 buyers linked (8 by sharing their phone, 32 by deep link): “{buyers['C0001'].last_message.text[:60]}…”")
+    say(f"40 buyers linked (8 by sharing their phone, 32 by deep link): “{_text(buyers['C0001'])[:60]}…”")
 
     stranger = sandbox.user(first_name="Mallory", language_code="en")
     await stranger.share_contact(phones["C0041"], user_id=stranger.id + 1)
@@ -176,7 +191,7 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> st
     for user in buyers.values():
         await user.wait_for(lambda u: any("Rate now" in " ".join(m.button_texts) or "立即评分" in " ".join(
             m.button_texts) for m in u.messages), timeout=30)
-    say(f"invitation to Buyer1: {buyers['C0001'].last_message.text.splitlines()[2][:100]}")
+    say(f"invitation to Buyer1: {_text(buyers['C0001']).splitlines()[2][:100]}")
     await outsider.send("/rate")
     say(f"Olga (bought face cream, not this shampoo) sends /rate → {outsider.last_message.text}")
 
@@ -227,8 +242,8 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> st
         " 2 said 'not now' and came back with /rate, 1 stopped invitations, 1 sped through,"
         " 1 gave fives to everything at top speed")
     first = buyers["C0001"]
-    say(f"Buyer1 after submitting: {first.last_message.text.splitlines()[0]}")
-    change = first.last_message.buttons[0][0].callback_data  # "Change my ratings"
+    say(f"Buyer1 after submitting: {_text(first).splitlines()[0]}")
+    change = _callback_data(first.last_message.buttons[0][0])  # "Change my ratings"
     await first.tap_data(change)
     await first.tap_data(change)
     say(f"Buyer1 taps an old button again → alert “{first.last_alert.text if first.last_alert else ''}”")

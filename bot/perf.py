@@ -37,9 +37,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, ContextTypes
 
-from bot.app import build_application
+from bot.app import App, build_application
 from bot.callbacks import BallotButton, InviteButton, decode
 from bot.config import BotConfig, Config, IdentityConfig, RoundsConfig, TelegramConfig
 from bot.domain import rounds, scorecards
@@ -281,7 +281,7 @@ def choose_first_button(message: StoredMessage, _i: int, _rng: random.Random) ->
 # --- the floor ------------------------------------------------------------------------------------
 
 
-def floor_application(token: str, base_url: str) -> Application:
+def floor_application(token: str, base_url: str) -> App:
     """Bare PTB: one handler answering the callback and editing the message to a screen of the same
     shape as ours (HTML text, a keyboard of score buttons), as many updates at once as ours takes."""
     app = (ApplicationBuilder().token(token).base_url(base_url)
@@ -306,7 +306,7 @@ def floor_application(token: str, base_url: str) -> Application:
 
 
 @asynccontextmanager
-async def polling(app: Application) -> AsyncIterator[Application]:
+async def polling(app: App) -> AsyncIterator[App]:
     """The floor started exactly as `bot.runner.running` starts ours."""
     async with app:
         await app.start()

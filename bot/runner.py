@@ -10,9 +10,8 @@ from contextlib import asynccontextmanager, suppress
 from urllib.parse import urlparse
 
 from telegram import Update
-from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import App, build_application
 from bot.config import Config
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
@@ -23,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def running(app: Application, *, poll_timeout: int = 10) -> AsyncIterator[Application]:
+async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
     """Starts the Application and its updater (polling or webhook, per config) for the block."""
     rt: Runtime = app.bot_data["runtime"]
     tg = rt.config.telegram

@@ -40,7 +40,9 @@ def answer_text(value: int | None, lang: str) -> str:
 
 def ballot_screen(view: BallotView, lang: str) -> Screen:
     """The one message of a ballot: a factor question, the summary, or the thank-you."""
-    button = lambda action: BallotButton(view.ballot_id, view.rev, action).encode()  # noqa: E731
+    def button(action: str) -> str:
+        return BallotButton(view.ballot_id, view.rev, action).encode()
+
     product = escape(view.product)
     if view.screen == "factor":
         factor = view.factors[view.step]

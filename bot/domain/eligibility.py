@@ -64,9 +64,9 @@ async def eligible_purchasers(
     )
     by_customer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     people: dict[str, tuple[datetime | None, bool, bool, datetime | None, int | None]] = {}
-    for cid, bought, status, active, opted, excluded, forgotten, tg in rows:
+    for cid, bought, status, active, opted, excluded, forgotten, linked_tg in rows:
         by_customer[cid].append((bought, status))
-        people[cid] = (active, opted, excluded, forgotten, tg)
+        people[cid] = (active, opted, excluded, forgotten, linked_tg)
 
     window_start = opens_at - timedelta(days=rules.purchase_window_days)
     latest_ok = opens_at - timedelta(days=rules.min_ownership_days)
