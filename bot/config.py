@@ -143,7 +143,7 @@ class _Section:
             raise ConfigError(f"{self._name(key)}: must be at least {minimum}, got {value}")
         return value
 
-    def float(self, key: str, default: float, minimum: float = 0.0) -> float:
+    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
         value = self.data.pop(key, default)
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ConfigError(f"{self._name(key)}: must be a number, got {value!r}")
@@ -151,7 +151,7 @@ class _Section:
             raise ConfigError(f"{self._name(key)}: must be at least {minimum}, got {value}")
         return float(value)
 
-    def bool(self, key: str, default: bool) -> bool:
+    def flag(self, key: str, default: bool) -> bool:
         value = self.data.pop(key, default)
         if not isinstance(value, bool):
             raise ConfigError(f"{self._name(key)}: must be true or false, got {value!r}")
@@ -197,8 +197,8 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
         token=env.get("REDHEART_TELEGRAM_TOKEN") or tg.text("token", ""),
         base_url=tg.text("base_url", ""),
         mode=tg.text("mode", "polling", ("polling", "webhook")),
-        paid_broadcast=tg.bool("paid_broadcast", False),
-        send_rate=tg.float("send_rate", 0.0),
+        paid_broadcast=tg.flag("paid_broadcast", False),
+        send_rate=tg.number("send_rate", 0.0),
         webhook=webhook,
     )
     tg.data.pop("token", None)
@@ -255,13 +255,13 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
 
     sc = root.table("scoring")
     scoring = ScoringConfig(
-        speeder_median_ratio=sc.float("speeder_median_ratio", 0.5),
-        speeder_floor_seconds_per_factor=sc.float("speeder_floor_seconds_per_factor", 2.0),
+        speeder_median_ratio=sc.number("speeder_median_ratio", 0.5),
+        speeder_floor_seconds_per_factor=sc.number("speeder_floor_seconds_per_factor", 2.0),
         straight_line_min_factors=sc.integer("straight_line_min_factors", 5, minimum=2),
-        mostly_unsure_ratio=sc.float("mostly_unsure_ratio", 0.5),
-        prior_weight=sc.float("prior_weight", 3.0),
+        mostly_unsure_ratio=sc.number("mostly_unsure_ratio", 0.5),
+        prior_weight=sc.number("prior_weight", 3.0),
         min_factor_n=sc.integer("min_factor_n", 10, minimum=2),
-        leniency=sc.bool("leniency", False),
+        leniency=sc.flag("leniency", False),
     )
     sc.done()
     root.done()
