@@ -17,6 +17,7 @@ behind is described in `bot.domain.outbox`.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import sys
@@ -201,6 +202,10 @@ async def bench(args: Any) -> int:
         sizes = ()
     if args.raters < 1 or args.concurrency < 1 or args.open_ballots < 1 or not sizes or min(sizes) < 1:
         print("redheart: --raters, --concurrency, --open-ballots and --sizes must be positive", file=sys.stderr)
+        return 2
+    if args.profile and not args.profile.endswith(".pstats") and importlib.util.find_spec("pyinstrument") is None:
+        print("redheart: --profile FILE needs pyinstrument (pip install 'redheart[dev]'), "
+              "or name the file *.pstats for cProfile", file=sys.stderr)
         return 2
     from bot.perf import PARTS, render, run_parts
 

@@ -19,6 +19,7 @@ Memory runs the same bot process and reads its /proc status.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import random
@@ -383,14 +384,14 @@ async def _measured(spec: dict[str, Any], sandbox: BotApiSandbox, users: list[Si
 def _profiler(path: str | None) -> Any:
     if not path:
         return None
-    from pyinstrument import Profiler
-
     if path.endswith(".pstats"):
         import cProfile
 
         deterministic = cProfile.Profile()
         deterministic.enable()
         return deterministic
+    from pyinstrument import Profiler
+
     sampling = Profiler(interval=0.0005, async_mode="disabled")
     sampling.start()
     return sampling
@@ -421,6 +422,7 @@ async def run_scoring(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), pg_url:
             factors = list(await s.scalars(select(RoundFactor.key).where(RoundFactor.round_id == round_id)))
         for n in sizes:
             rid = await _synthetic_round(rt, round_id, n, factors)
+            gc.collect()  # the earlier parts' and sizes' garbage is not this size's to pay for
             started = time.perf_counter()
             async with db.session() as s:
                 report = await scorecards.compute(s, rt, await s.get_one(Round, rid), status_if_scored="published")

@@ -4,6 +4,7 @@ asserted here; the figures live in the README)."""
 from __future__ import annotations
 
 import json
+import pstats
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,14 @@ def test_memory_reads_the_bot_process_with_its_ballots_in_progress(
 def test_the_bench_refuses_nonsense_sizes(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = bench(config, capsys, "--part", "scoring", "--sizes", "0,x")
     assert code == 2 and "must be positive" in err
+
+
+def test_profile_writes_a_profile_of_our_bot_process(
+    config: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "ours.pstats"
+    code, _, err = bench(config, capsys, "--part", "throughput", "--raters", "5", "--concurrency", "5",
+                         "--profile", str(out))
+    assert code == 0, err
+    functions = {name for _, _, name in pstats.Stats(str(out)).stats}
+    assert "ballot_button" in functions and "press" in functions  # our handler, in the bot's own process
