@@ -413,7 +413,8 @@ def _finish_profile(profiler: Any, path: str | None) -> None:
 
 async def run_scoring(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), pg_url: str | None = None) -> dict[str, Any]:
     """Part 2: a round of N submitted ballots bulk-inserted, then loaded from the database, screened and
-    scored by `bot.domain.scorecards.compute`, exactly as closing a round does."""
+    scored by `bot.domain.scorecards.compute`, exactly as closing a round does; with the longest stall
+    of the event loop meanwhile (a bot closing a round keeps answering the taps of the others)."""
     rows = []
     async with bench_database(pg_url) as (db, url):
         rt = Runtime(db, bench_config(None, url), SystemClock())
@@ -423,12 +424,17 @@ async def run_scoring(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), pg_url:
         for n in sizes:
             rid = await _synthetic_round(rt, round_id, n, factors)
             gc.collect()  # the earlier parts' and sizes' garbage is not this size's to pay for
-            started = time.perf_counter()
-            async with db.session() as s:
-                report = await scorecards.compute(s, rt, await s.get_one(Round, rid), status_if_scored="published")
-            seconds = time.perf_counter() - started
+            with LoopMonitor() as monitor:
+                await asyncio.sleep(monitor.interval * 2)  # the monitor is running before the clock starts
+                started = time.perf_counter()
+                async with db.session() as s:
+                    report = await scorecards.compute(s, rt, await s.get_one(Round, rid),
+                                                      status_if_scored="published")
+                seconds = time.perf_counter() - started
+                await asyncio.sleep(monitor.interval * 2)  # and sees the loop after the last step
             row = {"ballots": n, "seconds": round(seconds, 3), "us_per_ballot": round(seconds / n * 1e6, 2),
-                   "accepted": report["ballots"]["accepted"]}
+                   "accepted": report["ballots"]["accepted"],
+                   "longest_loop_stall_ms": round(monitor.longest * 1000, 1)}
             rows.append(row)
     return {"sizes": rows}
 
@@ -659,7 +665,8 @@ def render(results: dict[str, Any]) -> str:
             lines.append("scoring (load from the database + screen + score, as closing does):")
             for row in parts["scoring"]["sizes"]:
                 lines.append(f"  {row['ballots']:>7} ballots  {row['seconds']:.3f} s  "
-                             f"{row['us_per_ballot']:.1f} µs/ballot  ({row['accepted']} accepted)")
+                             f"{row['us_per_ballot']:.1f} µs/ballot  ({row['accepted']} accepted)  "
+                             f"loop stall {row['longest_loop_stall_ms']:.0f} ms")
         if "memory" in parts:
             m = parts["memory"]
             lines.append(f"memory: {m['open_ballots']} open ballots, peak RSS {m['peak_rss_mb']} MB, "
