@@ -2,9 +2,9 @@
 
 A rating tap's transaction is one indexed UPDATE (sometimes a read before it): tens of microseconds
 inside SQLite. Through aiosqlite the same transaction is about seven hand-offs to its thread and back
-(cursor, execute, close, commit), and even one hand-off to a worker thread costs more than the work:
-the bench measured ~0.7 ms of loop CPU per tap through aiosqlite and ~0.35 ms through one hand-off,
-most of it the event loop and the worker fighting over the GIL.
+(cursor, execute, close, commit): ~0.7 ms of event-loop CPU each. Even a single hand-off of the whole
+transaction to a worker thread cost more than the work: ~1.5 ms a tap in the bench, most of it the
+loop and the worker contending for the GIL.
 
 So `DirectSqlite.run` executes the transaction synchronously on the loop, on a connection that is
 never allowed to wait:
