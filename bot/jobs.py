@@ -47,6 +47,8 @@ class Campaign:
     pacer: Pacer
     stats: SendStats = field(default_factory=SendStats)
     halt: asyncio.Event = field(default_factory=asyncio.Event)
+    # Held by the one reconcile run that is sending; see `run_once`.
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Called with the number of invitations settled as sent so far; the benchmark stops on it.
     on_sent: Callable[[int], None] | None = None
     invitations_sent: int = 0
@@ -86,10 +88,15 @@ async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0, campaign: Campai
     if in_doubt := await outbox.recover_stale_claims(rt):
         log.warning("%s messages were claimed by a process that stopped; marked unknown, not resent", in_doubt)
     campaign = campaign or Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
-    deadline = time.monotonic() + budget
-    await send_reminders(bot, rt, campaign, deadline)
-    await send_invitations(bot, rt, campaign, deadline)
-    return time.monotonic() >= deadline and not campaign.halt.is_set()
+    if campaign.sending.locked():
+        # The regular tick and a wake-up overlap: the run already sending keeps going alone, so this
+        # process never holds more than one claimed batch (the most a crash can leave in doubt).
+        return False
+    async with campaign.sending:
+        deadline = time.monotonic() + budget
+        await send_reminders(bot, rt, campaign, deadline)
+        await send_invitations(bot, rt, campaign, deadline)
+        return time.monotonic() >= deadline and not campaign.halt.is_set()
 
 
 async def send_invitations(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float) -> int:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.jobs import CLAIM_SECONDS
 from bot.sampledata import ANCHOR, write_sample_files
 from tests.conversations.conftest import Harness, h  # noqa: F401  (the conversation harness fixture)
 
@@ -56,6 +58,27 @@ def test_a_small_bench_loses_and_duplicates_nothing_and_never_exceeds_the_limit(
     assert code == 0, err
     assert (result["sent"], result["lost"], result["duplicates"]) == (300, 0, 0)
     assert result["restarts"] == 1 and result["ratio"] <= 1.0
+
+
+def test_a_bot_killed_mid_campaign_invites_nobody_twice_and_counts_every_miss_as_in_doubt(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(config, capsys, "bench", "--invitations", "160", "--limit", "40", "--kill-at", "80",
+                         "--json")
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["killed"] and result["sent_before_restart"] >= 80 and result["duplicates"] == 0
+    assert result["sent"] + result["lost"] == 160
+    assert 0 < result["in_doubt"] <= math.ceil(40 * CLAIM_SECONDS)  # one claimed batch at most, never a pile
+    assert result["lost"] <= result["in_doubt"] == result["outbox"].get("unknown", 0)
+    assert result["outbox"].get("pending", 0) == result["outbox"].get("sending", 0) == 0  # the rest went out
+
+
+def test_kill_and_restart_are_separate_runs(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(config, capsys, "bench", "--invitations", "50", "--restart-at", "10", "--kill-at", "10")
+    assert code == 2 and "choose one" in err
+    code, _, err = run(config, capsys, "bench", "--invitations", "50", "--kill-at", "50")
+    assert code == 2 and "fewer than --invitations" in err
 
 
 async def test_the_admin_sees_eligible_products_and_what_the_others_miss(h: Harness) -> None:  # noqa: F811
