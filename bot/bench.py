@@ -9,9 +9,14 @@ the ground truth: it counts what each simulated buyer actually received.
 
 `--restart-at K` stops the bot once K invitations are out and starts a new Application on the same
 database. The restart is in-process (a new Application, scheduler, HTTP client and pacer; nothing is
-carried over but the database), not an OS-level kill: it exercises the clean-stop path, where the
-sender settles what it sent and hands back what it claimed but never sent. What a hard kill leaves
-behind is described in `bot.domain.outbox`.
+carried over but the database): it exercises the clean-stop path, where the sender settles what it
+sent and hands back what it claimed but never sent, so nothing is lost or repeated.
+
+`--kill-at K` runs the first bot as a process of its own and SIGKILLs it once the sandbox has
+delivered K invitations: no clean-up runs, the claims it held stay `sending`. The next bot starts
+`STALE_CLAIM` later (its clock is moved on, so the bench need not wait five minutes), marks those
+claims `unknown` and sends the rest. What that must show (`bot.domain.outbox`): no buyer invited
+twice, and every buyer who got nothing counted as in doubt — nothing lost silently.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import asyncio
 import importlib.util
 import json
 import logging
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +42,7 @@ from bot.app import build_application
 from bot.config import BotConfig, Config, IdentityConfig, RoundsConfig, TelegramConfig
 from bot.domain import rounds
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.outbox import STALE_CLAIM
 from bot.domain.runtime import Runtime
 from bot.jobs import campaign_of
 from bot.runner import running
@@ -62,14 +69,26 @@ class BenchResult:
     restarts: int
     sent_before_restart: int | None
     outbox: dict[str, int]
+    killed: bool = False
+
+    @property
+    def in_doubt(self) -> int:
+        return self.outbox.get("unknown", 0)
+
+    @property
+    def ok(self) -> bool:
+        """Nobody invited twice, and nobody missed unless counted as in doubt (only a kill leaves any)."""
+        return self.duplicates == 0 and self.lost <= (self.in_doubt if self.killed else 0)
 
     def text(self) -> str:
         lines = [
             f"invitations: {self.invitations} at limit {self.limit:g}/s"
-            + (f", restarted after {self.sent_before_restart}" if self.sent_before_restart is not None else ""),
+            + (f", {'killed (SIGKILL)' if self.killed else 'restarted'} after {self.sent_before_restart}"
+               if self.sent_before_restart is not None else ""),
             f"sent:        {self.sent}",
             f"lost:        {self.lost}",
             f"duplicates:  {self.duplicates}",
+            *([f"in doubt:    {self.in_doubt} (claimed by the killed process; never resent)"] if self.killed else []),
             f"429s:        {self.flood_429s}",
             f"time:        {self.seconds:.1f} s",
             f"rate:        {self.rate:.2f}/s (ratio to limit {self.ratio:.3f})",
@@ -107,9 +126,9 @@ async def seed_buyers(db: Database, count: int, now: datetime, *, first_user_id:
     return user_ids
 
 
-def bench_config(sandbox: BotApiSandbox, rate: float, quota: int) -> Config:
+def bench_config(token: str, base_url: str, rate: float, quota: int) -> Config:
     return Config(
-        telegram=TelegramConfig(token=sandbox.token, base_url=sandbox.base_url, send_rate=rate),
+        telegram=TelegramConfig(token=token, base_url=base_url, send_rate=rate),
         bot=BotConfig(admins=(), publish_chat_id="", default_language="en"),
         identity=IdentityConfig(secret="bench"),
         rounds=RoundsConfig(invitation_quota=quota, tick=timedelta(seconds=1)),
@@ -123,32 +142,97 @@ async def outbox_counts(db: Database) -> dict[str, int]:
 
 
 async def run_invitation_bench(
-    invitations: int, limit: float = 30.0, *, restart_at: int | None = None, workdir: Path | None = None,
-    clock: Clock | None = None, timeout: float | None = None,
+    invitations: int, limit: float = 30.0, *, restart_at: int | None = None, kill_at: int | None = None,
+    workdir: Path | None = None, clock: Clock | None = None, timeout: float | None = None,
 ) -> BenchResult:
     """Runs the campaign and measures it; see the module docstring."""
     clock = clock or SystemClock()
     timeout = timeout or 60 + 3 * invitations / limit
     with tempfile.TemporaryDirectory(prefix="redheart-bench-") as tmp:
         folder = workdir or Path(tmp)
-        db = await Database.open(f"sqlite:///{folder}/bench.db")
+        url = f"sqlite:///{folder}/bench.db"
+        db = await Database.open(url)
         try:
             async with BotApiSandbox(global_limit=limit, per_chat_limit=1) as sandbox:
                 user_ids = await seed_buyers(db, invitations, clock.now())
                 for uid in user_ids:
                     sandbox.user(first_name=f"Buyer{uid}", user_id=uid, started=True)
-                rt = Runtime(db, bench_config(sandbox, limit, invitations), clock)
+                config = bench_config(sandbox.token, sandbox.base_url, limit, invitations)
+                rt = Runtime(db, config, clock)
                 await rounds.schedule_round(rt, SKU, actor="bench", quota=invitations)
                 started = time.monotonic()
-                sent_before = await _run_bot(rt, restart_at, started + timeout)
+                sent_before: int | None
+                if kill_at is not None:
+                    sent_before = await _kill_bot_process(url, sandbox, set(user_ids), config, kill_at,
+                                                          started + timeout)
+                    # Whoever starts next starts after the killed process's claims have gone stale.
+                    rt = Runtime(db, config, _Later(clock, STALE_CLAIM + timedelta(minutes=1)))
+                else:
+                    sent_before = await _run_bot(rt, restart_at, started + timeout)
                 restarts = 0
                 if sent_before is not None:
                     restarts = 1
                     await _run_bot(rt, None, started + timeout)
                 seconds = time.monotonic() - started
-                return _measure(sandbox, user_ids, limit, seconds, restarts, sent_before, await outbox_counts(db))
+                return _measure(sandbox, user_ids, limit, seconds, restarts, sent_before, await outbox_counts(db),
+                                killed=kill_at is not None)
         finally:
             await db.close()
+
+
+@dataclass(frozen=True)
+class _Later:
+    """A clock running `by` ahead of `clock`."""
+
+    clock: Clock
+    by: timedelta
+
+    def now(self) -> datetime:
+        return self.clock.now() + self.by
+
+
+async def _kill_bot_process(url: str, sandbox: BotApiSandbox, buyers: set[int], config: Config, kill_at: int,
+                            deadline: float) -> int:
+    """Runs the bot as a process of its own and SIGKILLs it once `kill_at` invitations are delivered;
+    returns how many had been delivered when it died."""
+    spec = {"database_url": url, "token": config.telegram.token, "base_url": config.telegram.base_url,
+            "rate": config.telegram.send_rate, "quota": config.rounds.invitation_quota}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.bench", json.dumps(spec)])
+    delivered = 0
+    reached = asyncio.Event()
+
+    def on_call(call: Any) -> None:
+        nonlocal delivered
+        if call.method == "sendMessage" and call.status == 200 and call.chat_id in buyers:
+            delivered += 1
+            if delivered >= kill_at and not reached.is_set():
+                proc.kill()  # SIGKILL, at once, from inside the sandbox's handling of that very call
+                reached.set()
+
+    sandbox.on_call.append(on_call)
+    try:
+        while not reached.is_set() and proc.poll() is None and time.monotonic() < deadline:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(reached.wait(), 0.25)
+    finally:
+        sandbox.on_call.remove(on_call)
+        proc.kill()
+        await asyncio.get_running_loop().run_in_executor(None, proc.wait)
+    if not reached.is_set():
+        raise RuntimeError(f"the bot process delivered {delivered} invitations and stopped before {kill_at}")
+    return delivered
+
+
+async def _bot_process(spec: dict[str, Any]) -> None:
+    """The bot process `--kill-at` kills: the real bot on the bench database, running until it dies."""
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    db = await Database.open(spec["database_url"], migrate=False)
+    try:
+        config = bench_config(spec["token"], spec["base_url"], spec["rate"], spec["quota"])
+        async with running(build_application(Runtime(db, config, SystemClock())), poll_timeout=1):
+            await asyncio.Event().wait()
+    finally:
+        await db.close()
 
 
 async def _run_bot(rt: Runtime, stop_after: int | None, deadline: float) -> int | None:
@@ -173,7 +257,7 @@ async def _run_bot(rt: Runtime, stop_after: int | None, deadline: float) -> int 
 
 
 def _measure(sandbox: BotApiSandbox, user_ids: list[int], limit: float, seconds: float, restarts: int,
-             sent_before: int | None, outbox: dict[str, int]) -> BenchResult:
+             sent_before: int | None, outbox: dict[str, int], *, killed: bool = False) -> BenchResult:
     wanted = set(user_ids)
     delivered = [c for c in sandbox.calls
                  if c.method == "sendMessage" and c.status == 200 and c.chat_id in wanted]
@@ -184,7 +268,7 @@ def _measure(sandbox: BotApiSandbox, user_ids: list[int], limit: float, seconds:
         invitations=len(user_ids), limit=limit, sent=len(per_user), lost=len(wanted - set(per_user)),
         duplicates=sum(n - 1 for n in per_user.values()), flood_429s=sandbox.stats.statuses.get(429, 0),
         seconds=round(seconds, 2), rate=round(rate, 3), ratio=round(rate / limit, 4), restarts=restarts,
-        sent_before_restart=sent_before, outbox=outbox,
+        sent_before_restart=sent_before, outbox=outbox, killed=killed,
     )
 
 
@@ -223,10 +307,23 @@ async def _invitations(args: Any) -> int:
     if args.invitations is None:
         print("redheart: the invitation benchmark needs --invitations N", file=sys.stderr)
         return 2
-    if args.invitations < 1 or args.limit <= 0 or (args.restart_at is not None and args.restart_at < 1):
-        print("redheart: --invitations, --limit and --restart-at must be positive", file=sys.stderr)
+    if args.invitations < 1 or args.limit <= 0 or any(k is not None and k < 1 for k in (args.restart_at, args.kill_at)):
+        print("redheart: --invitations, --limit, --restart-at and --kill-at must be positive", file=sys.stderr)
+        return 2
+    if args.restart_at is not None and args.kill_at is not None:
+        print("redheart: --restart-at (a clean stop) and --kill-at (SIGKILL) are two different runs; "
+              "choose one", file=sys.stderr)
+        return 2
+    if any(k is not None and k >= args.invitations for k in (args.restart_at, args.kill_at)):
+        print("redheart: --restart-at and --kill-at must be fewer than --invitations", file=sys.stderr)
         return 2
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
-    result = await run_invitation_bench(args.invitations, args.limit, restart_at=args.restart_at)
-    print(json.dumps(asdict(result)) if args.json else result.text())
-    return 0 if result.lost == 0 and result.duplicates == 0 else 1
+    result = await run_invitation_bench(args.invitations, args.limit, restart_at=args.restart_at,
+                                        kill_at=args.kill_at)
+    print(json.dumps(asdict(result) | {"in_doubt": result.in_doubt, "ok": result.ok}) if args.json
+          else result.text())
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    asyncio.run(_bot_process(json.loads(sys.argv[1])))

@@ -268,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--invitations", type=int, metavar="N", help="run a campaign of N invitations")
     bench.add_argument("--limit", type=float, default=30.0, metavar="R", help="sandbox flood limit, msg/s (default 30)")
     bench.add_argument("--restart-at", type=int, metavar="K", help="restart the bot after K invitations")
+    bench.add_argument("--kill-at", type=int, metavar="K",
+                       help="SIGKILL the bot process after K invitations, then start another")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 

@@ -81,7 +81,7 @@ async def make_harness(db: Database, clock: ManualClock, count: int) -> AsyncIte
     async with BotApiSandbox(global_limit=LIMIT, per_chat_limit=1) as sandbox:
         user_ids = await seed_buyers(db, count, clock.now())
         buyers = [sandbox.user(first_name=f"Buyer{uid}", user_id=uid, started=True) for uid in user_ids]
-        config = bench_config(sandbox, LIMIT, count)
+        config = bench_config(sandbox.token, sandbox.base_url, LIMIT, count)
         config = replace(config, rounds=replace(config.rounds, tick=timedelta(seconds=0.2)))
         h = CampaignHarness(sandbox, Runtime(db, config, clock), clock, buyers)
         await h.start()
