@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from telegram import Bot, Message
-from telegram.error import Forbidden
+from telegram.error import Forbidden, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import publishing
@@ -178,7 +178,15 @@ def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
 async def publish(bot: Bot, rt: Runtime) -> None:
     """Posts each closed round's scorecard to the publish chat, then marks it published."""
     for publication in await outbox.claim_publications(rt):
-        message_id = await publishing.post_scorecard(bot, rt, publication)
+        try:
+            message_id = await publishing.post_scorecard(bot, rt, publication)
+        except RetryAfter:
+            # The chat's own limit (Telegram allows a bot about 20 posts a minute in a group or channel).
+            # This round and any claimed after it stay claimed and are posted once the claim expires
+            # (outbox.PUBLISH_CLAIM_TIMEOUT), well past any retry_after; the invitations and thanks of
+            # this pass go on meanwhile.
+            log.warning("round %s: the publish chat is rate-limited; posting it later", publication.round_id)
+            return
         await outbox.mark_published(rt, publication.round_id, message_id)
         log.info("round %s published", publication.round_id)
 

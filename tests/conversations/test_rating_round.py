@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bot.domain import identity
+from bot.domain.outbox import PUBLISH_CLAIM_TIMEOUT
 from bot.sandbox import SimUser
 from storage.models import AccountLink, Ballot
 from tests.conftest import CHANNEL
@@ -211,6 +213,28 @@ async def test_random_callback_data_and_text_instead_of_a_button_change_nothing(
     assert "use the buttons" in alice.last_message.text
     [ballot] = await ballots_of(h, round_id)
     assert ballot.answers == {} and ballot.step == 0
+
+
+async def test_a_rate_limited_channel_gets_the_scorecard_later_and_exactly_once(h: Harness) -> None:
+    buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
+    await h.open_round(duration="2h")
+    for buyer in buyers:
+        await buyer.wait_for(invited)
+        h.clock.advance(timedelta(seconds=60))
+        await buyer.tap("❤️ Rate now")
+        for score in "453425":
+            h.clock.advance(timedelta(seconds=5))
+            await buyer.tap(score)
+        await buyer.tap("✅ Submit")
+    h.sandbox.inject_429("sendPhoto", retry_after=30)  # the channel's 20-a-minute limit, reached
+    h.clock.advance(timedelta(hours=2, minutes=1))
+    await h.admin.wait_for(lambda _: any(c.method == "sendPhoto" for c in h.sandbox.calls), timeout=10)
+    await asyncio.sleep(0.5)  # a few more scheduler passes
+    assert h.sandbox.chat_messages(CHANNEL) == []  # refused, and nothing failed (no handler error)
+    h.clock.advance(PUBLISH_CLAIM_TIMEOUT + timedelta(minutes=1))
+    await buyers[0].wait_for(lambda u: "Results" in u.last_message.text, timeout=10)
+    await asyncio.sleep(0.5)
+    assert len(h.sandbox.chat_messages(CHANNEL)) == 1
 
 
 async def test_the_scheduler_closes_the_round_and_posts_the_scorecard_to_the_channel(h: Harness) -> None:
