@@ -18,32 +18,39 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-# Updates in progress at once (PTB's semaphore). Enough to keep two Bot API round trips per tap in
-# flight for a busy round; small enough that a burst cannot open unbounded database work.
+# Updates being handled at once. Two Bot API round trips per tap (~0.2 s against the real Telegram)
+# make 16 about 80 taps a second, more than a round's buyers produce; more only adds contention.
 MAX_CONCURRENT_UPDATES = 16
+# PTB's own semaphore is taken before `do_process_update`, so an update waiting for its user's earlier
+# ones would hold one of its slots: a user sending a burst would fill them all and stall everyone.
+# PTB's bound is therefore only a backstop; ours (`MAX_CONCURRENT_UPDATES`) counts updates actually
+# running, taken after the user's lock.
+_WAITING_BOUND = 4096
 
 
 class PerUserOrder(BaseUpdateProcessor):
     """Processes updates concurrently, except that updates of the same user (or, without a user, the
     same chat) wait for each other and run in arrival order."""
 
-    __slots__ = ("_queues",)
+    __slots__ = ("_queues", "_running")
 
     def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
-        # key -> [lock, updates holding or waiting for it]; dropped when the last one leaves, so the
+        super().__init__(_WAITING_BOUND)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
+        # key -> (lock, [updates holding or waiting for it]); dropped when the last one leaves, so the
         # table holds only users with an update in flight.
         self._queues: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _order_key(update)
         if key is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         lock, holders = self._queues.setdefault(key, (asyncio.Lock(), [0]))
         holders[0] += 1
         try:
-            async with lock:  # asyncio.Lock is fair: waiters acquire it in arrival order
+            async with lock, self._running:  # both are fair: waiters go in arrival order
                 await coroutine
         finally:
             holders[0] -= 1

@@ -49,3 +49,26 @@ async def test_updates_without_a_user_or_chat_are_not_held_up() -> None:
         await processor.process_update(object(), handle(1))
         await processor.process_update(Update(5), handle(2))
     assert done == [1, 2]
+
+
+async def test_a_burst_from_one_user_does_not_hold_up_anyone_else() -> None:
+    """Waiting for one's own earlier updates takes no running slot: with 2 slots, a user with 5 queued
+    updates (the first one slow) leaves room for another user."""
+    processor = PerUserOrder(max_concurrent_updates=2)
+    slow = asyncio.Event()
+    done: list[str] = []
+
+    async def handle(name: str, wait_for: asyncio.Event | None = None) -> None:
+        if wait_for is not None:
+            await wait_for.wait()
+        done.append(name)
+
+    async with processor:
+        burst = [asyncio.create_task(processor.process_update(tap(n, 10), handle(f"a{n}", slow if n == 1 else None)))
+                 for n in range(1, 6)]
+        other = asyncio.create_task(processor.process_update(tap(9, 20), handle("b")))
+        await asyncio.wait_for(other, 1)
+        assert done == ["b"]
+        slow.set()
+        await asyncio.wait_for(asyncio.gather(*burst), 1)
+    assert done == ["b", "a1", "a2", "a3", "a4", "a5"]
