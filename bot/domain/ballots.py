@@ -308,8 +308,11 @@ def _read(s: Connection, button: BallotButton, telegram_user_id: int, now: datet
 
 # Built once: constructing the statement on every tap cost more than executing it. The SET columns
 # come from each execution's parameters; the WHERE parameters are named so they cannot collide.
-_CAS = update(Ballot).where(Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"))
-_GUARDED_CAS = _CAS.where(
+# The guard is in the UPDATE on both paths: a read is its own snapshot (SQLite begins the transaction
+# at the first write), so a round closed or a ballot withdrawn between the read and the write must
+# still stop the write — the database checks it under the write lock.
+_CAS = update(Ballot).where(
+    Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"),
     Ballot.telegram_user_id == bindparam("b_owner"), Ballot.status != "withdrawn",
     select(Round.id).where(Round.id == Ballot.round_id, Round.status == "open",
                            Round.closes_at > bindparam("b_now", type_=Round.__table__.c.closes_at.type)).exists(),
@@ -335,14 +338,12 @@ def _write(
             values["owned_days"] = _owned_days(s, button.ballot_id, now)
         else:
             values["revisions"] = revisions = revisions + 1
-    params = values | {"b_id": button.ballot_id, "b_rev": button.rev}
-    if guarded:
-        params |= {"b_owner": state.owner, "b_now": now}
-    done = s.execute(_GUARDED_CAS if guarded else _CAS, params)
+    params = values | {"b_id": button.ballot_id, "b_rev": button.rev, "b_owner": state.owner, "b_now": now}
+    done = s.execute(_CAS, params)
     if done.rowcount != 1:
         if guarded:
             return None
-        raise StaleButton()  # another tap on the same screen won the race
+        raise StaleButton()  # another tap on the same screen, a close or a withdrawal got there first
     written = _State(state.round_id, state.owner, state.rev + 1, step, answers, submitted, submitted_at, revisions,
                      state.closes_at)
     view = BallotView(

@@ -120,3 +120,26 @@ async def test_many_taps_keep_the_write_ahead_log_checkpointed(rt: Runtime, monk
     assert checkpoint is not None and checkpoint.done() and checkpoint.exception() is None
     with sqlite3.connect(path) as conn:  # a fresh reader sees every tap
         assert conn.execute("SELECT rev FROM ballots WHERE id = ?", (view.ballot_id,)).fetchone()[0] == view.rev
+
+
+async def test_a_round_closed_between_a_taps_read_and_its_write_keeps_the_ballot_as_it_was(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if rt.db.direct is None:
+        pytest.skip("SQLite only: the close is made from a second connection in the middle of the tap")
+    user, view = await started(rt)
+    ballots._ballot_memo(rt).drop(view.ballot_id)  # the reading path: a read, then the write
+    read = ballots._read
+
+    def read_then_close(*args: object, **kwargs: object) -> ballots._State:
+        state = read(*args, **kwargs)  # type: ignore[arg-type]
+        with sqlite3.connect(str(rt.db.engine.url.database)) as other:  # another process closes the round
+            other.execute("UPDATE rounds SET status = 'closed' WHERE id = ?", (view.round_id,))
+        return state
+
+    monkeypatch.setattr(ballots, "_read", read_then_close)
+    with pytest.raises(StaleButton):
+        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "2"), user)
+    async with rt.db.session() as s:
+        ballot = await s.get_one(Ballot, view.ballot_id)
+    assert ballot.rev == view.rev and ballot.answers == view.answers
