@@ -18,10 +18,11 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from html import escape
 
 from telegram import Bot, Message
-from telegram.error import Forbidden, RetryAfter
+from telegram.error import RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import publishing
@@ -83,11 +84,11 @@ async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0, campaign: Campai
     for round_id in await rounds.due_to_close(rt):
         if await rounds.close_round(rt, round_id):
             log.info("round %s closed", round_id)
+    campaign = campaign or Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
     await publish(bot, rt)
-    await thank(bot, rt)
+    await thank(bot, rt, campaign)
     if in_doubt := await outbox.recover_stale_claims(rt):
         log.warning("%s messages were claimed by a process that stopped; marked unknown, not resent", in_doubt)
-    campaign = campaign or Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
     if campaign.sending.locked():
         # The regular tick and a wake-up overlap: the run already sending keeps going alone, so this
         # process never holds more than one claimed batch (the most a crash can leave in doubt).
@@ -191,10 +192,16 @@ async def publish(bot: Bot, rt: Runtime) -> None:
         log.info("round %s published", publication.round_id)
 
 
-async def thank(bot: Bot, rt: Runtime) -> None:
-    """Tells every rater of a published round the result, once."""
+async def thank(bot: Bot, rt: Runtime, campaign: Campaign) -> None:
+    """Tells every rater of a published round the result, once, paced like the invitations.
+
+    A round's raters are all thanked when it is published, so these sends meet Telegram's limits as a
+    campaign does: a 429 waits and retries (unpaced, the first 429 ended the pass, and the rest of the
+    claimed batch was never thanked)."""
     for thanks in await outbox.claim_thanks(rt):
-        try:
-            await bot.send_message(thanks.telegram_user_id, publishing.thanks_text(thanks), parse_mode="HTML")
-        except Forbidden:
-            log.info("rater %s blocked the bot; not thanked", thanks.telegram_user_id)
+        text = publishing.thanks_text(thanks)
+        delivery = await send_paced(campaign.pacer, thanks.telegram_user_id,
+                                    partial(bot.send_message, thanks.telegram_user_id, text, parse_mode="HTML"),
+                                    campaign.stats)
+        if delivery.outcome != "sent":
+            log.info("rater %s not thanked (%s): %s", thanks.telegram_user_id, delivery.outcome, delivery.error)

@@ -237,6 +237,24 @@ async def test_a_rate_limited_channel_gets_the_scorecard_later_and_exactly_once(
     assert len(h.sandbox.chat_messages(CHANNEL)) == 1
 
 
+async def test_every_rater_is_thanked_even_when_telegram_says_slow_down(h: Harness) -> None:
+    buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
+    await h.open_round(duration="2h")
+    for buyer in buyers:
+        await buyer.wait_for(invited)
+        h.clock.advance(timedelta(seconds=60))
+        await buyer.tap("❤️ Rate now")
+        for score in "453425":
+            h.clock.advance(timedelta(seconds=5))
+            await buyer.tap(score)
+        await buyer.tap("✅ Submit")
+    h.sandbox.inject_429("sendMessage", retry_after=1)  # the first thank-you meets a flood limit
+    h.clock.advance(timedelta(hours=2, minutes=1))
+    for buyer in buyers:
+        await buyer.wait_for(lambda u: "Results" in u.last_message.text, timeout=10)
+    assert sum("Results" in m.text for b in buyers for m in b.messages if m.text) == 3  # once each
+
+
 async def test_the_scheduler_closes_the_round_and_posts_the_scorecard_to_the_channel(h: Harness) -> None:
     buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 5)]
     round_id = await h.open_round(duration="2h")
