@@ -215,7 +215,8 @@ async def test_random_callback_data_and_text_instead_of_a_button_change_nothing(
     assert ballot.answers == {} and ballot.step == 0
 
 
-async def test_a_rate_limited_channel_gets_the_scorecard_later_and_exactly_once(h: Harness) -> None:
+async def three_buyers_rate_a_two_hour_round(h: Harness) -> list[SimUser]:
+    """Three buyers each rate the whole ballot at a human pace (so screening accepts them)."""
     buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
     await h.open_round(duration="2h")
     for buyer in buyers:
@@ -226,6 +227,11 @@ async def test_a_rate_limited_channel_gets_the_scorecard_later_and_exactly_once(
             h.clock.advance(timedelta(seconds=5))
             await buyer.tap(score)
         await buyer.tap("✅ Submit")
+    return buyers
+
+
+async def test_a_rate_limited_channel_gets_the_scorecard_later_and_exactly_once(h: Harness) -> None:
+    buyers = await three_buyers_rate_a_two_hour_round(h)
     h.sandbox.inject_429("sendPhoto", retry_after=30)  # the channel's 20-a-minute limit, reached
     h.clock.advance(timedelta(hours=2, minutes=1))
     await h.admin.wait_for(lambda _: any(c.method == "sendPhoto" for c in h.sandbox.calls), timeout=10)
@@ -238,16 +244,7 @@ async def test_a_rate_limited_channel_gets_the_scorecard_later_and_exactly_once(
 
 
 async def test_every_rater_is_thanked_even_when_telegram_says_slow_down(h: Harness) -> None:
-    buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
-    await h.open_round(duration="2h")
-    for buyer in buyers:
-        await buyer.wait_for(invited)
-        h.clock.advance(timedelta(seconds=60))
-        await buyer.tap("❤️ Rate now")
-        for score in "453425":
-            h.clock.advance(timedelta(seconds=5))
-            await buyer.tap(score)
-        await buyer.tap("✅ Submit")
+    buyers = await three_buyers_rate_a_two_hour_round(h)
     h.sandbox.inject_429("sendMessage", retry_after=1)  # the first thank-you meets a flood limit
     h.clock.advance(timedelta(hours=2, minutes=1))
     for buyer in buyers:
