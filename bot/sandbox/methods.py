@@ -13,17 +13,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from bot.sandbox import errors
+from bot.sandbox.content import MAX_CAPTION, format_text, inline_keyboard, message_text
 from bot.sandbox.errors import bad_request, conflict, forbidden, too_many_requests
 from bot.sandbox.flood import FloodControl
-from bot.sandbox.html import HtmlParseError, ParsedText, parse_html, utf16_len
+from bot.sandbox.html import ParsedText
 from bot.sandbox.models import Alert, Chat, JsonDict, StoredFile, StoredMessage
 from bot.sandbox.params import Params
 from bot.sandbox.state import SandboxState
 from bot.sandbox.updates import UpdateQueue, Webhook, WebhookPusher
 
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
-MAX_CALLBACK_DATA_BYTES = 64
 MAX_ALERT_TEXT = 200
 MESSAGE_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -158,7 +156,7 @@ class BotApiMethods:
     def _send_media(self, p: Params, kind: MediaKind) -> JsonDict:
         chat = self._writable_chat(p)
         media = self._media_input(p, kind)
-        caption = self._formatted(p, "caption", "caption_entities", MAX_CAPTION, errors.CAPTION_TOO_LONG)
+        caption = self._caption(p)
         markup = self._markup(p)
         self._admit(chat, p)
         message = self.state.add_message(
@@ -324,45 +322,23 @@ class BotApiMethods:
             raise forbidden(errors.CANT_INITIATE)
         return chat
 
-    def _message_text(self, p: Params) -> tuple[str, ParsedText]:
-        formatted = self._formatted(p, "text", "entities", MAX_TEXT, errors.MESSAGE_TOO_LONG)
-        if formatted is None or not formatted[1].text.strip():
-            raise bad_request(errors.MESSAGE_TEXT_EMPTY)
-        return formatted
+    @staticmethod
+    def _message_text(p: Params) -> tuple[str, ParsedText]:
+        raw = p.get_str("text")
+        return raw or "", message_text(raw, p.get_str("parse_mode"), p.get_json("entities"))
 
     @staticmethod
-    def _formatted(
-        p: Params, field: str, entities_field: str, limit: int, too_long: str
-    ) -> tuple[str, ParsedText] | None:
-        """Raw and parsed text; the limit applies after entity parsing, in UTF-16 units."""
-        raw = p.get_str(field)
+    def _caption(p: Params) -> tuple[str, ParsedText] | None:
+        raw = p.get_str("caption")
         if raw is None:
             return None
-        parse_mode = (p.get_str("parse_mode") or "").lower()
-        if parse_mode == "html":
-            try:
-                parsed = parse_html(raw)
-            except HtmlParseError as exc:
-                raise bad_request(f"can't parse entities: {exc}") from None
-        else:
-            parsed = ParsedText(raw, tuple(p.get_json(entities_field) or ()))
-        if utf16_len(parsed.text) > limit:
-            raise bad_request(too_long)
-        return raw, parsed
+        entities = p.get_json("caption_entities")
+        too_long = errors.CAPTION_TOO_LONG
+        return raw, format_text(raw, p.get_str("parse_mode"), entities, limit=MAX_CAPTION, too_long=too_long)
 
     @staticmethod
     def _markup(p: Params) -> JsonDict | None:
-        markup = p.get_json("reply_markup")
-        if markup is None:
-            return None
-        if not isinstance(markup, dict):
-            raise bad_request("can't parse reply keyboard markup JSON object")
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                data = button.get("callback_data")
-                if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
-                    raise bad_request(errors.BUTTON_DATA_INVALID)
-        return markup
+        return inline_keyboard(p.get_json("reply_markup"))
 
     def _admit(self, chat: Chat, p: Params) -> None:
         retry_after = self.flood.admit(
