@@ -188,7 +188,13 @@ _PRIVATE_CHAT_FIELDS = {"first_name", "last_name", "username"}
 
 @dataclass
 class ApiCall:
-    """One HTTP call the bot made: what it asked, what it got, and when (time.monotonic)."""
+    """One HTTP call the bot made: what it asked, what the sandbox did, and when (time.monotonic).
+
+    `status` and `response` are the method's outcome (status 0: the connection was dropped before
+    the method ran). `fault` names the injected fault that hit the call, if any, and `answered` says
+    whether that outcome reached the bot: a "timeout_after_delivery" call is `ok` (performed, its
+    message visible) yet not `answered`.
+    """
 
     method: str
     params: JsonDict
@@ -197,9 +203,12 @@ class ApiCall:
     at: float
     duration: float
     chat_id: int | None = None
+    fault: str | None = None
+    answered: bool = True
 
     @property
     def ok(self) -> bool:
+        """The method was performed successfully, whether or not the bot heard so."""
         return self.status == 200
 
 
@@ -218,6 +227,7 @@ class UpdateRecord:
     chat_id: int | None = None
     callback_query_id: str | None = None
     message_id: int | None = None
+    inline_query_id: str | None = None
     delivered_at: float | None = None
     reacted_at: float | None = None
     answered_at: float | None = None
@@ -239,6 +249,7 @@ class SandboxStats:
 
     methods: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
 
     @property
     def sent_429(self) -> int:

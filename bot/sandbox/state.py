@@ -28,6 +28,7 @@ class SandboxState:
         self.files: dict[str, StoredFile] = {}
         self.updates: dict[int, UpdateRecord] = {}
         self.callbacks: dict[str, UpdateRecord] = {}
+        self.inline_queries: dict[str, UpdateRecord] = {}
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self._usernames: dict[str, int] = {}
         self._files_by_path: dict[str, StoredFile] = {}
@@ -125,6 +126,11 @@ class SandboxState:
             self.callbacks[record.callback_query_id] = record
         if record.chat_id is not None and record.message_id is not None:
             self._awaiting_edit.setdefault((record.chat_id, record.message_id), []).append(record)
+
+    def track_inline_query(self, record: UpdateRecord) -> None:
+        """Remember an inline query so answerInlineQuery can find it, once."""
+        if record.inline_query_id is not None:
+            self.inline_queries[record.inline_query_id] = record
 
     def mark_edited(self, message: StoredMessage, at: float) -> None:
         for record in self._awaiting_edit.pop((message.chat_id, message.message_id), []):
