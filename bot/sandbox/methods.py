@@ -253,23 +253,26 @@ class BotApiMethods:
         return {**stored.to_api(), "file_path": stored.file_path}
 
     def _media_input(self, p: Params, kind: MediaKind) -> StoredFile:
-        """An upload (direct or attach://), a known file_id, or an URL Telegram would fetch."""
+        """An upload (direct or attach://), a known file_id of the same kind, or an URL Telegram would fetch."""
         reference = p.get_str(kind)
         upload = p.uploads.get(kind)
         if upload is None and reference and reference.startswith("attach://"):
             upload = p.uploads.get(reference.removeprefix("attach://"))
         if upload is not None:
-            return self.state.store_file(
-                upload.data, file_name=upload.filename, mime_type=upload.content_type, folder=f"{kind}s"
-            )
+            return self._store(kind, upload.data, upload.filename, upload.content_type)
         if reference is None:
             raise bad_request(f"there is no {kind} in the request")
         if reference in self.state.files:
-            return self.state.files[reference]
+            return known_file(self.state, reference, kind)
         if reference.startswith(("http://", "https://")):
             # The sandbox has no internet: keep the URL as the name and no bytes.
-            return self.state.store_file(b"", file_name=reference, mime_type=None, folder=f"{kind}s")
-        raise bad_request("wrong file identifier/HTTP URL specified")
+            return self._store(kind, b"", reference, None)
+        raise bad_request(errors.WRONG_FILE_IDENTIFIER)
+
+    def _store(self, kind: MediaKind, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
+        if kind == "photo":
+            return self.state.store_photo(data, file_name=file_name, mime_type=mime_type)
+        return self.state.store_file(data, file_name=file_name, mime_type=mime_type, folder=f"{kind}s")
 
     # --- commands and chats -------------------------------------------------------------------
 
@@ -346,3 +349,13 @@ class BotApiMethods:
         )
         if retry_after is not None:
             raise too_many_requests(retry_after)
+
+
+def known_file(state: SandboxState, file_id: str, kind: MediaKind) -> StoredFile:
+    """A file sent before, by any of its file_ids; a photo is resent whole, from its largest size."""
+    stored = state.files.get(file_id)
+    if stored is None:
+        raise bad_request(errors.WRONG_FILE_IDENTIFIER)
+    if stored.kind != kind:
+        raise bad_request(errors.FILE_TYPE_MISMATCH)
+    return stored.largest

@@ -34,7 +34,11 @@ class Alert:
 
 @dataclass
 class StoredFile:
-    """Bytes uploaded by the bot or by a simulated user, retrievable via getFile and the file URL."""
+    """Bytes uploaded by the bot or by a simulated user, retrievable via getFile and the file URL.
+
+    A photo is stored once per size: `sizes` (shared by all of them, smallest first) is what a
+    message's `photo` array lists, and any size's file_id sends the whole photo again.
+    """
 
     file_id: str
     file_unique_id: str
@@ -42,6 +46,25 @@ class StoredFile:
     file_path: str
     file_name: str | None = None
     mime_type: str | None = None
+    kind: Literal["photo", "document"] = "document"
+    width: int | None = None
+    height: int | None = None
+    sizes: list[StoredFile] = field(default_factory=list, repr=False)
+
+    @property
+    def largest(self) -> StoredFile:
+        """The photo's original size (itself for a document)."""
+        return self.sizes[-1] if self.sizes else self
+
+    def photo_size(self) -> JsonDict:
+        """Bot API PhotoSize JSON."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+            "width": self.width or 0,
+            "height": self.height or 0,
+        }
 
     def to_api(self) -> JsonDict:
         """The Document / File fields Telegram reports."""
@@ -110,9 +133,7 @@ class StoredMessage:
             message["caption"] = self.caption
             _put_entities(message, "caption_entities", self.caption_entities)
         if self.media is not None and self.media_kind == "photo":
-            sizes = {k: v for k, v in self.media.to_api().items() if k in _PHOTO_SIZE_FIELDS}
-            # Dimensions are unknown without decoding the image; clients do not rely on them.
-            message["photo"] = [{**sizes, "width": 0, "height": 0}]
+            message["photo"] = [size.photo_size() for size in self.media.sizes or [self.media]]
         elif self.media is not None:
             message["document"] = self.media.to_api()
         # Telegram echoes inline keyboards only; reply keyboards live on the client.
@@ -122,9 +143,6 @@ class StoredMessage:
             message["edit_date"] = self.edit_date
         message.update(self.extra)
         return message
-
-
-_PHOTO_SIZE_FIELDS = {"file_id", "file_unique_id", "file_size"}
 
 
 def _put_entities(message: JsonDict, key: str, entities: tuple[JsonDict, ...]) -> None:

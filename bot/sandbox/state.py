@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from bot.sandbox.errors import CHAT_NOT_FOUND, bad_request
 from bot.sandbox.models import Chat, JsonDict, StoredFile, StoredMessage, UpdateRecord, UserProfile
+from bot.sandbox.photos import UNKNOWN_DIMENSIONS, image_dimensions, size_ladder
 
 FIRST_USER_ID = 10001
 FIRST_CHANNEL_ID = -1001000000001
@@ -95,7 +96,15 @@ class SandboxState:
             sender = chat.user.to_api() if chat.user is not None else None
         return message.to_api(chat.to_api(), sender)
 
-    def store_file(self, data: bytes, *, file_name: str | None, mime_type: str | None, folder: str) -> StoredFile:
+    def store_file(
+        self,
+        data: bytes,
+        *,
+        file_name: str | None,
+        mime_type: str | None,
+        folder: str,
+        dimensions: tuple[int, int] | None = None,
+    ) -> StoredFile:
         """Keep uploaded bytes under a fresh file_id and a downloadable file_path."""
         self._sequence += 1
         suffix = mimetypes.guess_extension(mime_type or "") or ""
@@ -108,10 +117,25 @@ class SandboxState:
             file_path=f"{folder}/file_{self._sequence}{suffix}",
             file_name=file_name,
             mime_type=mime_type or (mimetypes.guess_type(file_name or "")[0]),
+            kind="photo" if folder == "photos" else "document",
+            width=dimensions[0] if dimensions else None,
+            height=dimensions[1] if dimensions else None,
         )
         self.files[stored.file_id] = stored
         self._files_by_path[stored.file_path] = stored
         return stored
+
+    def store_photo(self, data: bytes, *, file_name: str | None, mime_type: str | None) -> StoredFile:
+        """Keep a photo as Telegram does, one file per size; returns the largest."""
+        width, height = image_dimensions(data) or UNKNOWN_DIMENSIONS
+        sizes: list[StoredFile] = []
+        for dimensions in size_ladder(width, height):
+            size = self.store_file(
+                data, file_name=file_name, mime_type=mime_type, folder="photos", dimensions=dimensions
+            )
+            size.sizes = sizes
+            sizes.append(size)
+        return sizes[-1]
 
     def file_by_path(self, path: str) -> StoredFile | None:
         return self._files_by_path.get(path)
