@@ -18,7 +18,8 @@ faults (`inject_429`, `inject_network_error`) and hosts channels (`add_channel`,
 """
 
 from bot.sandbox.models import Alert, ApiCall, Button, StoredMessage, UpdateRecord
+from bot.sandbox.profile import MenuCommand
 from bot.sandbox.server import BotApiSandbox
 from bot.sandbox.users import SimUser
 
-__all__ = ["Alert", "ApiCall", "BotApiSandbox", "Button", "SimUser", "StoredMessage", "UpdateRecord"]
+__all__ = ["Alert", "ApiCall", "BotApiSandbox", "Button", "MenuCommand", "SimUser", "StoredMessage", "UpdateRecord"]

@@ -22,6 +22,8 @@ MESSAGE_NOT_MODIFIED = (
 )
 WRONG_FILE_IDENTIFIER = "wrong file identifier/HTTP URL specified"
 FILE_TYPE_MISMATCH = "type of file mismatch"
+# The Bot API documents two-letter ISO 639-1 codes; this wording is the sandbox's own.
+LANGUAGE_CODE_INVALID = "invalid language code specified"
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 CANT_INITIATE = "bot can't initiate conversation with a user"
 BOT_BLOCKED = "bot was blocked by the user"

@@ -25,7 +25,6 @@ from bot.sandbox.updates import UpdateQueue, Webhook, WebhookPusher
 MAX_ALERT_TEXT = 200
 MESSAGE_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[Params], Awaitable[Any]]
 MediaKind = Literal["photo", "document"]
@@ -66,14 +65,15 @@ class BotApiMethods:
             "sendphoto": self.send_photo,
             "senddocument": self.send_document,
             "getfile": self.get_file,
-            "setmycommands": self.set_my_commands,
-            "deletemycommands": self.delete_my_commands,
-            "getmycommands": self.get_my_commands,
             "sendchataction": self.send_chat_action,
             "close": self.acknowledge,
             "logout": self.acknowledge,
             "getchat": self.get_chat,
         }
+
+    def register(self, handlers: dict[str, Handler]) -> None:
+        """Add methods implemented elsewhere (profile, inline mode), keyed by lower-case name."""
+        self._handlers.update(handlers)
 
     def lookup(self, method: str) -> Handler | None:
         """Method names are case-insensitive in the Bot API."""
@@ -274,31 +274,7 @@ class BotApiMethods:
             return self.state.store_photo(data, file_name=file_name, mime_type=mime_type)
         return self.state.store_file(data, file_name=file_name, mime_type=mime_type, folder=f"{kind}s")
 
-    # --- commands and chats -------------------------------------------------------------------
-
-    async def set_my_commands(self, p: Params) -> bool:
-        commands = p.get_json("commands")
-        if not isinstance(commands, list):
-            raise bad_request("can't parse commands JSON object")
-        for command in commands:
-            if not _COMMAND.fullmatch(str(command.get("command", ""))):
-                raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", ""))) <= 256:
-                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.state.commands[self._commands_key(p)] = commands
-        return True
-
-    async def delete_my_commands(self, p: Params) -> bool:
-        self.state.commands.pop(self._commands_key(p), None)
-        return True
-
-    async def get_my_commands(self, p: Params) -> list[JsonDict]:
-        return self.state.commands.get(self._commands_key(p), [])
-
-    @staticmethod
-    def _commands_key(p: Params) -> tuple[str, str]:
-        scope = p.get_json("scope") or {"type": "default"}
-        return repr(sorted(scope.items())), p.get_str("language_code") or ""
+    # --- chats -------------------------------------------------------------------------------
 
     async def get_chat(self, p: Params) -> JsonDict:
         chat = self.state.resolve(p.chat_id())

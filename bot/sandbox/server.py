@@ -7,7 +7,6 @@ faults, and knows when the bot has finished reacting to a simulated user — see
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Callable
@@ -16,8 +15,7 @@ from typing import Literal, Self
 
 from aiohttp import web
 
-from bot.sandbox.activity import NO_CHAT
-from bot.sandbox.errors import ApiError, not_found, unauthorized
+from bot.sandbox.endpoint import ApiEndpoint
 from bot.sandbox.flood import FloodControl
 from bot.sandbox.methods import MESSAGE_METHODS, BotApiMethods
 from bot.sandbox.models import (
@@ -30,7 +28,7 @@ from bot.sandbox.models import (
     WebhookDelivery,
 )
 from bot.sandbox.network import DEFAULT_HANG, Fault, FaultKind, Network
-from bot.sandbox.params import Params, read_params
+from bot.sandbox.profile import BotProfile, MenuCommand, ProfileMethods, menu_precedence, scope_key
 from bot.sandbox.state import GroupKind, SandboxState
 from bot.sandbox.sync import HandlingTracker
 from bot.sandbox.updates import UpdateQueue, WebhookPusher
@@ -82,6 +80,9 @@ class BotApiSandbox:
             on_delivered=self._tracker.mark_delivered,
             callback_query_ttl=callback_query_ttl,
         )
+        self.profile = BotProfile()
+        self._methods.register(ProfileMethods(self.state, self.profile).handlers())
+        self._endpoint = ApiEndpoint(token, self._methods, self.state, self.network, self._tracker, self._record)
         self._runner: web.AppRunner | None = None
         self._address: tuple[str, int] | None = None
 
@@ -89,9 +90,7 @@ class BotApiSandbox:
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> None:
         """Serve on `port` (0: any free port); `base_url` is valid afterwards."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", r"/bot{token}/{method}", self._handle_method)
-        app.router.add_get(r"/file/bot{token}/{path:.+}", self._handle_file)
+        app = self._endpoint.application()
         # Cancelling handlers of dropped connections keeps an abandoned long poll from
         # swallowing updates; the short shutdown timeout keeps stop() fast.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
@@ -176,6 +175,42 @@ class BotApiSandbox:
         """Every message-producing call aimed at a chat, including refused ones (403, 429...)."""
         chat_id = self.state.resolve(chat).id
         return [c for c in self.calls if c.chat_id == chat_id and c.method.lower() in MESSAGE_METHODS]
+
+    # --- the bot's profile, as set through the API ---------------------------------------------
+
+    def commands(
+        self,
+        scope: str | JsonDict = "default",
+        language_code: str = "",
+        *,
+        chat: ChatRef | None = None,
+        user: SimUser | int | None = None,
+    ) -> list[MenuCommand]:
+        """The command list set for exactly this scope and language (no fallback), e.g.
+        `commands("chat", chat=admin)` or `commands("chat_member", chat=group, user=alice)`."""
+        if isinstance(scope, str):
+            scope = {"type": scope}
+            if chat is not None:
+                scope["chat_id"] = self._chat_id(chat)
+            if user is not None:
+                scope["user_id"] = user.id if isinstance(user, SimUser) else user
+        return list(self.profile.commands.get((scope_key(scope, self.state), language_code), []))
+
+    def menu_for(self, user: SimUser, chat: ChatRef | None = None, *, admin: bool = False) -> list[MenuCommand]:
+        """The menu `user` sees in `chat` (default: their chat with the bot), by Telegram's precedence:
+        chat > all_private_chats > default in a private chat (chat_member > chat_administrators > chat >
+        all_chat_administrators > all_group_chats > default in a group, the admin scopes only for an
+        `admin`), each first in the user's language, then without one."""
+        where = self.state.chats[user.id] if chat is None else self.state.chats[self._chat_id(chat)]
+        return self.profile.menu(menu_precedence(where, user.id, admin=admin), user.profile.language_code)
+
+    def description(self, language_code: str = "") -> str:
+        """The description (shown in an empty chat with the bot) set for exactly this language."""
+        return self.profile.descriptions.get(language_code, "")
+
+    def short_description(self, language_code: str = "") -> str:
+        """The short description (profile page, shared links) set for exactly this language."""
+        return self.profile.short_descriptions.get(language_code, "")
 
     @property
     def pending_updates(self) -> int:
@@ -277,94 +312,7 @@ class BotApiSandbox:
             raise ValueError(f"no chat {chat!r} in this sandbox; add it with user() or add_channel() first")
         return found.id
 
-    # --- HTTP ---------------------------------------------------------------------------------
-
-    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        started = time.monotonic()
-        failure: ApiError | None = None
-        try:
-            params = await read_params(request)
-        except ApiError as exc:
-            params, failure = Params({}), exc
-        chat_id = self._call_chat(method, params)
-        # A long poll is the bot waiting, not the bot working.
-        tracked = method.lower() != "getupdates"
-        if tracked:
-            self._tracker.activity.begin(chat_id)
-        try:
-            fault = self.network.take(method, chat_id) if request.match_info["token"] == self.token else None
-            half_trip = self.network.latency_for(method) / 2
-            if half_trip:
-                await asyncio.sleep(half_trip)
-            if fault is not None and fault.kind == "disconnect":
-                self._record(ApiCall(method, params.loggable(), 0, {}, started, 0.0, chat_id, fault.kind, False))
-                return self._disconnect(request)
-            if fault is not None and not fault.performs:
-                failure = failure or fault.error()
-            status, body = await self._dispatch(request, method, params, failure)
-            answered = fault is None or fault.answers
-            duration = time.monotonic() - started
-            kind = fault.kind if fault is not None else None
-            self._record(ApiCall(method, params.loggable(), status, body, started, duration, chat_id, kind, answered))
-            if fault is not None and not answered:
-                # Cancelled here if the client gives up first (its read timeout): nothing to undo.
-                await asyncio.sleep(fault.hang)
-                return self._disconnect(request)
-            if half_trip:
-                await asyncio.sleep(half_trip)
-            return web.json_response(body, status=status)
-        finally:
-            if tracked:
-                self._tracker.activity.end(chat_id)
-
-    async def _dispatch(
-        self, request: web.Request, method: str, params: Params, failure: ApiError | None
-    ) -> tuple[int, JsonDict]:
-        try:
-            if request.match_info["token"] != self.token:
-                raise unauthorized()
-            if failure is not None:
-                raise failure
-            handler = self._methods.lookup(method)
-            if handler is None:
-                raise not_found()
-            return 200, {"ok": True, "result": await handler(params)}
-        except ApiError as exc:
-            return exc.code, exc.body()
-
-    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        self._tracker.activity.begin(NO_CHAT)
-        try:
-            if request.match_info["token"] != self.token:
-                return web.json_response(unauthorized().body(), status=401)
-            stored = self.state.file_by_path(request.match_info["path"])
-            if stored is None:
-                return web.json_response(not_found().body(), status=404)
-            if self.network.latency:
-                await asyncio.sleep(self.network.latency)
-            return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
-        finally:
-            self._tracker.activity.end(NO_CHAT)
-
-    @staticmethod
-    def _disconnect(request: web.Request) -> web.StreamResponse:
-        if request.transport is not None:
-            request.transport.close()
-        return web.Response(status=500)
-
-    def _call_chat(self, method: str, params: Params) -> int | None:
-        """The chat a call is aimed at; a query's answer counts toward the asking user's chat."""
-        queries = {
-            "answercallbackquery": ("callback_query_id", self.state.callbacks),
-            "answerinlinequery": ("inline_query_id", self.state.inline_queries),
-        }
-        if method.lower() in queries:
-            field, records = queries[method.lower()]
-            record = records.get(params.get_str(field) or "")
-            return record.chat_id if record is not None else None
-        chat = self.state.find(params.values.get("chat_id"))
-        return chat.id if chat is not None else None
+    # --- recording --------------------------------------------------------------------------
 
     def _record(self, call: ApiCall) -> None:
         self.calls.append(call)

@@ -30,7 +30,6 @@ class SandboxState:
         self.updates: dict[int, UpdateRecord] = {}
         self.callbacks: dict[str, UpdateRecord] = {}
         self.inline_queries: dict[str, UpdateRecord] = {}
-        self.commands: dict[tuple[str, str], list[JsonDict]] = {}
         self._usernames: dict[str, int] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._awaiting_edit: dict[tuple[int, int], list[UpdateRecord]] = {}
