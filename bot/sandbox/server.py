@@ -156,6 +156,14 @@ class BotApiSandbox:
         )
         return SimUser(self, self.state.add_user(profile))
 
+    @property
+    def bot_username(self) -> str:
+        return str(self.state.bot_user["username"])
+
+    def deep_link(self, payload: str) -> str:
+        """The t.me link that starts the bot with `payload`, for `SimUser.open_link`."""
+        return f"https://t.me/{self.bot_username}?start={payload}"
+
     def add_channel(
         self,
         chat: int | str,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bot.sandbox.links import parse_bot_link, start_command
 from bot.sandbox.models import Alert, Button, Chat, JsonDict, StoredMessage, UpdateRecord, UserProfile
 
 if TYPE_CHECKING:
@@ -48,6 +49,29 @@ class SimUser:
         if text.startswith("/"):
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return await self._send_message(fields, wait=wait, expect_reply=expect_reply)
+
+    async def start(self, payload: str | None = None, *, wait: bool = True) -> UpdateRecord:
+        """Press START, or arrive through a deep link carrying `payload`: sends "/start PAYLOAD".
+
+        Like a Telegram client, drops a payload that is not 1-64 characters of [A-Za-z0-9_-] and
+        sends plain "/start".
+        """
+        return await self.send(start_command(payload), wait=wait)
+
+    async def open_link(self, url: str, *, wait: bool = True) -> UpdateRecord | None:
+        """Open a link to the bot, e.g. "https://t.me/sandbox_bot?start=p_SKU1", as a client does.
+
+        With a `start` parameter the client sends "/start PAYLOAD" (plain "/start" if the payload is
+        invalid). Without one it opens the chat: a user who never started the bot presses START,
+        anyone else sends nothing (returns None).
+        """
+        link = parse_bot_link(url)
+        bot_username = str(self._sandbox.state.bot_user["username"])
+        if link.username.lower() != bot_username.lower():
+            raise AssertionError(f"{url!r} opens @{link.username}, not this sandbox's bot @{bot_username}")
+        if link.start is None and self.profile.started:
+            return None
+        return await self.start(link.start, wait=wait)
 
     async def share_contact(
         self,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -105,3 +107,31 @@ async def polling_app(sandbox: BotApiSandbox, error_log: ErrorLog) -> AsyncItera
     await app.stop()
     await app.shutdown()
     assert error_log.errors == []
+
+
+RunApp = Callable[..., AbstractAsyncContextManager[PtbApp]]
+
+
+@pytest.fixture
+def run_app(sandbox: BotApiSandbox, error_log: ErrorLog) -> RunApp:
+    """`async with run_app(handler, ...)`: a polling Application with just these handlers."""
+
+    @asynccontextmanager
+    async def running(*handlers: BaseHandler[Any, Any, Any]) -> AsyncIterator[PtbApp]:
+        app = ApplicationBuilder().token(sandbox.token).base_url(sandbox.base_url).build()
+        for handler in handlers:
+            app.add_handler(handler)
+        app.add_error_handler(error_log.record)
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+        assert error_log.errors == []
+
+    return running
