@@ -18,7 +18,15 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 
 
-def format_text(raw: str, parse_mode: str | None, entities: Any, *, limit: int, too_long: str) -> ParsedText:
+def format_text(
+    raw: str,
+    parse_mode: str | None,
+    entities: Any,
+    *,
+    limit: int,
+    too_long: str,
+    parse_error: str = "can't parse entities",
+) -> ParsedText:
     """Parse `raw` the way `parse_mode` says; the limit applies after entity parsing, in UTF-16 units.
 
     Only HTML is parsed; any other mode keeps the text as sent, with the explicit `entities`.
@@ -27,7 +35,7 @@ def format_text(raw: str, parse_mode: str | None, entities: Any, *, limit: int, 
         try:
             parsed = parse_html(raw)
         except HtmlParseError as exc:
-            raise bad_request(f"can't parse entities: {exc}") from None
+            raise bad_request(f"{parse_error}: {exc}") from None
     else:
         parsed = ParsedText(raw, tuple(entities or ()))
     if utf16_len(parsed.text) > limit:
@@ -35,11 +43,14 @@ def format_text(raw: str, parse_mode: str | None, entities: Any, *, limit: int, 
     return parsed
 
 
-def message_text(raw: str | None, parse_mode: str | None, entities: Any) -> ParsedText:
+def message_text(
+    raw: str | None, parse_mode: str | None, entities: Any, *, parse_error: str = "can't parse entities"
+) -> ParsedText:
     """The text of a message: present, not blank once parsed, at most 4096 characters."""
     if raw is None:
         raise bad_request(errors.MESSAGE_TEXT_EMPTY)
-    parsed = format_text(raw, parse_mode, entities, limit=MAX_TEXT, too_long=errors.MESSAGE_TOO_LONG)
+    too_long = errors.MESSAGE_TOO_LONG
+    parsed = format_text(raw, parse_mode, entities, limit=MAX_TEXT, too_long=too_long, parse_error=parse_error)
     if not parsed.text.strip():
         raise bad_request(errors.MESSAGE_TEXT_EMPTY)
     return parsed

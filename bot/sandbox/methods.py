@@ -86,7 +86,7 @@ class BotApiMethods:
             **self.state.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
 
     async def get_updates(self, p: Params) -> list[JsonDict]:
@@ -179,7 +179,7 @@ class BotApiMethods:
 
     # --- editing and deleting -----------------------------------------------------------------
 
-    async def edit_message_text(self, p: Params) -> JsonDict:
+    async def edit_message_text(self, p: Params) -> JsonDict | bool:
         message = self._editable_message(p)
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
@@ -192,7 +192,7 @@ class BotApiMethods:
         message.reply_markup = markup
         return self._after_edit(message)
 
-    async def edit_message_reply_markup(self, p: Params) -> JsonDict:
+    async def edit_message_reply_markup(self, p: Params) -> JsonDict | bool:
         message = self._editable_message(p)
         markup = self._markup(p)
         if markup == message.reply_markup:
@@ -209,8 +209,13 @@ class BotApiMethods:
         return True
 
     def _editable_message(self, p: Params) -> StoredMessage:
-        if p.get_str("inline_message_id"):
-            raise bad_request("inline messages are not supported by the sandbox")
+        """The message named by chat_id and message_id, or by inline_message_id (sent via the bot)."""
+        inline_message_id = p.get_str("inline_message_id")
+        if inline_message_id:
+            inline = self.state.inline_messages.get(inline_message_id)
+            if inline is None or inline.deleted:
+                raise bad_request(errors.MESSAGE_TO_EDIT_NOT_FOUND)
+            return inline
         chat = self._writable_chat(p)
         message = chat.messages.get(p.get_int("message_id") or 0)
         if message is None or message.deleted:
@@ -219,9 +224,12 @@ class BotApiMethods:
             raise bad_request("message can't be edited")
         return message
 
-    def _after_edit(self, message: StoredMessage) -> JsonDict:
+    def _after_edit(self, message: StoredMessage) -> JsonDict | bool:
+        """The edited Message, or True for an inline message, as the Bot API answers."""
         message.edit_date = int(time.time())
         self.state.mark_edited(message, time.monotonic())
+        if message.inline_message_id is not None:
+            return True
         return self.state.message_json(message)
 
     # --- callback queries ---------------------------------------------------------------------
@@ -239,7 +247,9 @@ class BotApiMethods:
         if text is not None and len(text) > MAX_ALERT_TEXT:
             raise bad_request("MESSAGE_TOO_LONG")
         record.answered_at = record.reacted_at = time.monotonic()
-        chat = self.state.chats.get(record.chat_id or 0)
+        # The tapping user, also when the tapped message is not in their chat with the bot.
+        sender = (record.payload.get("callback_query") or {}).get("from") or {}
+        chat = self.state.chats.get(int(sender.get("id", record.chat_id or 0)))
         if chat is not None and chat.user is not None:
             chat.user.alerts.append(Alert(text, p.get_bool("show_alert"), p.get_str("url")))
         return True
@@ -263,7 +273,7 @@ class BotApiMethods:
         if reference is None:
             raise bad_request(f"there is no {kind} in the request")
         if reference in self.state.files:
-            return known_file(self.state, reference, kind)
+            return self.state.known_file(reference, kind)
         if reference.startswith(("http://", "https://")):
             # The sandbox has no internet: keep the URL as the name and no bytes.
             return self._store(kind, b"", reference, None)
@@ -325,13 +335,3 @@ class BotApiMethods:
         )
         if retry_after is not None:
             raise too_many_requests(retry_after)
-
-
-def known_file(state: SandboxState, file_id: str, kind: MediaKind) -> StoredFile:
-    """A file sent before, by any of its file_ids; a photo is resent whole, from its largest size."""
-    stored = state.files.get(file_id)
-    if stored is None:
-        raise bad_request(errors.WRONG_FILE_IDENTIFIER)
-    if stored.kind != kind:
-        raise bad_request(errors.FILE_TYPE_MISMATCH)
-    return stored.largest

@@ -7,6 +7,7 @@ shapes the Bot API would return.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -100,6 +101,12 @@ class StoredMessage:
     edit_date: int | None = None
     deleted: bool = False
     extra: JsonDict = field(default_factory=dict)
+    # A user's message in a chat other than their own with the bot (a group, another user).
+    from_user: JsonDict | None = None
+    # The bot's username when a user sent this message through the bot's inline mode.
+    via_bot: str | None = None
+    # Set when sent via the bot with an inline keyboard: the bot edits it by this id.
+    inline_message_id: str | None = None
 
     @property
     def buttons(self) -> list[list[Button]]:
@@ -148,6 +155,70 @@ class StoredMessage:
 def _put_entities(message: JsonDict, key: str, entities: tuple[JsonDict, ...]) -> None:
     if entities:
         message[key] = list(entities)
+
+
+@dataclass(frozen=True)
+class InlineResult:
+    """One result of an answered inline query, as the user's client lists it.
+
+    `caption` and `message_text` are the plain text after parse_mode; `delivered_as` holds what the
+    message looks like once a user picks the result (StoredMessage fields).
+    """
+
+    type: str
+    id: str
+    query_id: str
+    query: str
+    title: str | None = None
+    description: str | None = None
+    caption: str | None = None
+    parse_mode: str | None = None
+    photo_file_id: str | None = None
+    photo_url: str | None = None
+    thumbnail_url: str | None = None
+    message_text: str | None = None
+    input_message_content: JsonDict | None = None
+    reply_markup: JsonDict | None = None
+    raw: JsonDict = field(default_factory=dict, repr=False, compare=False)
+    delivered_as: JsonDict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [b.get("text", "") for row in (self.reply_markup or {}).get("inline_keyboard", []) for b in row]
+
+
+@dataclass(frozen=True)
+class InlineAnswer:
+    """The bot's answerInlineQuery for one query: its results in order, and paging and caching hints."""
+
+    query_id: str
+    query: str
+    offset: str
+    results: tuple[InlineResult, ...]
+    next_offset: str = ""
+    cache_time: int = 300
+    is_personal: bool = False
+    button: JsonDict | None = None
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self) -> Iterator[InlineResult]:
+        return iter(self.results)
+
+    def __getitem__(self, index: int) -> InlineResult:
+        return self.results[index]
+
+    @property
+    def titles(self) -> list[str | None]:
+        """Each result's title (articles) or caption (media), as a client's list shows them."""
+        return [result.title if result.title is not None else result.caption for result in self.results]
+
+    def result(self, result_id: str) -> InlineResult:
+        for result in self.results:
+            if result.id == result_id:
+                return result
+        raise AssertionError(f"no result {result_id!r}; ids: {[r.id for r in self.results]}")
 
 
 @dataclass
@@ -199,6 +270,10 @@ class Chat:
     def visible_messages(self, *, from_bot: bool) -> list[StoredMessage]:
         """Messages still shown, oldest first."""
         return [m for m in self.messages.values() if m.from_bot == from_bot and not m.deleted]
+
+    def history(self) -> list[StoredMessage]:
+        """Every message still shown, whoever sent it, oldest first."""
+        return [m for m in self.messages.values() if not m.deleted]
 
 
 _PRIVATE_CHAT_FIELDS = {"first_name", "last_name", "username"}

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.sandbox.endpoint import ApiEndpoint
 from bot.sandbox.flood import FloodControl
+from bot.sandbox.inline import InlineMethods
 from bot.sandbox.methods import MESSAGE_METHODS, BotApiMethods
 from bot.sandbox.models import (
     ApiCall,
@@ -54,8 +55,12 @@ class BotApiSandbox:
         timeout: float = 10.0,
         bot_username: str = "sandbox_bot",
         latency: float = 0.0,
+        inline_query_ttl: float | None = None,
+        inline_feedback: bool = False,
     ) -> None:
         self.token = token
+        # BotFather's /setinlinefeedback: only then does the bot get chosen_inline_result updates.
+        self.inline_feedback = inline_feedback
         self.clock = clock
         self.settle = settle
         self.timeout = timeout
@@ -82,6 +87,7 @@ class BotApiSandbox:
         )
         self.profile = BotProfile()
         self._methods.register(ProfileMethods(self.state, self.profile).handlers())
+        self._methods.register(InlineMethods(self.state, clock=clock, ttl=inline_query_ttl).handlers())
         self._endpoint = ApiEndpoint(token, self._methods, self.state, self.network, self._tracker, self._record)
         self._runner: web.AppRunner | None = None
         self._address: tuple[str, int] | None = None
@@ -178,6 +184,10 @@ class BotApiSandbox:
     def chat_messages(self, chat: int | str) -> list[StoredMessage]:
         """What the bot posted in a chat and has not deleted, oldest first."""
         return self.state.resolve(chat).visible_messages(from_bot=True)
+
+    def chat_history(self, chat: ChatRef) -> list[StoredMessage]:
+        """Every message still shown in a chat, the bot's and its users' (e.g. sent via inline mode)."""
+        return self.state.chats[self._chat_id(chat)].history()
 
     def sent_to(self, chat: int | str) -> list[ApiCall]:
         """Every message-producing call aimed at a chat, including refused ones (403, 429...)."""

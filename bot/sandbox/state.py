@@ -6,12 +6,15 @@ import mimetypes
 import time
 from typing import Any, Literal
 
+from bot.sandbox import errors
 from bot.sandbox.errors import CHAT_NOT_FOUND, bad_request
-from bot.sandbox.models import Chat, JsonDict, StoredFile, StoredMessage, UpdateRecord, UserProfile
+from bot.sandbox.models import Chat, InlineAnswer, JsonDict, StoredFile, StoredMessage, UpdateRecord, UserProfile
 from bot.sandbox.photos import UNKNOWN_DIMENSIONS, image_dimensions, size_ladder
 
 FIRST_USER_ID = 10001
 FIRST_CHANNEL_ID = -1001000000001
+# Chats between two simulated users get ids from a range no bot can address: the bot is not in them.
+FIRST_PEER_CHAT_ID = 7_000_000_000_001
 GroupKind = Literal["group", "supergroup", "channel"]
 
 
@@ -30,6 +33,9 @@ class SandboxState:
         self.updates: dict[int, UpdateRecord] = {}
         self.callbacks: dict[str, UpdateRecord] = {}
         self.inline_queries: dict[str, UpdateRecord] = {}
+        self.inline_answers: dict[str, InlineAnswer] = {}
+        self.inline_messages: dict[str, StoredMessage] = {}
+        self.peer_chats: dict[frozenset[int], Chat] = {}
         self._usernames: dict[str, int] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._awaiting_edit: dict[tuple[int, int], list[UpdateRecord]] = {}
@@ -87,13 +93,25 @@ class SandboxState:
         chat.next_message_id += 1
         return message
 
+    def peer_chat(self, a: UserProfile, b: UserProfile) -> Chat:
+        """The private chat between two simulated users, created on first use."""
+        key = frozenset((a.id, b.id))
+        if key not in self.peer_chats:
+            self.peer_chats[key] = Chat(FIRST_PEER_CHAT_ID + len(self.peer_chats), "private")
+        return self.peer_chats[key]
+
     def message_json(self, message: StoredMessage) -> JsonDict:
         chat = self.chats[message.chat_id]
         if message.from_bot:
             sender = None if chat.type == "channel" else self.bot_user
+        elif message.from_user is not None:
+            sender = message.from_user
         else:
             sender = chat.user.to_api() if chat.user is not None else None
-        return message.to_api(chat.to_api(), sender)
+        json = message.to_api(chat.to_api(), sender)
+        if message.via_bot is not None:
+            json["via_bot"] = self.bot_user
+        return json
 
     def store_file(
         self,
@@ -136,12 +154,28 @@ class SandboxState:
             sizes.append(size)
         return sizes[-1]
 
+    def known_file(self, file_id: str, kind: Literal["photo", "document"]) -> StoredFile:
+        """A file sent before, by any of its file_ids; a photo is resent whole, from its largest size."""
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise bad_request(errors.WRONG_FILE_IDENTIFIER)
+        if stored.kind != kind:
+            raise bad_request(errors.FILE_TYPE_MISMATCH)
+        return stored.largest
+
     def file_by_path(self, path: str) -> StoredFile | None:
         return self._files_by_path.get(path)
 
     def new_callback_query_id(self) -> str:
         self._sequence += 1
         return f"{self._sequence:019d}"
+
+    def new_inline_query_id(self) -> str:
+        return self.new_callback_query_id()
+
+    def new_inline_message_id(self) -> str:
+        self._sequence += 1
+        return f"SBXINLINE{self._sequence:010d}"
 
     def track_callback(self, record: UpdateRecord) -> None:
         """Remember a callback query so its answer and the edit it causes can be timed."""

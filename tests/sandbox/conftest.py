@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -23,6 +24,14 @@ from telegram.ext import (
 from bot.sandbox import BotApiSandbox
 
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
+Json = dict[str, Any]
+
+
+async def call(sandbox: BotApiSandbox, method: str, token: str | None = None, **params: Any) -> tuple[int, Json]:
+    """A raw Bot API call with a JSON body, as any HTTP client would make it."""
+    url = f"{sandbox.base_url}{token or sandbox.token}/{method}"
+    async with aiohttp.ClientSession() as session, session.post(url, json=params) as response:
+        return response.status, await response.json()
 
 
 @dataclass
