@@ -2,7 +2,9 @@
 
 The real python-telegram-bot Application talks to it over HTTP (`base_url`/`base_file_url`), in the
 same event loop or from another process. Besides serving the API it records every call, injects
-faults, and knows when the bot has finished reacting to a simulated user — see `wait_handled`.
+faults and latency (`inject_fault`, `latency`), holds what the bot set as its profile (`commands`,
+`menu_for`, `description`), and knows when the bot has finished reacting to a simulated user — see
+`wait_handled`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from bot.sandbox.updates import UpdateQueue, WebhookPusher
 from bot.sandbox.users import SimUser
 
 _REPORTED_CALLS = 8
+_DESCRIBED_PARAMS = {"chat_id", "text", "message_id", "callback_query_id", "inline_query_id"}
 ChatRef = int | str | SimUser
 
 
@@ -204,8 +207,11 @@ class BotApiSandbox:
         chat: ChatRef | None = None,
         user: SimUser | int | None = None,
     ) -> list[MenuCommand]:
-        """The command list set for exactly this scope and language (no fallback), e.g.
-        `commands("chat", chat=admin)` or `commands("chat_member", chat=group, user=alice)`."""
+        """The command list set for exactly this scope and language, with no fallback.
+
+        `scope` is a BotCommandScope type, its chat and user given apart: `commands("chat", chat=admin)`,
+        `commands("chat_member", chat=group, user=alice)`; or the scope's JSON object.
+        """
         if isinstance(scope, str):
             scope = {"type": scope}
             if chat is not None:
@@ -215,10 +221,13 @@ class BotApiSandbox:
         return list(self.profile.commands.get((scope_key(scope, self.state), language_code), []))
 
     def menu_for(self, user: SimUser, chat: ChatRef | None = None, *, admin: bool = False) -> list[MenuCommand]:
-        """The menu `user` sees in `chat` (default: their chat with the bot), by Telegram's precedence:
-        chat > all_private_chats > default in a private chat (chat_member > chat_administrators > chat >
-        all_chat_administrators > all_group_chats > default in a group, the admin scopes only for an
-        `admin`), each first in the user's language, then without one."""
+        """The menu `user` sees in `chat` (default: their chat with the bot), by Telegram's precedence.
+
+        In a private chat: chat > all_private_chats > default. In a group: chat_member >
+        chat_administrators > chat > all_chat_administrators > all_group_chats > default, the
+        administrator scopes only for an `admin`. Each scope first in the user's language, then
+        without one; the first list set wins.
+        """
         where = self.state.chats[user.id] if chat is None else self.state.chats[self._chat_id(chat)]
         return self.profile.menu(menu_precedence(where, user.id, admin=admin), user.profile.language_code)
 
@@ -344,7 +353,7 @@ class BotApiSandbox:
 
 
 def _describe(call: ApiCall) -> str:
-    shown = {k: v for k, v in call.params.items() if k in {"chat_id", "text", "message_id", "callback_query_id"}}
+    shown = {k: v for k, v in call.params.items() if k in _DESCRIBED_PARAMS}
     outcome = "ok" if call.ok else call.response.get("description", "")
     lost = f" [{call.fault}, answer lost]" if not call.answered else (f" [{call.fault}]" if call.fault else "")
     return f"{call.method} {shown} -> {call.status} {outcome}{lost}"

@@ -1,7 +1,8 @@
 """`SimUser`: a simulated Telegram user who talks to the bot through the sandbox.
 
-Actions (`send`, `tap`, `share_contact`, `send_document`) return once the bot has finished reacting,
-so a test reads as a conversation: do something, then look at what the bot shows.
+Actions (`send`, `start`, `open_link`, `tap`, `share_contact`, `send_document`, `inline_query`,
+`choose_inline_result`) return once the bot has finished reacting, so a test reads as a
+conversation: do something, then look at what the bot shows.
 """
 
 from __future__ import annotations
