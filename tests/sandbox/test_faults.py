@@ -40,16 +40,17 @@ async def test_a_timeout_after_delivery_shows_the_message_yet_the_bot_sees_a_tim
 
 
 async def test_a_timeout_after_delivery_with_no_hang_drops_the_connection_right_after_performing(
-    sandbox: BotApiSandbox, bot: Bot
+    sandbox: BotApiSandbox,
 ) -> None:
     bob = sandbox.user("Bob", started=True)
     sandbox.inject_fault("timeout_after_delivery", "sendMessage", hang=0)
 
-    started = time.monotonic()
-    with pytest.raises(NetworkError) as raised:
-        await bot.send_message(bob.id, "Hello")
+    async with Bot(sandbox.token, base_url=sandbox.base_url) as patient_bot:  # PTB's 5 s read timeout
+        started = time.monotonic()
+        with pytest.raises(NetworkError) as raised:
+            await patient_bot.send_message(bob.id, "Hello")
 
-    assert not isinstance(raised.value, TimedOut) and time.monotonic() - started < CLIENT_READ_TIMEOUT
+    assert not isinstance(raised.value, TimedOut) and time.monotonic() - started < 5
     assert [m.text for m in bob.messages] == ["Hello"]
 
 
@@ -144,7 +145,7 @@ async def test_latency_slows_every_call_by_its_round_trip(sandbox: BotApiSandbox
         await bot.send_message(hal.id, "slow")
         send_took = time.monotonic() - started
 
-    assert 0.15 <= get_me_took < 0.35
+    assert 0.15 <= get_me_took < send_took  # the default; sendMessage has its own, longer round trip
     assert send_took >= 0.4
     assert sandbox.latency == 0.15
 
