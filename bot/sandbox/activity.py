@@ -40,6 +40,18 @@ class Activity:
         """Nothing in flight anywhere and nothing for `settle` seconds."""
         return self._total_inflight == 0 and time.monotonic() - self._last_any >= settle
 
+    def busy(self, chat_id: int | None, *, everywhere: bool) -> bool:
+        """A call in flight anywhere, or (not `everywhere`) in one chat or aimed at no chat."""
+        if everywhere:
+            return self._total_inflight > 0
+        return self._inflight[chat_id] > 0 or self._inflight[NO_CHAT] > 0
+
+    def last(self, chat_id: int | None, *, everywhere: bool) -> float:
+        """When the last call started or ended or update arrived, anywhere or in one chat (plus NO_CHAT)."""
+        if everywhere:
+            return self._last_any
+        return max(self._last.get(chat_id, 0.0), self._last.get(NO_CHAT, 0.0))
+
     def chat_quiet(self, chat_id: int | None, settle: float) -> bool:
         """Like `quiet`, restricted to one chat plus the calls aimed at no chat."""
         now = time.monotonic()

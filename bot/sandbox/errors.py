@@ -20,6 +20,10 @@ MESSAGE_NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
     "as a current content and reply markup of the message"
 )
+WRONG_FILE_IDENTIFIER = "wrong file identifier/HTTP URL specified"
+FILE_TYPE_MISMATCH = "type of file mismatch"
+# The Bot API documents two-letter ISO 639-1 codes; this wording is the sandbox's own.
+LANGUAGE_CODE_INVALID = "invalid language code specified"
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 CANT_INITIATE = "bot can't initiate conversation with a user"
 BOT_BLOCKED = "bot was blocked by the user"

@@ -13,21 +13,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from bot.sandbox import errors
+from bot.sandbox.content import MAX_CAPTION, format_text, inline_keyboard, message_text
 from bot.sandbox.errors import bad_request, conflict, forbidden, too_many_requests
 from bot.sandbox.flood import FloodControl
-from bot.sandbox.html import HtmlParseError, ParsedText, parse_html, utf16_len
+from bot.sandbox.html import ParsedText
 from bot.sandbox.models import Alert, Chat, JsonDict, StoredFile, StoredMessage
 from bot.sandbox.params import Params
 from bot.sandbox.state import SandboxState
 from bot.sandbox.updates import UpdateQueue, Webhook, WebhookPusher
 
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
-MAX_CALLBACK_DATA_BYTES = 64
 MAX_ALERT_TEXT = 200
 MESSAGE_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
-_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 
 Handler = Callable[[Params], Awaitable[Any]]
 MediaKind = Literal["photo", "document"]
@@ -68,14 +65,15 @@ class BotApiMethods:
             "sendphoto": self.send_photo,
             "senddocument": self.send_document,
             "getfile": self.get_file,
-            "setmycommands": self.set_my_commands,
-            "deletemycommands": self.delete_my_commands,
-            "getmycommands": self.get_my_commands,
             "sendchataction": self.send_chat_action,
             "close": self.acknowledge,
             "logout": self.acknowledge,
             "getchat": self.get_chat,
         }
+
+    def register(self, handlers: dict[str, Handler]) -> None:
+        """Add methods implemented elsewhere (profile, inline mode), keyed by lower-case name."""
+        self._handlers.update(handlers)
 
     def lookup(self, method: str) -> Handler | None:
         """Method names are case-insensitive in the Bot API."""
@@ -88,7 +86,7 @@ class BotApiMethods:
             **self.state.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": True,
         }
 
     async def get_updates(self, p: Params) -> list[JsonDict]:
@@ -158,7 +156,7 @@ class BotApiMethods:
     def _send_media(self, p: Params, kind: MediaKind) -> JsonDict:
         chat = self._writable_chat(p)
         media = self._media_input(p, kind)
-        caption = self._formatted(p, "caption", "caption_entities", MAX_CAPTION, errors.CAPTION_TOO_LONG)
+        caption = self._caption(p)
         markup = self._markup(p)
         self._admit(chat, p)
         message = self.state.add_message(
@@ -181,7 +179,7 @@ class BotApiMethods:
 
     # --- editing and deleting -----------------------------------------------------------------
 
-    async def edit_message_text(self, p: Params) -> JsonDict:
+    async def edit_message_text(self, p: Params) -> JsonDict | bool:
         message = self._editable_message(p)
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
@@ -194,7 +192,7 @@ class BotApiMethods:
         message.reply_markup = markup
         return self._after_edit(message)
 
-    async def edit_message_reply_markup(self, p: Params) -> JsonDict:
+    async def edit_message_reply_markup(self, p: Params) -> JsonDict | bool:
         message = self._editable_message(p)
         markup = self._markup(p)
         if markup == message.reply_markup:
@@ -211,8 +209,13 @@ class BotApiMethods:
         return True
 
     def _editable_message(self, p: Params) -> StoredMessage:
-        if p.get_str("inline_message_id"):
-            raise bad_request("inline messages are not supported by the sandbox")
+        """The message named by chat_id and message_id, or by inline_message_id (sent via the bot)."""
+        inline_message_id = p.get_str("inline_message_id")
+        if inline_message_id:
+            inline = self.state.inline_messages.get(inline_message_id)
+            if inline is None or inline.deleted:
+                raise bad_request(errors.MESSAGE_TO_EDIT_NOT_FOUND)
+            return inline
         chat = self._writable_chat(p)
         message = chat.messages.get(p.get_int("message_id") or 0)
         if message is None or message.deleted:
@@ -221,9 +224,12 @@ class BotApiMethods:
             raise bad_request("message can't be edited")
         return message
 
-    def _after_edit(self, message: StoredMessage) -> JsonDict:
+    def _after_edit(self, message: StoredMessage) -> JsonDict | bool:
+        """The edited Message, or True for an inline message, as the Bot API answers."""
         message.edit_date = int(time.time())
         self.state.mark_edited(message, time.monotonic())
+        if message.inline_message_id is not None:
+            return True
         return self.state.message_json(message)
 
     # --- callback queries ---------------------------------------------------------------------
@@ -241,7 +247,9 @@ class BotApiMethods:
         if text is not None and len(text) > MAX_ALERT_TEXT:
             raise bad_request("MESSAGE_TOO_LONG")
         record.answered_at = record.reacted_at = time.monotonic()
-        chat = self.state.chats.get(record.chat_id or 0)
+        # The tapping user, also when the tapped message is not in their chat with the bot.
+        sender = (record.payload.get("callback_query") or {}).get("from") or {}
+        chat = self.state.chats.get(int(sender.get("id", record.chat_id or 0)))
         if chat is not None and chat.user is not None:
             chat.user.alerts.append(Alert(text, p.get_bool("show_alert"), p.get_str("url")))
         return True
@@ -255,49 +263,28 @@ class BotApiMethods:
         return {**stored.to_api(), "file_path": stored.file_path}
 
     def _media_input(self, p: Params, kind: MediaKind) -> StoredFile:
-        """An upload (direct or attach://), a known file_id, or an URL Telegram would fetch."""
+        """An upload (direct or attach://), a known file_id of the same kind, or an URL Telegram would fetch."""
         reference = p.get_str(kind)
         upload = p.uploads.get(kind)
         if upload is None and reference and reference.startswith("attach://"):
             upload = p.uploads.get(reference.removeprefix("attach://"))
         if upload is not None:
-            return self.state.store_file(
-                upload.data, file_name=upload.filename, mime_type=upload.content_type, folder=f"{kind}s"
-            )
+            return self._store(kind, upload.data, upload.filename, upload.content_type)
         if reference is None:
             raise bad_request(f"there is no {kind} in the request")
         if reference in self.state.files:
-            return self.state.files[reference]
+            return self.state.known_file(reference, kind)
         if reference.startswith(("http://", "https://")):
             # The sandbox has no internet: keep the URL as the name and no bytes.
-            return self.state.store_file(b"", file_name=reference, mime_type=None, folder=f"{kind}s")
-        raise bad_request("wrong file identifier/HTTP URL specified")
+            return self._store(kind, b"", reference, None)
+        raise bad_request(errors.WRONG_FILE_IDENTIFIER)
 
-    # --- commands and chats -------------------------------------------------------------------
+    def _store(self, kind: MediaKind, data: bytes, file_name: str | None, mime_type: str | None) -> StoredFile:
+        if kind == "photo":
+            return self.state.store_photo(data, file_name=file_name, mime_type=mime_type)
+        return self.state.store_file(data, file_name=file_name, mime_type=mime_type, folder=f"{kind}s")
 
-    async def set_my_commands(self, p: Params) -> bool:
-        commands = p.get_json("commands")
-        if not isinstance(commands, list):
-            raise bad_request("can't parse commands JSON object")
-        for command in commands:
-            if not _COMMAND.fullmatch(str(command.get("command", ""))):
-                raise bad_request("BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", ""))) <= 256:
-                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-        self.state.commands[self._commands_key(p)] = commands
-        return True
-
-    async def delete_my_commands(self, p: Params) -> bool:
-        self.state.commands.pop(self._commands_key(p), None)
-        return True
-
-    async def get_my_commands(self, p: Params) -> list[JsonDict]:
-        return self.state.commands.get(self._commands_key(p), [])
-
-    @staticmethod
-    def _commands_key(p: Params) -> tuple[str, str]:
-        scope = p.get_json("scope") or {"type": "default"}
-        return repr(sorted(scope.items())), p.get_str("language_code") or ""
+    # --- chats -------------------------------------------------------------------------------
 
     async def get_chat(self, p: Params) -> JsonDict:
         chat = self.state.resolve(p.chat_id())
@@ -324,45 +311,23 @@ class BotApiMethods:
             raise forbidden(errors.CANT_INITIATE)
         return chat
 
-    def _message_text(self, p: Params) -> tuple[str, ParsedText]:
-        formatted = self._formatted(p, "text", "entities", MAX_TEXT, errors.MESSAGE_TOO_LONG)
-        if formatted is None or not formatted[1].text.strip():
-            raise bad_request(errors.MESSAGE_TEXT_EMPTY)
-        return formatted
+    @staticmethod
+    def _message_text(p: Params) -> tuple[str, ParsedText]:
+        raw = p.get_str("text")
+        return raw or "", message_text(raw, p.get_str("parse_mode"), p.get_json("entities"))
 
     @staticmethod
-    def _formatted(
-        p: Params, field: str, entities_field: str, limit: int, too_long: str
-    ) -> tuple[str, ParsedText] | None:
-        """Raw and parsed text; the limit applies after entity parsing, in UTF-16 units."""
-        raw = p.get_str(field)
+    def _caption(p: Params) -> tuple[str, ParsedText] | None:
+        raw = p.get_str("caption")
         if raw is None:
             return None
-        parse_mode = (p.get_str("parse_mode") or "").lower()
-        if parse_mode == "html":
-            try:
-                parsed = parse_html(raw)
-            except HtmlParseError as exc:
-                raise bad_request(f"can't parse entities: {exc}") from None
-        else:
-            parsed = ParsedText(raw, tuple(p.get_json(entities_field) or ()))
-        if utf16_len(parsed.text) > limit:
-            raise bad_request(too_long)
-        return raw, parsed
+        entities = p.get_json("caption_entities")
+        too_long = errors.CAPTION_TOO_LONG
+        return raw, format_text(raw, p.get_str("parse_mode"), entities, limit=MAX_CAPTION, too_long=too_long)
 
     @staticmethod
     def _markup(p: Params) -> JsonDict | None:
-        markup = p.get_json("reply_markup")
-        if markup is None:
-            return None
-        if not isinstance(markup, dict):
-            raise bad_request("can't parse reply keyboard markup JSON object")
-        for row in markup.get("inline_keyboard", []):
-            for button in row:
-                data = button.get("callback_data")
-                if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA_BYTES:
-                    raise bad_request(errors.BUTTON_DATA_INVALID)
-        return markup
+        return inline_keyboard(p.get_json("reply_markup"))
 
     def _admit(self, chat: Chat, p: Params) -> None:
         retry_after = self.flood.admit(

@@ -7,6 +7,7 @@ shapes the Bot API would return.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -34,7 +35,11 @@ class Alert:
 
 @dataclass
 class StoredFile:
-    """Bytes uploaded by the bot or by a simulated user, retrievable via getFile and the file URL."""
+    """Bytes uploaded by the bot or by a simulated user, retrievable via getFile and the file URL.
+
+    A photo is stored once per size: `sizes` (shared by all of them, smallest first) is what a
+    message's `photo` array lists, and any size's file_id sends the whole photo again.
+    """
 
     file_id: str
     file_unique_id: str
@@ -42,6 +47,25 @@ class StoredFile:
     file_path: str
     file_name: str | None = None
     mime_type: str | None = None
+    kind: Literal["photo", "document"] = "document"
+    width: int | None = None
+    height: int | None = None
+    sizes: list[StoredFile] = field(default_factory=list, repr=False)
+
+    @property
+    def largest(self) -> StoredFile:
+        """The photo's original size (itself for a document)."""
+        return self.sizes[-1] if self.sizes else self
+
+    def photo_size(self) -> JsonDict:
+        """Bot API PhotoSize JSON."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+            "width": self.width or 0,
+            "height": self.height or 0,
+        }
 
     def to_api(self) -> JsonDict:
         """The Document / File fields Telegram reports."""
@@ -77,6 +101,12 @@ class StoredMessage:
     edit_date: int | None = None
     deleted: bool = False
     extra: JsonDict = field(default_factory=dict)
+    # A user's message in a chat other than their own with the bot (a group, another user).
+    from_user: JsonDict | None = None
+    # The bot's username when a user sent this message through the bot's inline mode.
+    via_bot: str | None = None
+    # Set when sent via the bot with an inline keyboard: the bot edits it by this id.
+    inline_message_id: str | None = None
 
     @property
     def buttons(self) -> list[list[Button]]:
@@ -110,9 +140,7 @@ class StoredMessage:
             message["caption"] = self.caption
             _put_entities(message, "caption_entities", self.caption_entities)
         if self.media is not None and self.media_kind == "photo":
-            sizes = {k: v for k, v in self.media.to_api().items() if k in _PHOTO_SIZE_FIELDS}
-            # Dimensions are unknown without decoding the image; clients do not rely on them.
-            message["photo"] = [{**sizes, "width": 0, "height": 0}]
+            message["photo"] = [size.photo_size() for size in self.media.sizes or [self.media]]
         elif self.media is not None:
             message["document"] = self.media.to_api()
         # Telegram echoes inline keyboards only; reply keyboards live on the client.
@@ -124,12 +152,73 @@ class StoredMessage:
         return message
 
 
-_PHOTO_SIZE_FIELDS = {"file_id", "file_unique_id", "file_size"}
-
-
 def _put_entities(message: JsonDict, key: str, entities: tuple[JsonDict, ...]) -> None:
     if entities:
         message[key] = list(entities)
+
+
+@dataclass(frozen=True)
+class InlineResult:
+    """One result of an answered inline query, as the user's client lists it.
+
+    `caption` and `message_text` are the plain text after parse_mode; `delivered_as` holds what the
+    message looks like once a user picks the result (StoredMessage fields).
+    """
+
+    type: str
+    id: str
+    query_id: str
+    query: str
+    title: str | None = None
+    description: str | None = None
+    caption: str | None = None
+    parse_mode: str | None = None
+    photo_file_id: str | None = None
+    photo_url: str | None = None
+    thumbnail_url: str | None = None
+    message_text: str | None = None
+    input_message_content: JsonDict | None = None
+    reply_markup: JsonDict | None = None
+    raw: JsonDict = field(default_factory=dict, repr=False, compare=False)
+    delivered_as: JsonDict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [b.get("text", "") for row in (self.reply_markup or {}).get("inline_keyboard", []) for b in row]
+
+
+@dataclass(frozen=True)
+class InlineAnswer:
+    """The bot's answerInlineQuery for one query: its results in order, and paging and caching hints."""
+
+    query_id: str
+    query: str
+    offset: str
+    results: tuple[InlineResult, ...]
+    next_offset: str = ""
+    cache_time: int = 300
+    is_personal: bool = False
+    button: JsonDict | None = None
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __iter__(self) -> Iterator[InlineResult]:
+        return iter(self.results)
+
+    def __getitem__(self, index: int) -> InlineResult:
+        return self.results[index]
+
+    @property
+    def titles(self) -> list[str | None]:
+        """Each result's title (articles) or caption (media), as a client's list shows them."""
+        return [result.title if result.title is not None else result.caption for result in self.results]
+
+    def result(self, result_id: str) -> InlineResult:
+        for result in self.results:
+            if result.id == result_id:
+                return result
+        raise AssertionError(f"no result {result_id!r}; ids: {[r.id for r in self.results]}")
 
 
 @dataclass
@@ -182,13 +271,23 @@ class Chat:
         """Messages still shown, oldest first."""
         return [m for m in self.messages.values() if m.from_bot == from_bot and not m.deleted]
 
+    def history(self) -> list[StoredMessage]:
+        """Every message still shown, whoever sent it, oldest first."""
+        return [m for m in self.messages.values() if not m.deleted]
+
 
 _PRIVATE_CHAT_FIELDS = {"first_name", "last_name", "username"}
 
 
 @dataclass
 class ApiCall:
-    """One HTTP call the bot made: what it asked, what it got, and when (time.monotonic)."""
+    """One HTTP call the bot made: what it asked, what the sandbox did, and when (time.monotonic).
+
+    `status` and `response` are the method's outcome (status 0: the connection was dropped before
+    the method ran). `fault` names the injected fault that hit the call, if any, and `answered` says
+    whether that outcome reached the bot: a "timeout_after_delivery" call is `ok` (performed, its
+    message visible) yet not `answered`.
+    """
 
     method: str
     params: JsonDict
@@ -197,9 +296,12 @@ class ApiCall:
     at: float
     duration: float
     chat_id: int | None = None
+    fault: str | None = None
+    answered: bool = True
 
     @property
     def ok(self) -> bool:
+        """The method was performed successfully, whether or not the bot heard so."""
         return self.status == 200
 
 
@@ -218,6 +320,7 @@ class UpdateRecord:
     chat_id: int | None = None
     callback_query_id: str | None = None
     message_id: int | None = None
+    inline_query_id: str | None = None
     delivered_at: float | None = None
     reacted_at: float | None = None
     answered_at: float | None = None
@@ -239,6 +342,7 @@ class SandboxStats:
 
     methods: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
 
     @property
     def sent_429(self) -> int:

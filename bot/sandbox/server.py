@@ -2,24 +2,24 @@
 
 The real python-telegram-bot Application talks to it over HTTP (`base_url`/`base_file_url`), in the
 same event loop or from another process. Besides serving the API it records every call, injects
-faults, and knows when the bot has finished reacting to a simulated user — see `wait_handled`.
+faults and latency (`inject_fault`, `latency`), holds what the bot set as its profile (`commands`,
+`menu_for`, `description`), and knows when the bot has finished reacting to a simulated user — see
+`wait_handled`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
 from aiohttp import web
 
-from bot.sandbox.activity import NO_CHAT, Activity
-from bot.sandbox.errors import ApiError, not_found, too_many_requests, unauthorized
+from bot.sandbox.endpoint import ApiEndpoint
 from bot.sandbox.flood import FloodControl
+from bot.sandbox.inline import InlineMethods
 from bot.sandbox.methods import MESSAGE_METHODS, BotApiMethods
 from bot.sandbox.models import (
     ApiCall,
@@ -30,33 +30,16 @@ from bot.sandbox.models import (
     UserProfile,
     WebhookDelivery,
 )
-from bot.sandbox.params import Params, read_params
+from bot.sandbox.network import DEFAULT_HANG, Fault, FaultKind, Network
+from bot.sandbox.profile import BotProfile, MenuCommand, ProfileMethods, menu_precedence, scope_key
 from bot.sandbox.state import GroupKind, SandboxState
+from bot.sandbox.sync import HandlingTracker
 from bot.sandbox.updates import UpdateQueue, WebhookPusher
 from bot.sandbox.users import SimUser
 
-FaultKind = Literal["429", "500", "disconnect"]
-_POLL_INTERVAL = 0.005
 _REPORTED_CALLS = 8
-
-
-@dataclass
-class _Fault:
-    """One injected failure, consumed by the next matching call (getUpdates only when named)."""
-
-    kind: FaultKind
-    method: str | None
-    retry_after: int = 1
-
-    def matches(self, method: str) -> bool:
-        if self.method is None:
-            return method.lower() != "getupdates"
-        return self.method.lower() == method.lower()
-
-    def error(self) -> ApiError:
-        if self.kind == "429":
-            return too_many_requests(self.retry_after)
-        return ApiError(500, "Internal Server Error")
+_DESCRIBED_PARAMS = {"chat_id", "text", "message_id", "callback_query_id", "inline_query_id"}
+ChatRef = int | str | SimUser
 
 
 class BotApiSandbox:
@@ -74,8 +57,13 @@ class BotApiSandbox:
         settle: float = 0.03,
         timeout: float = 10.0,
         bot_username: str = "sandbox_bot",
+        latency: float = 0.0,
+        inline_query_ttl: float | None = None,
+        inline_feedback: bool = False,
     ) -> None:
         self.token = token
+        # BotFather's /setinlinefeedback: only then does the bot get chosen_inline_result updates.
+        self.inline_feedback = inline_feedback
         self.clock = clock
         self.settle = settle
         self.timeout = timeout
@@ -85,21 +73,25 @@ class BotApiSandbox:
         self.on_call: list[Callable[[ApiCall], None]] = []
         self.state = SandboxState(int(token.split(":", 1)[0]), bot_username)
         self.flood = FloodControl(global_limit, per_chat_limit, group_limit_per_minute)
+        self.network = Network(latency)
+        self._tracker = HandlingTracker(self.state)
         self._queue = UpdateQueue()
-        self._pusher = WebhookPusher(self._queue, self._mark_delivered, self.webhook_deliveries, clock=time.time)
+        self._pusher = WebhookPusher(
+            self._queue, self._tracker.mark_delivered, self.webhook_deliveries, clock=time.time
+        )
         self._methods = BotApiMethods(
             self.state,
             self._queue,
             self._pusher,
             self.flood,
             clock=clock,
-            on_delivered=self._mark_delivered,
+            on_delivered=self._tracker.mark_delivered,
             callback_query_ttl=callback_query_ttl,
         )
-        self._faults: list[_Fault] = []
-        self._awaiting_reaction: list[UpdateRecord] = []
-        self._activity = Activity()
-        self._waiting = 0
+        self.profile = BotProfile()
+        self._methods.register(ProfileMethods(self.state, self.profile).handlers())
+        self._methods.register(InlineMethods(self.state, clock=clock, ttl=inline_query_ttl).handlers())
+        self._endpoint = ApiEndpoint(token, self._methods, self.state, self.network, self._tracker, self._record)
         self._runner: web.AppRunner | None = None
         self._address: tuple[str, int] | None = None
 
@@ -107,9 +99,7 @@ class BotApiSandbox:
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> None:
         """Serve on `port` (0: any free port); `base_url` is valid afterwards."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", r"/bot{token}/{method}", self._handle_method)
-        app.router.add_get(r"/file/bot{token}/{path:.+}", self._handle_file)
+        app = self._endpoint.application()
         # Cancelling handlers of dropped connections keeps an abandoned long poll from
         # swallowing updates; the short shutdown timeout keeps stop() fast.
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.5, access_log=None)
@@ -175,6 +165,14 @@ class BotApiSandbox:
         )
         return SimUser(self, self.state.add_user(profile))
 
+    @property
+    def bot_username(self) -> str:
+        return str(self.state.bot_user["username"])
+
+    def deep_link(self, payload: str) -> str:
+        """The t.me link that starts the bot with `payload`, for `SimUser.open_link`."""
+        return f"https://t.me/{self.bot_username}?start={payload}"
+
     def add_channel(
         self,
         chat: int | str,
@@ -190,10 +188,56 @@ class BotApiSandbox:
         """What the bot posted in a chat and has not deleted, oldest first."""
         return self.state.resolve(chat).visible_messages(from_bot=True)
 
+    def chat_history(self, chat: ChatRef) -> list[StoredMessage]:
+        """Every message still shown in a chat, the bot's and its users' (e.g. sent via inline mode)."""
+        return self.state.chats[self._chat_id(chat)].history()
+
     def sent_to(self, chat: int | str) -> list[ApiCall]:
         """Every message-producing call aimed at a chat, including refused ones (403, 429...)."""
         chat_id = self.state.resolve(chat).id
         return [c for c in self.calls if c.chat_id == chat_id and c.method.lower() in MESSAGE_METHODS]
+
+    # --- the bot's profile, as set through the API ---------------------------------------------
+
+    def commands(
+        self,
+        scope: str | JsonDict = "default",
+        language_code: str = "",
+        *,
+        chat: ChatRef | None = None,
+        user: SimUser | int | None = None,
+    ) -> list[MenuCommand]:
+        """The command list set for exactly this scope and language, with no fallback.
+
+        `scope` is a BotCommandScope type, its chat and user given apart: `commands("chat", chat=admin)`,
+        `commands("chat_member", chat=group, user=alice)`; or the scope's JSON object.
+        """
+        if isinstance(scope, str):
+            scope = {"type": scope}
+            if chat is not None:
+                scope["chat_id"] = self._chat_id(chat)
+            if user is not None:
+                scope["user_id"] = user.id if isinstance(user, SimUser) else user
+        return list(self.profile.commands.get((scope_key(scope, self.state), language_code), []))
+
+    def menu_for(self, user: SimUser, chat: ChatRef | None = None, *, admin: bool = False) -> list[MenuCommand]:
+        """The menu `user` sees in `chat` (default: their chat with the bot), by Telegram's precedence.
+
+        In a private chat: chat > all_private_chats > default. In a group: chat_member >
+        chat_administrators > chat > all_chat_administrators > all_group_chats > default, the
+        administrator scopes only for an `admin`. Each scope first in the user's language, then
+        without one; the first list set wins.
+        """
+        where = self.state.chats[user.id] if chat is None else self.state.chats[self._chat_id(chat)]
+        return self.profile.menu(menu_precedence(where, user.id, admin=admin), user.profile.language_code)
+
+    def description(self, language_code: str = "") -> str:
+        """The description (shown in an empty chat with the bot) set for exactly this language."""
+        return self.profile.descriptions.get(language_code, "")
+
+    def short_description(self, language_code: str = "") -> str:
+        """The short description (profile page, shared links) set for exactly this language."""
+        return self.profile.short_descriptions.get(language_code, "")
 
     @property
     def pending_updates(self) -> int:
@@ -204,185 +248,112 @@ class BotApiSandbox:
     def push_update(self, payload: JsonDict) -> UpdateRecord:
         """Queue a raw update (update_id assigned if missing) and start tracking its handling."""
         update_id = self._queue.push(payload)
-        kind = next((key for key in payload if key != "update_id"), "unknown")
-        chat_id, query_id, message_id = _update_target(kind, payload.get(kind))
-        record = UpdateRecord(update_id, kind, payload, time.monotonic(), self.clock(), chat_id, query_id, message_id)
-        self.state.updates[update_id] = record
-        if kind == "callback_query":
-            self.state.track_callback(record)
-        elif chat_id is not None:
-            self._awaiting_reaction.append(record)
-        return record
+        return self._tracker.track(update_id, payload, self.clock())
 
     async def wait_handled(
         self, record: UpdateRecord, *, expect_reply: bool = True, timeout: float | None = None
     ) -> None:
         """Return once the bot received `record`, reacted to it, and went quiet for `settle` seconds.
 
-        Reacting means answering a callback query, or making any API call toward the update's chat.
-        Raises AssertionError with the recent calls after `timeout` (default `self.timeout`).
+        Reacting means answering a callback or inline query, or making any API call toward the
+        update's chat. Raises AssertionError with the recent calls after `timeout` (default
+        `self.timeout`).
         """
         limit = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        self._waiting += 1
-        try:
-            while (stage := self._unfinished_stage(record, expect_reply)) is not None:
-                if time.monotonic() >= deadline:
-                    raise AssertionError(self._timeout_report(record, stage, limit))
-                await asyncio.sleep(_POLL_INTERVAL)
-        finally:
-            self._waiting -= 1
+        stage = await self._tracker.wait(record, expect_reply=expect_reply, settle=self.settle, limit=limit)
+        if stage is not None:
+            lines = [f"{record.kind} update {record.update_id}: {stage} (waited {limit:g}s). Last API calls:"]
+            lines += [f"  {_describe(call)}" for call in self.calls[-_REPORTED_CALLS:]] or ["  (none)"]
+            raise AssertionError("\n".join(lines))
 
     @property
     def is_quiet(self) -> bool:
         """No bot call in flight and none started or finished within the settle window."""
-        return self._activity.quiet(self.settle)
+        return self._tracker.quiet(self.settle)
 
-    def _settled(self, record: UpdateRecord) -> bool:
-        """Sandbox-wide quiet for one user at a time; with concurrent users, quiet in their chat.
+    # --- the network: faults and latency ------------------------------------------------------
 
-        Waiting for global silence while other simulated users keep the bot busy could starve.
+    def inject_fault(
+        self,
+        kind: FaultKind,
+        method: str | None = None,
+        *,
+        chat: ChatRef | None = None,
+        count: int = 1,
+        retry_after: int = 1,
+        hang: float = DEFAULT_HANG,
+    ) -> None:
+        """Fail the next `count` calls to `method` (any but getUpdates if None), in `chat` if given.
+
+        What each kind guarantees about the call:
+        - "429": not performed; a 429 answer with `retry_after`, whatever the flood limits.
+        - "500": not performed; a 500 answer.
+        - "disconnect": not performed; the connection drops with no answer.
+        - "timeout_after_delivery": performed in full (message sent, edit shown, query answered,
+          recorded as `ok`), but the answer is lost: held `hang` seconds, then the connection drops.
+          Pass a `hang` longer than the bot's read timeout to make it see TimedOut.
+        Faulted calls are in `calls` with `fault` set (and `answered` False when no answer came).
         """
-        if self._waiting > 1:
-            return self._activity.chat_quiet(record.chat_id, self.settle)
-        return self.is_quiet
+        chat_id = None if chat is None else self._chat_id(chat)
+        self.network.inject(Fault(kind, method, chat_id, retry_after, hang), count)
 
-    def _unfinished_stage(self, record: UpdateRecord, expect_reply: bool) -> str | None:
-        if record.delivered_at is None:
-            return "the bot never received it (is it polling getUpdates, or is a webhook set?)"
-        if expect_reply and record.reacted_at is None:
-            if record.kind == "callback_query":
-                return "the bot never answered the callback query"
-            return "the bot made no API call toward that chat"
-        if not self._settled(record):
-            return "the bot kept calling the API"
-        return None
-
-    def _timeout_report(self, record: UpdateRecord, stage: str, limit: float) -> str:
-        lines = [f"{record.kind} update {record.update_id}: {stage} (waited {limit:g}s). Last API calls:"]
-        lines += [f"  {_describe(call)}" for call in self.calls[-_REPORTED_CALLS:]] or ["  (none)"]
-        return "\n".join(lines)
-
-    def _mark_delivered(self, update_id: int) -> None:
-        record = self.state.updates.get(update_id)
-        if record is not None and record.delivered_at is None:
-            record.delivered_at = time.monotonic()
-            self._activity.touch(record.chat_id)
-
-    # --- fault injection ----------------------------------------------------------------------
+    def inject_timeout_after_delivery(
+        self, method: str | None = None, count: int = 1, *, chat: ChatRef | None = None, hang: float = DEFAULT_HANG
+    ) -> None:
+        """Perform the next `count` matching calls but lose their answers (see `inject_fault`)."""
+        self.inject_fault("timeout_after_delivery", method, chat=chat, count=count, hang=hang)
 
     def inject_429(self, method: str | None = None, count: int = 1, retry_after: int = 1) -> None:
         """Answer the next `count` matching calls with 429 regardless of the flood limits."""
-        self._faults += [_Fault("429", method, retry_after) for _ in range(count)]
+        self.inject_fault("429", method, count=count, retry_after=retry_after)
 
     def inject_network_error(
         self, count: int = 1, *, method: str | None = None, mode: Literal["disconnect", "500"] = "disconnect"
     ) -> None:
         """Fail the next `count` matching calls by dropping the connection or answering 500."""
-        self._faults += [_Fault(mode, method) for _ in range(count)]
+        self.inject_fault(mode, method, count=count)
 
-    def _take_fault(self, method: str) -> _Fault | None:
-        for index, fault in enumerate(self._faults):
-            if fault.matches(method):
-                return self._faults.pop(index)
-        return None
+    @property
+    def faulted_calls(self) -> list[ApiCall]:
+        """Calls an injected fault hit, oldest first."""
+        return [call for call in self.calls if call.fault is not None]
 
-    # --- HTTP ---------------------------------------------------------------------------------
+    @property
+    def latency(self) -> float:
+        """Round-trip time added to every call (half before the method runs, half after)."""
+        return self.network.latency
 
-    async def _handle_method(self, request: web.Request) -> web.StreamResponse:
-        method = request.match_info["method"]
-        started = time.monotonic()
-        failure: ApiError | None = None
-        try:
-            params = await read_params(request)
-        except ApiError as exc:
-            params, failure = Params({}), exc
-        chat_id = self._call_chat(method, params)
-        # A long poll is the bot waiting, not the bot working.
-        tracked = method.lower() != "getupdates"
-        if tracked:
-            self._activity.begin(chat_id)
-        try:
-            fault = self._take_fault(method) if request.match_info["token"] == self.token else None
-            if fault is not None and fault.kind == "disconnect":
-                return self._disconnect(request)
-            status, body = await self._dispatch(request, method, params, failure or fault)
-            duration = time.monotonic() - started
-            self._record(ApiCall(method, params.loggable(), status, body, started, duration, chat_id))
-            return web.json_response(body, status=status)
-        finally:
-            if tracked:
-                self._activity.end(chat_id)
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.network.set_latency(seconds)
 
-    async def _dispatch(
-        self, request: web.Request, method: str, params: Params, failure: ApiError | _Fault | None
-    ) -> tuple[int, JsonDict]:
-        try:
-            if request.match_info["token"] != self.token:
-                raise unauthorized()
-            if isinstance(failure, _Fault):
-                raise failure.error()
-            if failure is not None:
-                raise failure
-            handler = self._methods.lookup(method)
-            if handler is None:
-                raise not_found()
-            return 200, {"ok": True, "result": await handler(params)}
-        except ApiError as exc:
-            return exc.code, exc.body()
+    def set_latency(self, seconds: float, method: str | None = None) -> None:
+        """A slow network: `seconds` of round trip for `method`'s calls, or for all without their own."""
+        self.network.set_latency(seconds, method)
 
-    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
-        self._activity.begin(NO_CHAT)
-        try:
-            if request.match_info["token"] != self.token:
-                return web.json_response(unauthorized().body(), status=401)
-            stored = self.state.file_by_path(request.match_info["path"])
-            if stored is None:
-                return web.json_response(not_found().body(), status=404)
-            return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
-        finally:
-            self._activity.end(NO_CHAT)
+    def _chat_id(self, chat: ChatRef) -> int:
+        if isinstance(chat, SimUser):
+            return chat.id
+        found = self.state.find(chat)
+        if found is None:
+            raise ValueError(f"no chat {chat!r} in this sandbox; add it with user() or add_channel() first")
+        return found.id
 
-    @staticmethod
-    def _disconnect(request: web.Request) -> web.StreamResponse:
-        if request.transport is not None:
-            request.transport.close()
-        return web.Response(status=500)
-
-    def _call_chat(self, method: str, params: Params) -> int | None:
-        if method.lower() == "answercallbackquery":
-            record = self.state.callbacks.get(params.get_str("callback_query_id") or "")
-            return record.chat_id if record is not None else None
-        chat = self.state.find(params.values.get("chat_id"))
-        return chat.id if chat is not None else None
+    # --- recording --------------------------------------------------------------------------
 
     def _record(self, call: ApiCall) -> None:
         self.calls.append(call)
         self.stats.methods[call.method] += 1
         self.stats.statuses[call.status] += 1
-        if call.chat_id is not None:
-            self._note_reaction(call)
+        if call.fault is not None:
+            self.stats.faults[call.fault] += 1
+        self._tracker.note_reaction(call)
         for hook in self.on_call:
             hook(call)
 
-    def _note_reaction(self, call: ApiCall) -> None:
-        for record in self._awaiting_reaction:
-            if record.chat_id == call.chat_id and record.delivered_at is not None and call.at >= record.delivered_at:
-                record.reacted_at = call.at
-        self._awaiting_reaction = [r for r in self._awaiting_reaction if r.reacted_at is None]
-
-
-def _update_target(kind: str, body: Any) -> tuple[int | None, str | None, int | None]:
-    """(chat id, callback query id, tapped message id) of an update, as far as it has them."""
-    if not isinstance(body, dict):
-        return None, None, None
-    if kind == "callback_query":
-        message = body.get("message") or {}
-        return (message.get("chat") or {}).get("id"), body.get("id"), message.get("message_id")
-    return (body.get("chat") or {}).get("id"), None, None
-
 
 def _describe(call: ApiCall) -> str:
-    shown = {k: v for k, v in call.params.items() if k in {"chat_id", "text", "message_id", "callback_query_id"}}
+    shown = {k: v for k, v in call.params.items() if k in _DESCRIBED_PARAMS}
     outcome = "ok" if call.ok else call.response.get("description", "")
-    return f"{call.method} {shown} -> {call.status} {outcome}"
+    lost = f" [{call.fault}, answer lost]" if not call.answered else (f" [{call.fault}]" if call.fault else "")
+    return f"{call.method} {shown} -> {call.status} {outcome}{lost}"

@@ -6,11 +6,15 @@ import mimetypes
 import time
 from typing import Any, Literal
 
+from bot.sandbox import errors
 from bot.sandbox.errors import CHAT_NOT_FOUND, bad_request
-from bot.sandbox.models import Chat, JsonDict, StoredFile, StoredMessage, UpdateRecord, UserProfile
+from bot.sandbox.models import Chat, InlineAnswer, JsonDict, StoredFile, StoredMessage, UpdateRecord, UserProfile
+from bot.sandbox.photos import UNKNOWN_DIMENSIONS, image_dimensions, size_ladder
 
 FIRST_USER_ID = 10001
 FIRST_CHANNEL_ID = -1001000000001
+# Chats between two simulated users get ids from a range no bot can address: the bot is not in them.
+FIRST_PEER_CHAT_ID = 7_000_000_000_001
 GroupKind = Literal["group", "supergroup", "channel"]
 
 
@@ -28,7 +32,10 @@ class SandboxState:
         self.files: dict[str, StoredFile] = {}
         self.updates: dict[int, UpdateRecord] = {}
         self.callbacks: dict[str, UpdateRecord] = {}
-        self.commands: dict[tuple[str, str], list[JsonDict]] = {}
+        self.inline_queries: dict[str, UpdateRecord] = {}
+        self.inline_answers: dict[str, InlineAnswer] = {}
+        self.inline_messages: dict[str, StoredMessage] = {}
+        self.peer_chats: dict[frozenset[int], Chat] = {}
         self._usernames: dict[str, int] = {}
         self._files_by_path: dict[str, StoredFile] = {}
         self._awaiting_edit: dict[tuple[int, int], list[UpdateRecord]] = {}
@@ -86,15 +93,35 @@ class SandboxState:
         chat.next_message_id += 1
         return message
 
+    def peer_chat(self, a: UserProfile, b: UserProfile) -> Chat:
+        """The private chat between two simulated users, created on first use."""
+        key = frozenset((a.id, b.id))
+        if key not in self.peer_chats:
+            self.peer_chats[key] = Chat(FIRST_PEER_CHAT_ID + len(self.peer_chats), "private")
+        return self.peer_chats[key]
+
     def message_json(self, message: StoredMessage) -> JsonDict:
         chat = self.chats[message.chat_id]
         if message.from_bot:
             sender = None if chat.type == "channel" else self.bot_user
+        elif message.from_user is not None:
+            sender = message.from_user
         else:
             sender = chat.user.to_api() if chat.user is not None else None
-        return message.to_api(chat.to_api(), sender)
+        json = message.to_api(chat.to_api(), sender)
+        if message.via_bot is not None:
+            json["via_bot"] = self.bot_user
+        return json
 
-    def store_file(self, data: bytes, *, file_name: str | None, mime_type: str | None, folder: str) -> StoredFile:
+    def store_file(
+        self,
+        data: bytes,
+        *,
+        file_name: str | None,
+        mime_type: str | None,
+        folder: str,
+        dimensions: tuple[int, int] | None = None,
+    ) -> StoredFile:
         """Keep uploaded bytes under a fresh file_id and a downloadable file_path."""
         self._sequence += 1
         suffix = mimetypes.guess_extension(mime_type or "") or ""
@@ -107,10 +134,34 @@ class SandboxState:
             file_path=f"{folder}/file_{self._sequence}{suffix}",
             file_name=file_name,
             mime_type=mime_type or (mimetypes.guess_type(file_name or "")[0]),
+            kind="photo" if folder == "photos" else "document",
+            width=dimensions[0] if dimensions else None,
+            height=dimensions[1] if dimensions else None,
         )
         self.files[stored.file_id] = stored
         self._files_by_path[stored.file_path] = stored
         return stored
+
+    def store_photo(self, data: bytes, *, file_name: str | None, mime_type: str | None) -> StoredFile:
+        """Keep a photo as Telegram does, one file per size; returns the largest."""
+        width, height = image_dimensions(data) or UNKNOWN_DIMENSIONS
+        sizes: list[StoredFile] = []
+        for dimensions in size_ladder(width, height):
+            size = self.store_file(
+                data, file_name=file_name, mime_type=mime_type, folder="photos", dimensions=dimensions
+            )
+            size.sizes = sizes
+            sizes.append(size)
+        return sizes[-1]
+
+    def known_file(self, file_id: str, kind: Literal["photo", "document"]) -> StoredFile:
+        """A file sent before, by any of its file_ids; a photo is resent whole, from its largest size."""
+        stored = self.files.get(file_id)
+        if stored is None:
+            raise bad_request(errors.WRONG_FILE_IDENTIFIER)
+        if stored.kind != kind:
+            raise bad_request(errors.FILE_TYPE_MISMATCH)
+        return stored.largest
 
     def file_by_path(self, path: str) -> StoredFile | None:
         return self._files_by_path.get(path)
@@ -119,12 +170,24 @@ class SandboxState:
         self._sequence += 1
         return f"{self._sequence:019d}"
 
+    def new_inline_query_id(self) -> str:
+        return self.new_callback_query_id()
+
+    def new_inline_message_id(self) -> str:
+        self._sequence += 1
+        return f"SBXINLINE{self._sequence:010d}"
+
     def track_callback(self, record: UpdateRecord) -> None:
         """Remember a callback query so its answer and the edit it causes can be timed."""
         if record.callback_query_id is not None:
             self.callbacks[record.callback_query_id] = record
         if record.chat_id is not None and record.message_id is not None:
             self._awaiting_edit.setdefault((record.chat_id, record.message_id), []).append(record)
+
+    def track_inline_query(self, record: UpdateRecord) -> None:
+        """Remember an inline query so answerInlineQuery can find it, once."""
+        if record.inline_query_id is not None:
+            self.inline_queries[record.inline_query_id] = record
 
     def mark_edited(self, message: StoredMessage, at: float) -> None:
         for record in self._awaiting_edit.pop((message.chat_id, message.message_id), []):

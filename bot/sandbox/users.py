@@ -1,7 +1,8 @@
 """`SimUser`: a simulated Telegram user who talks to the bot through the sandbox.
 
-Actions (`send`, `tap`, `share_contact`, `send_document`) return once the bot has finished reacting,
-so a test reads as a conversation: do something, then look at what the bot shows.
+Actions (`send`, `start`, `open_link`, `tap`, `share_contact`, `send_document`, `inline_query`,
+`choose_inline_result`) return once the bot has finished reacting, so a test reads as a
+conversation: do something, then look at what the bot shows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,19 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.models import Alert, Button, Chat, JsonDict, StoredMessage, UpdateRecord, UserProfile
+from bot.sandbox.inline import MAX_QUERY, chosen_result_update, message_fields
+from bot.sandbox.links import parse_bot_link, start_command
+from bot.sandbox.models import (
+    Alert,
+    Button,
+    Chat,
+    InlineAnswer,
+    InlineResult,
+    JsonDict,
+    StoredMessage,
+    UpdateRecord,
+    UserProfile,
+)
 
 if TYPE_CHECKING:
     from bot.sandbox.server import BotApiSandbox
@@ -48,6 +61,29 @@ class SimUser:
         if text.startswith("/"):
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return await self._send_message(fields, wait=wait, expect_reply=expect_reply)
+
+    async def start(self, payload: str | None = None, *, wait: bool = True) -> UpdateRecord:
+        """Press START, or arrive through a deep link carrying `payload`: sends "/start PAYLOAD".
+
+        Like a Telegram client, drops a payload that is not 1-64 characters of [A-Za-z0-9_-] and
+        sends plain "/start".
+        """
+        return await self.send(start_command(payload), wait=wait)
+
+    async def open_link(self, url: str, *, wait: bool = True) -> UpdateRecord | None:
+        """Open a link to the bot, e.g. "https://t.me/sandbox_bot?start=p_SKU1", as a client does.
+
+        With a `start` parameter the client sends "/start PAYLOAD" (plain "/start" if the payload is
+        invalid). Without one it opens the chat: a user who never started the bot presses START,
+        anyone else sends nothing (returns None).
+        """
+        link = parse_bot_link(url)
+        bot_username = str(self._sandbox.state.bot_user["username"])
+        if link.username.lower() != bot_username.lower():
+            raise AssertionError(f"{url!r} opens @{link.username}, not this sandbox's bot @{bot_username}")
+        if link.start is None and self.profile.started:
+            return None
+        return await self.start(link.start, wait=wait)
 
     async def share_contact(
         self,
@@ -100,14 +136,79 @@ class SimUser:
     async def tap_data(self, data: str, message: StoredMessage | None = None, *, wait: bool = True) -> UpdateRecord:
         """Send a callback query with raw `data`, as a forged or stale client could."""
         target = message or self.last_message
-        query = {
+        query: JsonDict = {
             "id": self._sandbox.state.new_callback_query_id(),
             "from": self.profile.to_api(),
-            "message": self._sandbox.state.message_json(target),
             "chat_instance": str(abs(hash((self.id, self._sandbox.token)))),
             "data": data,
         }
+        if target.inline_message_id is not None:
+            # A message sent via the bot lives in a chat the bot may not be in: Telegram names it by id.
+            query["inline_message_id"] = target.inline_message_id
+        else:
+            query["message"] = self._sandbox.state.message_json(target)
         return await self._push({"callback_query": query}, wait=wait, expect_reply=True)
+
+    # --- inline mode --------------------------------------------------------------------------
+
+    async def inline_query(
+        self, query: str, offset: str = "", *, chat_type: str = "sender", timeout: float | None = None
+    ) -> InlineAnswer:
+        """Type "@bot query" (a next page: the answer's `next_offset`); returns the bot's results.
+
+        Waits for answerInlineQuery and fails with the bot's recent calls if none comes in `timeout`.
+        """
+        if len(query) > MAX_QUERY:
+            raise ValueError(f"clients send inline queries of at most {MAX_QUERY} characters")
+        query_id = self._sandbox.state.new_inline_query_id()
+        body = {"id": query_id, "from": self.profile.to_api(), "query": query, "offset": offset, "chat_type": chat_type}
+        record = self._sandbox.push_update({"inline_query": body})
+        await self._sandbox.wait_handled(record, expect_reply=True, timeout=timeout)
+        return self._sandbox.state.inline_answers[query_id]
+
+    async def choose_inline_result(
+        self, result: InlineResult, chat: SimUser | int | str, *, wait: bool = True
+    ) -> StoredMessage:
+        """Pick `result` and send it into `chat`: another user's private chat, a group, or (self) the bot's.
+
+        The message shows "via @bot" (`via_bot`). The bot gets it as a message where it is a member
+        (a group, its own chat), and as chosen_inline_result only if the sandbox has
+        `inline_feedback` on, as with BotFather's /setinlinefeedback.
+        """
+        state = self._sandbox.state
+        target, bot_is_member = self._inline_target(chat)
+        fields = message_fields(state, result)
+        message = state.add_message(
+            target, from_bot=False, from_user=self.profile.to_api(), via_bot=self._sandbox.bot_username, **fields
+        )
+        if "inline_keyboard" in (message.reply_markup or {}):
+            message.inline_message_id = state.new_inline_message_id()
+            state.inline_messages[message.inline_message_id] = message
+        updates = [{"message": state.message_json(message)}] if bot_is_member else []
+        if self._sandbox.inline_feedback:
+            updates.append(chosen_result_update(result, self.profile, message.inline_message_id))
+        records = [self._sandbox.push_update(update) for update in updates]
+        if wait:
+            for record in records:
+                await self._sandbox.wait_handled(record, expect_reply=False)
+        return message
+
+    def chat_with(self, other: SimUser) -> list[StoredMessage]:
+        """The private chat between this user and `other` (the bot is not in it), oldest first."""
+        return self._sandbox.state.peer_chat(self.profile, other.profile).history()
+
+    def _inline_target(self, chat: SimUser | int | str) -> tuple[Chat, bool]:
+        """The chat a picked result goes to, and whether the bot is in it."""
+        state = self._sandbox.state
+        if isinstance(chat, SimUser):
+            return (self._chat, True) if chat.id == self.id else (state.peer_chat(self.profile, chat.profile), False)
+        found = state.find(chat)
+        if found is not None and found.user is not None:
+            other = found.user
+            return (self._chat, True) if other.id == self.id else (state.peer_chat(self.profile, other), False)
+        if found is None or found.type not in ("group", "supergroup"):
+            raise ValueError(f"{chat!r} is not a user or a group of this sandbox (add_channel(..., kind='group'))")
+        return found, True
 
     def block(self) -> None:
         """Block the bot: its sends to this user now fail with 403."""

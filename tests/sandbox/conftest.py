@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -21,6 +24,14 @@ from telegram.ext import (
 from bot.sandbox import BotApiSandbox
 
 PtbApp = Application[Any, Any, Any, Any, Any, Any]
+Json = dict[str, Any]
+
+
+async def call(sandbox: BotApiSandbox, method: str, token: str | None = None, **params: Any) -> tuple[int, Json]:
+    """A raw Bot API call with a JSON body, as any HTTP client would make it."""
+    url = f"{sandbox.base_url}{token or sandbox.token}/{method}"
+    async with aiohttp.ClientSession() as session, session.post(url, json=params) as response:
+        return response.status, await response.json()
 
 
 @dataclass
@@ -105,3 +116,31 @@ async def polling_app(sandbox: BotApiSandbox, error_log: ErrorLog) -> AsyncItera
     await app.stop()
     await app.shutdown()
     assert error_log.errors == []
+
+
+RunApp = Callable[..., AbstractAsyncContextManager[PtbApp]]
+
+
+@pytest.fixture
+def run_app(sandbox: BotApiSandbox, error_log: ErrorLog) -> RunApp:
+    """`async with run_app(handler, ...)`: a polling Application with just these handlers."""
+
+    @asynccontextmanager
+    async def running(*handlers: BaseHandler[Any, Any, Any]) -> AsyncIterator[PtbApp]:
+        app = ApplicationBuilder().token(sandbox.token).base_url(sandbox.base_url).build()
+        for handler in handlers:
+            app.add_handler(handler)
+        app.add_error_handler(error_log.record)
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+        assert error_log.errors == []
+
+    return running

@@ -12,16 +12,9 @@ import pytest
 from aiohttp import web
 
 from bot.sandbox import BotApiSandbox
-from tests.sandbox.conftest import ErrorLog, PtbApp, build_app
+from tests.sandbox.conftest import ErrorLog, PtbApp, build_app, call
 
 Json = dict[str, Any]
-
-
-async def call(sandbox: BotApiSandbox, method: str, token: str | None = None, **params: Any) -> tuple[int, Json]:
-    """A raw Bot API call with a JSON body, as any HTTP client would make it."""
-    url = f"{sandbox.base_url}{token or sandbox.token}/{method}"
-    async with aiohttp.ClientSession() as session, session.post(url, json=params) as response:
-        return response.status, await response.json()
 
 
 class FakeClock:
