@@ -3,47 +3,73 @@
 Callback data comes back from the client and is never trusted: `decode` accepts only the exact
 shapes below and returns None for anything else. Every shape fits Telegram's 64-byte limit.
 
-    b:{ballot_id}:{rev}:{action}   a rating-screen button; rev tells a stale button from a live one
-    i:{round_id}:{action}          an invitation button
+    b:{ballot_id}:{rev}:{move}     a rating-screen button; rev tells a stale button from a live one
+    i:{round_id}:{choice}          an invitation button
     l:{lang}                       a language choice
-    f:{action}                     /forgetme: y = confirm, n = keep my data
+    f:{y|n}                        /forgetme: y = confirm, n = keep my data
+
+The letters are the wire format only: a rating button decodes to the domain's `Move`
+(`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum, auto
+
+from bot.domain.ballot_rule import Action, Move
+from bot.domain.settings import LANGUAGES
 
 MAX_BYTES = 64
 
-# Ballot actions: "1".."5" a score, "u" not sure, "k" back, "s" submit, "v" revise after submit,
-# "e{position}" change a factor from the summary.
-_BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):([1-5]|u|k|s|v|e\d{1,2})$")
+
+class InviteChoice(Enum):
+    """The buttons under an invitation."""
+
+    RATE_NOW = auto()  # the invitation becomes the ballot's first screen
+    NOT_NOW = auto()  # /rate brings it back until the round closes
+    STOP = auto()  # no more invitations
+
+
+# Rating moves on the wire: "1".."5" a score, "u" not sure, "k" back, "s" submit, "v" revise after
+# submitting, "e{position}" change a factor from the summary.
+_LETTERS = {Action.NOT_SURE: "u", Action.BACK: "k", Action.SUBMIT: "s", Action.REVISE: "v"}
+_ACTIONS = {letter: action for action, letter in _LETTERS.items()}
+_INVITE_LETTERS = {InviteChoice.RATE_NOW: "r", InviteChoice.NOT_NOW: "n", InviteChoice.STOP: "s"}
+_CHOICES = {letter: choice for choice, letter in _INVITE_LETTERS.items()}
+
+_BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):(?:([1-5])|([ukvs])|e(\d{1,2}))$")
 _INVITE = re.compile(r"^i:(\d{1,12}):([rns])$")
-_LANG = re.compile(r"^l:(zh|en)$")
+_LANG = re.compile(rf"^l:({'|'.join(LANGUAGES)})$")
 _FORGET = re.compile(r"^f:([yn])$")
 
-InviteAction = Literal["r", "n", "s"]
+
+def _move_letters(move: Move) -> str:
+    if move.action is Action.SCORE:
+        return str(move.number)
+    if move.action is Action.EDIT:
+        return f"e{move.number}"
+    return _LETTERS[move.action]
 
 
 @dataclass(frozen=True)
 class BallotButton:
     ballot_id: int
     rev: int
-    action: str
+    move: Move
 
     def encode(self) -> str:
-        return _checked(f"b:{self.ballot_id}:{self.rev}:{self.action}")
+        return _checked(f"b:{self.ballot_id}:{self.rev}:{_move_letters(self.move)}")
 
 
 @dataclass(frozen=True)
 class InviteButton:
     round_id: int
-    action: str  # r = rate now, n = not now, s = stop inviting me
+    choice: InviteChoice
 
     def encode(self) -> str:
-        return _checked(f"i:{self.round_id}:{self.action}")
+        return _checked(f"i:{self.round_id}:{_INVITE_LETTERS[self.choice]}")
 
 
 @dataclass(frozen=True)
@@ -76,9 +102,11 @@ def decode(data: str | None) -> Button | None:
     if not data or len(data.encode()) > MAX_BYTES:
         return None
     if m := _BALLOT.fullmatch(data):
-        return BallotButton(int(m[1]), int(m[2]), m[3])
+        score, letter, position = m[3], m[4], m[5]
+        move = Move.score(int(score)) if score else Move(_ACTIONS[letter]) if letter else Move.edit(int(position))
+        return BallotButton(int(m[1]), int(m[2]), move)
     if m := _INVITE.fullmatch(data):
-        return InviteButton(int(m[1]), m[2])
+        return InviteButton(int(m[1]), _CHOICES[m[2]])
     if m := _LANG.fullmatch(data):
         return LanguageButton(m[1])
     if m := _FORGET.fullmatch(data):

@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.config import Config
 from bot.domain.outbox import Publication, ThankYou
 from bot.domain.runtime import Runtime
 from bot.texts import t
@@ -34,7 +35,7 @@ async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
     return await asyncio.to_thread(render_png, report, lang, product)
 
 
-async def post_scorecard(bot: Bot, rt: Runtime, publication: Publication) -> int | None:
+async def post_scorecard(bot: Bot, rt: Runtime[Config], publication: Publication) -> int | None:
     """Posts the chart with its caption to `bot.publish_chat_id`; nothing to post without one."""
     chat = rt.config.bot.publish_chat_id
     if not chat:

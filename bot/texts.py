@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-LANGUAGES = ("zh", "en")
+from bot.domain.settings import LANGUAGES
 
 
 @cache
@@ -19,16 +19,3 @@ def catalog(lang: str) -> dict[str, str]:
 def t(lang: str, key: str, **params: Any) -> str:
     """The text `key` in `lang`, with placeholders filled; a missing key is a bug, so it raises."""
     return catalog(lang if lang in LANGUAGES else "en")[key].format(**params)
-
-
-def pick_language(telegram_code: str | None, chosen: str | None, default: str) -> str:
-    """The user's own choice first, then their Telegram language, then the configured default."""
-    if chosen in LANGUAGES:
-        return chosen
-    if telegram_code:
-        code = telegram_code.lower()
-        if code.startswith("zh"):
-            return "zh"
-        if code.startswith("en"):
-            return "en"
-    return default

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import EligibilityConfig
+from bot.domain.settings import EligibilityConfig
 from storage.db import Database
 from storage.models import AccountLink, Customer, Product, Purchase
+from storage.statuses import PurchaseStatus
 
 # Each buyer is counted under the first rule they fail, in this order.
 RULES = (
@@ -62,7 +63,7 @@ async def eligible_purchasers(
         .outerjoin(AccountLink, AccountLink.customer_id == Purchase.customer_id)
         .where(scope)
     )
-    by_customer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    by_customer: dict[str, list[tuple[datetime, PurchaseStatus]]] = defaultdict(list)
     people: dict[str, tuple[datetime | None, bool, bool, datetime | None, int | None]] = {}
     for cid, bought, status, active, opted, excluded, forgotten, linked_tg in rows:
         by_customer[cid].append((bought, status))
@@ -73,7 +74,7 @@ async def eligible_purchasers(
     active_since = opens_at - timedelta(days=rules.active_within_days)
     result = Eligibility()
     for cid in sorted(by_customer):
-        paid = [bought for bought, status in by_customer[cid] if status == "paid" and bought <= opens_at]
+        paid = [bought for bought, status in by_customer[cid] if status == PurchaseStatus.PAID and bought <= opens_at]
         active, opted, excluded, forgotten, tg = people[cid]
         in_window = [b for b in paid if b >= window_start]
         owned = [b for b in in_window if b <= latest_ok]

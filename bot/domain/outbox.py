@@ -26,8 +26,9 @@ from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.runtime import Runtime
-from bot.texts import pick_language
+from bot.domain.settings import pick_language
 from storage.models import Ballot, Customer, Invitation, Product, Round, RoundFactor, TelegramUser
+from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus
 
 # A scorecard claim older than this is presumed to belong to a process that died before posting.
 PUBLISH_CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -55,7 +56,8 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
         query = (
             select(Invitation.id)
             .join(Round, Round.id == Invitation.round_id)
-            .where(Invitation.status == "pending", Round.status == "open", Round.closes_at > now)
+            .where(Invitation.status == InvitationStatus.PENDING, Round.status == RoundStatus.OPEN,
+                   Round.closes_at > now)
             .order_by(Invitation.id)
             .limit(limit)
         )
@@ -67,8 +69,8 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
         # RETURNING names exactly the rows this transaction moved: a concurrent run that saw the same
         # candidates gets none of them, even when both claim within the same clock tick.
         ids = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == "pending")
-            .values(status="sending", claimed_at=now, attempts=Invitation.attempts + 1)
+            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == InvitationStatus.PENDING)
+            .values(status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1)
             .returning(Invitation.id)
         ))
         factor_counts = (
@@ -86,22 +88,15 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
         )
         return [
             InvitationMessage(inv.id, inv.round_id, inv.telegram_user_id, name, inv.purchased_at, n, closes,
-                              pick_language(tg_lang, chosen, rt.config.bot.default_language))
+                              pick_language(tg_lang, chosen, rt.config.default_language))
             for inv, name, closes, n, chosen, tg_lang in rows
         ]
-
-
-async def settle_invitation(
-    rt: Runtime, invitation_id: int, status: str, *, message_id: int | None = None, error: str | None = None
-) -> None:
-    """Records how sending went: sent, unreachable (403: never retried), failed, or unknown."""
-    await settle_invitations(rt, [Settlement(invitation_id, status, message_id, error)])
 
 
 @dataclass(frozen=True)
 class Settlement:
     id: int
-    status: str  # sent | unreachable | failed | unknown
+    status: InvitationStatus  # sent | unreachable | failed | unknown, as a reminder's status too
     message_id: int | None = None
     error: str | None = None
 
@@ -115,14 +110,15 @@ async def settle_invitations(rt: Runtime, settled: list[Settlement]) -> None:
     # One executemany for the whole batch: a round trip per row would cap the rate on a slow disk.
     statement = (
         update(table)
-        .where(table.c.id == bindparam("settled_id"), or_(table.c.status == "sending", table.c.status == "unknown"))
+        .where(table.c.id == bindparam("settled_id"),
+               or_(table.c.status == InvitationStatus.SENDING, table.c.status == InvitationStatus.UNKNOWN))
         .values(status=bindparam("new_status"), error=bindparam("new_error"),
                 message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
     )
     async with rt.db.session() as s:
         await s.execute(statement, [
             {"settled_id": x.id, "new_status": x.status, "new_error": x.error, "new_message_id": x.message_id,
-             "new_sent_at": now if x.status == "sent" else None}
+             "new_sent_at": now if x.status == InvitationStatus.SENT else None}
             for x in settled
         ])
 
@@ -133,8 +129,8 @@ async def release_invitations(rt: Runtime, ids: list[int]) -> None:
         return
     async with rt.db.session() as s:
         await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.status == "sending")
-            .values(status="pending", claimed_at=None, attempts=Invitation.attempts - 1)
+            update(Invitation).where(Invitation.id.in_(ids), Invitation.status == InvitationStatus.SENDING)
+            .values(status=InvitationStatus.PENDING, claimed_at=None, attempts=Invitation.attempts - 1)
         )
 
 
@@ -143,12 +139,13 @@ async def recover_stale_claims(rt: Runtime) -> int:
     cutoff = rt.clock.now() - STALE_CLAIM
     async with rt.db.session() as s:
         invitations = await s.execute(
-            update(Invitation).where(Invitation.status == "sending", Invitation.claimed_at < cutoff)
-            .values(status="unknown", error="claimed by a process that stopped; delivery unknown")
+            update(Invitation).where(Invitation.status == InvitationStatus.SENDING, Invitation.claimed_at < cutoff)
+            .values(status=InvitationStatus.UNKNOWN, error="claimed by a process that stopped; delivery unknown")
         )
         reminders = await s.execute(
-            update(Invitation).where(Invitation.reminder_status == "sending", Invitation.claimed_at < cutoff)
-            .values(reminder_status="unknown")
+            update(Invitation)
+            .where(Invitation.reminder_status == ReminderStatus.SENDING, Invitation.claimed_at < cutoff)
+            .values(reminder_status=ReminderStatus.UNKNOWN)
         )
         return int(invitations.rowcount + reminders.rowcount)  # type: ignore[attr-defined]
 
@@ -170,9 +167,9 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
             select(Invitation.id, Invitation.sent_at, Round.closes_at)
             .join(Round, Round.id == Invitation.round_id)
             .join(Customer, Customer.customer_id == Invitation.customer_id)
-            .where(Invitation.status == "sent", Invitation.reminder_status == "none", Round.status == "open",
-                   Round.closes_at > now, Customer.opted_out.is_(False), Customer.forgotten_at.is_(None),
-                   ~submitted)
+            .where(Invitation.status == InvitationStatus.SENT, Invitation.reminder_status == ReminderStatus.NONE,
+                   Round.status == RoundStatus.OPEN, Round.closes_at > now, Customer.opted_out.is_(False),
+                   Customer.forgotten_at.is_(None), ~submitted)
             .order_by(Invitation.id)
         ))
         before = rt.config.rounds.reminder_before
@@ -182,8 +179,8 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
         if not due:
             return []
         claimed = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == "none")
-            .values(reminder_status="sending", claimed_at=now).returning(Invitation.id)
+            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == ReminderStatus.NONE)
+            .values(reminder_status=ReminderStatus.SENDING, claimed_at=now).returning(Invitation.id)
         ))
         return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(claimed)))
 
@@ -192,7 +189,7 @@ async def settle_reminders(rt: Runtime, settled: list[Settlement]) -> None:
     async with rt.db.session() as s:
         for item in settled:
             await s.execute(
-                update(Invitation).where(Invitation.id == item.id, Invitation.reminder_status == "sending")
+                update(Invitation).where(Invitation.id == item.id, Invitation.reminder_status == ReminderStatus.SENDING)
                 .values(reminder_status=item.status)
             )
 
@@ -202,8 +199,8 @@ async def release_reminders(rt: Runtime, ids: list[int]) -> None:
         return
     async with rt.db.session() as s:
         await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.reminder_status == "sending")
-            .values(reminder_status="none")
+            update(Invitation).where(Invitation.id.in_(ids), Invitation.reminder_status == ReminderStatus.SENDING)
+            .values(reminder_status=ReminderStatus.NONE)
         )
 
 
@@ -223,7 +220,7 @@ async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> l
     )
     return [
         InvitationMessage(r.id, r.round_id, r.telegram_user_id, r.name, r.purchased_at, r.n, r.closes_at,
-                          pick_language(r.telegram_language, r.language, rt.config.bot.default_language))
+                          pick_language(r.telegram_language, r.language, rt.config.default_language))
         for r in rows
     ]
 
@@ -252,7 +249,7 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
     async with rt.db.session() as s:
         ids = list(await s.scalars(
             select(Round.id).where(
-                Round.status == "closed",
+                Round.status == RoundStatus.CLOSED,
                 or_(Round.publish_claimed_at.is_(None), Round.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT),
             )
         ))
@@ -260,7 +257,7 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
         for round_id in ids:
             claimed = await s.execute(
                 update(Round).where(
-                    Round.id == round_id, Round.status == "closed",
+                    Round.id == round_id, Round.status == RoundStatus.CLOSED,
                     or_(Round.publish_claimed_at.is_(None), Round.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT),
                 ).values(publish_claimed_at=now)
             )
@@ -281,9 +278,10 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
 async def mark_published(rt: Runtime, round_id: int, message_id: int | None) -> None:
     async with rt.db.session() as s:
         rnd = await s.get_one(Round, round_id)
-        final = "insufficient" if (rnd.report or {}).get("status") == "insufficient" else "published"
+        insufficient = (rnd.report or {}).get("status") == RoundStatus.INSUFFICIENT
+        final = RoundStatus.INSUFFICIENT if insufficient else RoundStatus.PUBLISHED
         await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == "closed")
+            update(Round).where(Round.id == round_id, Round.status == RoundStatus.CLOSED)
             .values(status=final, published_at=rt.clock.now(), publish_message_id=message_id)
         )
 
@@ -307,8 +305,8 @@ async def claim_thanks(rt: Runtime, limit: int = 100) -> list[ThankYou]:
             .join(Round, Round.id == Ballot.round_id)
             .join(Product, Product.sku == Round.sku)
             .outerjoin(TelegramUser, TelegramUser.user_id == Ballot.telegram_user_id)
-            .where(Round.status.in_(("published", "insufficient")), Ballot.submitted_at.is_not(None),
-                   Ballot.thanked_at.is_(None), Ballot.telegram_user_id.is_not(None))
+            .where(Round.status.in_((RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT)),
+                   Ballot.submitted_at.is_not(None), Ballot.thanked_at.is_(None), Ballot.telegram_user_id.is_not(None))
             .limit(limit)
         ))
         out = []
@@ -318,5 +316,5 @@ async def claim_thanks(rt: Runtime, limit: int = 100) -> list[ThankYou]:
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
                 out.append(ThankYou(ballot_id, user_id, name, dict(report or {}),
-                                    pick_language(tg_lang, chosen, rt.config.bot.default_language)))
+                                    pick_language(tg_lang, chosen, rt.config.default_language)))
         return out

@@ -12,8 +12,8 @@ from typing import Any
 from telegram import Update
 
 from bot.domain import audit, rounds
+from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError
-from bot.durations import DurationError, parse_duration
 from bot.handlers.common import Context, error_text, is_admin, language, reply, runtime
 from bot.handlers.start import unknown_command
 from bot.screens import when
@@ -73,7 +73,7 @@ async def new_round(update: Update, context: Context) -> None:
     info = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
                           opens_at=when(info.opens_at, lang), closes_at=when(info.closes_at, lang), quota=info.quota))
-    context.application.bot_data["wake"]()
+    context.bot_data.wake()
 
 
 @admin_only
@@ -121,7 +121,7 @@ async def close_round(update: Update, context: Context) -> None:
     async with audit.audited(rt, _actor(update), "round.close", str(round_id)):
         await rounds.admin_close(rt, round_id)
     await reply(update, t(lang, "admin.closed", round_id=round_id))
-    context.application.bot_data["wake"]()
+    context.bot_data.wake()
 
 
 @admin_only

@@ -7,19 +7,19 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.config import Config
+from bot.context import Context
 from bot.domain import people
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
 from bot.texts import t
 
-Context = ContextTypes.DEFAULT_TYPE
+__all__ = ["Context", "edit_or_send", "error_text", "is_admin", "language", "reply", "runtime"]
 
 
-def runtime(context: Context) -> Runtime:
-    rt: Runtime = context.bot_data["runtime"]
-    return rt
+def runtime(context: Context) -> Runtime[Config]:
+    return context.bot_data.runtime
 
 
 async def language(update: Update, context: Context) -> str:

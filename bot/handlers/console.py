@@ -6,17 +6,16 @@ Every action here goes to the audit log; a non-admin gets the unknown-command an
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from html import escape
 
 from telegram import Update
 
 from bot.domain import audit, people
-from bot.domain.imports import import_document
+from bot.domain.settings import scoring_method
+from bot.domain.storedata import import_document
 from bot.handlers.admin import _actor, admin_only, round_id_arg
 from bot.handlers.common import Context, language, reply, runtime
 from bot.texts import t
-from scoring.model import Method
 
 # The Bot API lets a bot download files up to 20 MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -39,8 +38,7 @@ async def exclude(update: Update, context: Context) -> None:
 async def method(update: Update, context: Context) -> None:
     """Shows the scoring method's version and every parameter, and what they mean in plain words."""
     rt, lang = runtime(context), await language(update, context)
-    current = Method(min_ownership_days=rt.config.eligibility.min_ownership_days,
-                     min_ballots=rt.config.rounds.min_ballots, **asdict(rt.config.scoring))
+    current = scoring_method(rt.config, min_ballots=rt.config.rounds.min_ballots)
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
     await reply(update, t(lang, "admin.method", version=current.version, params=escape(params),
                           confidence=round(current.confidence * 100)))

@@ -6,8 +6,8 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import BallotButton, InviteButton, decode
-from bot.domain import ballots, outbox, people
+from bot.callbacks import BallotButton, InviteButton, InviteChoice, decode
+from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
 from bot.handlers.common import Context, edit_or_send, error_text, language, reply, runtime
 from bot.screens import answer_text, ballot_screen, when
@@ -29,7 +29,7 @@ async def ballot_button(update: Update, context: Context) -> None:
         await malformed_button(update, context)
         return
     try:
-        view, _outcome = await ballots.press(runtime(context), button, user.id)
+        view, _outcome = await ballots.press(runtime(context), button.ballot_id, button.rev, button.move, user.id)
     except BadInput:
         await query.answer(t(lang, "alert.incomplete"), show_alert=True)
         return
@@ -50,19 +50,19 @@ async def invitation_button(update: Update, context: Context) -> None:
     if not isinstance(button, InviteButton):
         await malformed_button(update, context)
         return
-    if button.action == "s":
+    if button.choice is InviteChoice.STOP:
         await people.opt_out(rt, user.id)
         await edit_or_send(update, t(lang, "invite.stopped"))
         await query.answer()
         return
     # Rate now turns this very message into the ballot: record it with the ballot, in one transaction.
-    shown_in = (query.message.chat.id, query.message.message_id) if button.action == "r" else None
+    shown_in = (query.message.chat.id, query.message.message_id) if button.choice is InviteChoice.RATE_NOW else None
     try:
         view = await ballots.begin(rt, button.round_id, user.id, shown_in=shown_in)
     except DomainError as refused:
         await query.answer(error_text(refused, lang), show_alert=True)
         return
-    if button.action == "n":
+    if button.choice is InviteChoice.NOT_NOW:
         await outbox.decline(rt, button.round_id, user.id)
         await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang)))
         await query.answer()
@@ -78,7 +78,7 @@ async def rate(update: Update, context: Context) -> None:
     assert user is not None and update.effective_message is not None
     lang = await language(update, context)
     try:
-        pending = await ballots.pending_for(rt, user.id)
+        pending = await ballot_views.pending_for(rt, user.id)
     except NotLinked as refused:
         await reply(update, error_text(refused, lang))
         return
@@ -87,7 +87,8 @@ async def rate(update: Update, context: Context) -> None:
         return
     if len(pending) > 1:
         rows = [[InlineKeyboardButton(t(lang, "rate.choose_button", product=p.product),
-                                      callback_data=InviteButton(p.round_id, "r").encode())] for p in pending]
+                                      callback_data=InviteButton(p.round_id, InviteChoice.RATE_NOW).encode())]
+                for p in pending]
         await reply(update, t(lang, "rate.choose"), reply_markup=InlineKeyboardMarkup(rows))
         return
     view = await ballots.begin(rt, pending[0].round_id, user.id)
@@ -102,7 +103,7 @@ async def my_ratings(update: Update, context: Context) -> None:
     assert user is not None
     lang = await language(update, context)
     try:
-        mine = await ballots.my_ratings(rt, user.id)
+        mine = await ballot_views.my_ratings(rt, user.id)
     except NotLinked as refused:
         await reply(update, error_text(refused, lang))
         return

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.demo.sampledata import ANCHOR, write_sample_files
 from bot.jobs import CLAIM_SECONDS
-from bot.sampledata import ANCHOR, write_sample_files
 from tests.conversations.conftest import Harness, h  # noqa: F401  (the conversation harness fixture)
 
 

@@ -15,7 +15,7 @@ from bot.domain.clock import ManualClock
 from bot.domain.runtime import Runtime
 from bot.runner import running
 from bot.sandbox import BotApiSandbox, SimUser
-from tests.conftest import ADMIN_ID, CHANNEL
+from tests.conftest import ADMIN_ID, CHANNEL, record_errors
 
 TICK = timedelta(seconds=0.2)
 
@@ -72,7 +72,7 @@ async def h(rt: Runtime, clock: ManualClock) -> AsyncIterator[Harness]:
 
         async def start() -> None:
             app = build_application(runtime)
-            app.bot_data["errors"] = errors
+            record_errors(app, errors)
             cm = running(app, poll_timeout=1)
             await cm.__aenter__()
             state["cm"] = cm

@@ -6,7 +6,8 @@ import re
 import string
 from pathlib import Path
 
-from bot.texts import LANGUAGES, catalog, pick_language
+from bot.domain.settings import LANGUAGES, pick_language
+from bot.texts import catalog
 
 SOURCES = Path(__file__).parents[2] / "bot"
 
