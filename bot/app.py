@@ -23,11 +23,13 @@ from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButt
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
+from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
 from bot.handlers import admin, campaign, console, privacy, rating, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
+from bot.texts import t
 from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -36,15 +38,15 @@ log = logging.getLogger(__name__)
 # does not carry `context_types` over to the job queue's type, hence Any there.
 App: TypeAlias = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-PURCHASER_COMMANDS = (
-    ("rate", "Rate a product / 评分"),
-    ("myratings", "My ratings / 我的评分"),
-    ("language", "中文 / English"),
-    ("stop", "No more invitations / 不再邀请"),
-    ("forgetme", "Delete my data / 删除我的数据"),
-    ("help", "Help / 帮助"),
-)
+PURCHASER_COMMANDS = ("rate", "myratings", "language", "stop", "forgetme", "help")
 
+
+def menu_entry(command: str) -> str:
+    """A command's description in the one menu everyone sees: English / Chinese; for /language, each
+    language's own name."""
+    if command == "language":
+        return " / ".join(t(lang, "language.name") for lang in LANGUAGES)
+    return f"{t('en', f'menu.{command}')} / {t('zh', f'menu.{command}')}"
 
 
 def build_application(rt: Runtime[Config]) -> App:
@@ -115,7 +117,7 @@ def _waker(app: App) -> Callable[[], None]:
 
 
 async def _post_init(app: App) -> None:
-    await app.bot.set_my_commands([BotCommand(c, d) for c, d in PURCHASER_COMMANDS])
+    await app.bot.set_my_commands([BotCommand(c, menu_entry(c)) for c in PURCHASER_COMMANDS])
     log.info("bot @%s ready", app.bot.username)
 
 

@@ -129,7 +129,8 @@ async def cmd_round_cancel(rt: Runtime[Config], args: argparse.Namespace) -> Non
 
 
 async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
-    from bot.publishing import chart, report_text
+    from bot.publishing import chart
+    from bot.scorecard_text import render_text
 
     report = await rounds.report(rt, args.id)
     info = await rounds.round_info(rt, args.id)
@@ -140,7 +141,7 @@ async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
         out.write_bytes(await chart(report, info.product, args.lang))
         print(f"wrote {out}")
     else:
-        print(report_text(report, info.product, args.lang))
+        print(render_text(report, args.lang, title=info.product))
 
 
 async def cmd_audit(rt: Runtime[Config], args: argparse.Namespace) -> None:
@@ -169,7 +170,7 @@ async def cmd_export(rt: Runtime[Config], args: argparse.Namespace) -> None:
 def cmd_score(args: argparse.Namespace) -> None:
     """Scores a CSV with the published method; needs no database or config."""
     from bot.domain.exports import score_export
-    from bot.publishing import report_text
+    from bot.scorecard_text import render_text
 
     path = Path(args.file)
     if not path.is_file():
@@ -183,7 +184,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False))
     else:
-        print(report_text(report, str(report.get("sku") or path.name), args.lang))
+        print(render_text(report, args.lang, title=str(report.get("sku") or path.name)))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,9 +12,8 @@ from bot.callbacks import BallotButton, InviteButton, InviteChoice
 from bot.domain.ballot_rule import NOT_SURE, SCORES, Action, Move
 from bot.domain.ballot_views import BallotScreen, BallotView
 from bot.domain.outbox import InvitationMessage
-from bot.texts import t
+from bot.texts import hearts, t
 
-HEART, EMPTY = "❤️", "🤍"
 # A rater spends about 10 s per factor; rounded up to whole minutes in the invitation.
 SECONDS_PER_FACTOR = 10
 
@@ -27,10 +26,6 @@ class Screen:
 
 def when(moment: datetime, lang: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def hearts(value: int) -> str:
-    return HEART * value + EMPTY * (5 - value)
 
 
 def answer_text(value: int | None, lang: str) -> str:

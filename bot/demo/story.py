@@ -28,9 +28,9 @@ from bot.domain import identity, rounds
 from bot.domain.runtime import Runtime
 from bot.domain.settings import IdentityConfig, RoundsConfig
 from bot.domain.storedata import import_files
-from bot.publishing import report_text
 from bot.runner import running
 from bot.sandbox import BotApiSandbox, Button, SimUser
+from bot.scorecard_text import render_text
 from storage.db import Database
 
 SPEED = 60.0
@@ -269,4 +269,4 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> st
     chart.write_bytes(posts[-1].photo or b"")
     report = await rounds.report(rt, round_id)
     return (f"— scorecard posted to {CHANNEL} (chart written to {chart}) —\n"
-            f"{report_text(report, info.product, 'en')}")
+            f"{render_text(report, 'en', title=info.product)}")

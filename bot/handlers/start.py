@@ -14,6 +14,7 @@ from telegram import (
 from bot.callbacks import LanguageButton, decode
 from bot.domain import identity, people
 from bot.domain.errors import LinkRefused
+from bot.domain.settings import LANGUAGES
 from bot.handlers.common import Context, error_text, is_admin, language, reply, runtime
 from bot.texts import t
 
@@ -66,8 +67,8 @@ async def language_command(update: Update, context: Context) -> None:
     """Offers the two languages as buttons."""
     lang = await language(update, context)
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton("中文", callback_data=LanguageButton("zh").encode()),
-        InlineKeyboardButton("English", callback_data=LanguageButton("en").encode()),
+        InlineKeyboardButton(t(code, "language.name"), callback_data=LanguageButton(code).encode())
+        for code in LANGUAGES
     ]])
     await reply(update, t(lang, "language.choose"), reply_markup=keyboard)
 
