@@ -131,17 +131,8 @@ async def _send_batch(
     finally:
         # Also on cancellation: record what went out, hand back what never left, so nothing is lost.
         unsent = [inv.id for inv in queue]
-        await asyncio.shield(_settle(rt, settled, unsent, reminders=reminders))
+        await asyncio.shield(outbox.settle(rt, settled, unsent, reminders=reminders))
     return settled
-
-
-async def _settle(rt: Runtime, settled: list[outbox.Settlement], unsent: list[int], *, reminders: bool) -> None:
-    if reminders:
-        await outbox.settle_reminders(rt, settled)
-        await outbox.release_reminders(rt, unsent)
-        return
-    await outbox.settle_invitations(rt, settled)
-    await outbox.release_invitations(rt, unsent)
 
 
 def _sender(bot: Bot, rt: Runtime[Config], chat_id: int, screen: Screen) -> Callable[[], Awaitable[Message]]:

@@ -8,7 +8,7 @@ Delivery guarantee for invitations and reminders: **at most once**, and nothing 
   reached Telegram: a timeout or a connection dropped mid-request). Only rows still `pending` are
   ever sent, so no code path can send a row twice.
 - A sender that stops on purpose (restart, shutdown) settles what it sent and hands the claimed rows
-  it never sent back to `pending` (`release_invitations`): a restart loses and repeats nothing.
+  it never sent back to `pending` (`settle`): a restart loses and repeats nothing.
 - A process that dies between claim and settle leaves at most one small batch (about half a second
   of sends) in `sending`. Those rows are in doubt: Telegram gives no idempotency key and no way to ask
   whether a message went out. After `STALE_CLAIM` they become `unknown` (`recover_stale_claims`) and
@@ -73,24 +73,7 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
             .values(status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1)
             .returning(Invitation.id)
         ))
-        factor_counts = (
-            select(RoundFactor.round_id, func.count().label("n")).group_by(RoundFactor.round_id).subquery()
-        )
-        rows = await s.execute(
-            select(Invitation, Product.name, Round.closes_at, factor_counts.c.n,
-                   TelegramUser.language, TelegramUser.telegram_language)
-            .join(Round, Round.id == Invitation.round_id)
-            .join(Product, Product.sku == Round.sku)
-            .join(factor_counts, factor_counts.c.round_id == Round.id)
-            .outerjoin(TelegramUser, TelegramUser.user_id == Invitation.telegram_user_id)
-            .where(Invitation.id.in_(ids))
-            .order_by(Invitation.id)
-        )
-        return [
-            InvitationMessage(inv.id, inv.round_id, inv.telegram_user_id, name, inv.purchased_at, n, closes,
-                              pick_language(tg_lang, chosen, rt.config.default_language))
-            for inv, name, closes, n, chosen, tg_lang in rows
-        ]
+        return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(ids)))
 
 
 @dataclass(frozen=True)
@@ -101,37 +84,43 @@ class Settlement:
     error: str | None = None
 
 
-async def settle_invitations(rt: Runtime, settled: list[Settlement]) -> None:
-    """Records a batch of sends in one transaction; a row already judged `unknown` learns the truth."""
-    if not settled:
-        return
+_TABLE = cast(Table, Invitation.__table__)
+# One executemany for the whole batch: a round trip per row would cap the rate on a slow disk. A row
+# already judged `unknown` (its claim went stale) still learns the truth.
+_SETTLE_INVITATIONS = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("settled_id"),
+           or_(_TABLE.c.status == InvitationStatus.SENDING, _TABLE.c.status == InvitationStatus.UNKNOWN))
+    .values(status=bindparam("new_status"), error=bindparam("new_error"), message_id=bindparam("new_message_id"),
+            sent_at=bindparam("new_sent_at"))
+)
+_SETTLE_REMINDERS = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("settled_id"), _TABLE.c.reminder_status == ReminderStatus.SENDING)
+    .values(reminder_status=bindparam("new_status"))
+)
+
+
+async def settle(rt: Runtime, settled: list[Settlement], unsent: list[int], *, reminders: bool) -> None:
+    """Records a claimed batch in one transaction: how each send went, and the claims that were provably
+    never sent handed back (an invitation to `pending`, a reminder to `none`), so a stop loses and
+    repeats nothing."""
     now = rt.clock.now()
-    table = cast(Table, Invitation.__table__)
-    # One executemany for the whole batch: a round trip per row would cap the rate on a slow disk.
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("settled_id"),
-               or_(table.c.status == InvitationStatus.SENDING, table.c.status == InvitationStatus.UNKNOWN))
-        .values(status=bindparam("new_status"), error=bindparam("new_error"),
-                message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
-    )
     async with rt.db.session() as s:
-        await s.execute(statement, [
-            {"settled_id": x.id, "new_status": x.status, "new_error": x.error, "new_message_id": x.message_id,
-             "new_sent_at": now if x.status == InvitationStatus.SENT else None}
-            for x in settled
-        ])
-
-
-async def release_invitations(rt: Runtime, ids: list[int]) -> None:
-    """Hands claimed invitations that were provably never sent back to `pending`."""
-    if not ids:
-        return
-    async with rt.db.session() as s:
-        await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.status == InvitationStatus.SENDING)
-            .values(status=InvitationStatus.PENDING, claimed_at=None, attempts=Invitation.attempts - 1)
-        )
+        if settled:
+            await s.execute(_SETTLE_REMINDERS if reminders else _SETTLE_INVITATIONS, [
+                {"settled_id": x.id, "new_status": x.status, "new_error": x.error, "new_message_id": x.message_id,
+                 "new_sent_at": now if x.status == InvitationStatus.SENT else None}
+                for x in settled
+            ])
+        if unsent:
+            claimed, back = (
+                (Invitation.reminder_status == ReminderStatus.SENDING, {"reminder_status": ReminderStatus.NONE})
+                if reminders else
+                (Invitation.status == InvitationStatus.SENDING,
+                 {"status": InvitationStatus.PENDING, "claimed_at": None, "attempts": Invitation.attempts - 1})
+            )
+            await s.execute(update(Invitation).where(Invitation.id.in_(unsent), claimed).values(back))
 
 
 async def recover_stale_claims(rt: Runtime) -> int:
@@ -183,25 +172,6 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
             .values(reminder_status=ReminderStatus.SENDING, claimed_at=now).returning(Invitation.id)
         ))
         return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(claimed)))
-
-
-async def settle_reminders(rt: Runtime, settled: list[Settlement]) -> None:
-    async with rt.db.session() as s:
-        for item in settled:
-            await s.execute(
-                update(Invitation).where(Invitation.id == item.id, Invitation.reminder_status == ReminderStatus.SENDING)
-                .values(reminder_status=item.status)
-            )
-
-
-async def release_reminders(rt: Runtime, ids: list[int]) -> None:
-    if not ids:
-        return
-    async with rt.db.session() as s:
-        await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.reminder_status == ReminderStatus.SENDING)
-            .values(reminder_status=ReminderStatus.NONE)
-        )
 
 
 async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> list[InvitationMessage]:

@@ -13,7 +13,7 @@ from telegram import Update
 from bot.domain import audit, people
 from bot.domain.settings import scoring_method
 from bot.domain.storedata import import_document
-from bot.handlers.admin import _actor, admin_only, round_id_arg
+from bot.handlers.admin import actor, admin_only, on_round
 from bot.handlers.common import Context, language, reply, runtime
 from bot.texts import t
 
@@ -29,7 +29,7 @@ async def exclude(update: Update, context: Context) -> None:
         await reply(update, t(lang, "admin.usage.exclude"))
         return
     customer_id = context.args[0]  # type: ignore[index]
-    async with audit.audited(rt, _actor(update), "customer.exclude", customer_id):
+    async with audit.audited(rt, actor(update), "customer.exclude", customer_id):
         await people.exclude(rt, customer_id)
     await reply(update, t(lang, "admin.excluded", customer_id=escape(customer_id)))
 
@@ -44,16 +44,13 @@ async def method(update: Update, context: Context) -> None:
                           confidence=round(current.confidence * 100)))
 
 
-@admin_only
-async def export(update: Update, context: Context) -> None:
+@on_round("/export")
+async def export(update: Update, context: Context, round_id: int) -> None:
     """Sends a round's pseudonymous ballots as CSV, and its method document as JSON."""
     from bot.domain.exports import export_round
 
     rt, lang = runtime(context), await language(update, context)
-    round_id = await round_id_arg(update, context, "/export", lang)
-    if round_id is None:
-        return
-    async with audit.audited(rt, _actor(update), "export", str(round_id)):
+    async with audit.audited(rt, actor(update), "export", str(round_id)):
         text, document = await export_round(rt, round_id)
     assert update.effective_message is not None
     await update.effective_message.reply_document(text.encode(), filename=f"round-{round_id}.csv",
@@ -74,7 +71,7 @@ async def import_file(update: Update, context: Context) -> None:
         await reply(update, t(lang, "admin.import_too_big", file=escape(name)))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
-    async with audit.audited(rt, _actor(update), "import", name) as outcome:
+    async with audit.audited(rt, actor(update), "import", name) as outcome:
         result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
         outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"
     await reply(update, t(lang, "admin.imported", file=escape(name), kind=result.kind, added=result.added,

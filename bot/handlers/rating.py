@@ -6,10 +6,10 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import BallotButton, InviteButton, InviteChoice, decode
+from bot.callbacks import BallotButton, InviteButton, InviteChoice
 from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
-from bot.handlers.common import Context, edit_or_send, error_text, language, reply, runtime
+from bot.handlers.common import Context, edit_or_send, error_text, language, on_button, refusing, reply, runtime
 from bot.screens import answer_text, ballot_screen, when
 from bot.texts import t
 
@@ -19,15 +19,12 @@ _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
 
 # Buttons edit the message first and answer the query last: the answer ends the client's spinner, so
 # by then the screen it shows is already the new one (and a simulated user waiting for it sees it).
-async def ballot_button(update: Update, context: Context) -> None:
+@on_button(BallotButton)
+async def ballot_button(update: Update, context: Context, button: BallotButton) -> None:
     """Applies a rating-screen button and edits the ballot message to the next screen."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = await language(update, context)
-    button = decode(query.data)
-    if not isinstance(button, BallotButton):
-        await malformed_button(update, context)
-        return
     try:
         view, _outcome = await ballots.press(runtime(context), button.ballot_id, button.rev, button.move, user.id)
     except BadInput:
@@ -41,15 +38,12 @@ async def ballot_button(update: Update, context: Context) -> None:
     await query.answer()
 
 
-async def invitation_button(update: Update, context: Context) -> None:
+@on_button(InviteButton)
+async def invitation_button(update: Update, context: Context, button: InviteButton) -> None:
     """Rate now (the invitation becomes the ballot), not now, or stop inviting me."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.message is not None and user is not None
     rt, lang = runtime(context), await language(update, context)
-    button = decode(query.data)
-    if not isinstance(button, InviteButton):
-        await malformed_button(update, context)
-        return
     if button.choice is InviteChoice.STOP:
         await people.opt_out(rt, user.id)
         await edit_or_send(update, t(lang, "invite.stopped"))
@@ -72,16 +66,13 @@ async def invitation_button(update: Update, context: Context) -> None:
     await query.answer()
 
 
+@refusing(NotLinked)
 async def rate(update: Update, context: Context) -> None:
     """Resumes the one ballot waiting for the user, or lists the rounds they are invited to."""
     rt, user = runtime(context), update.effective_user
     assert user is not None and update.effective_message is not None
+    pending = await ballot_views.pending_for(rt, user.id)
     lang = await language(update, context)
-    try:
-        pending = await ballot_views.pending_for(rt, user.id)
-    except NotLinked as refused:
-        await reply(update, error_text(refused, lang))
-        return
     if not pending:
         await reply(update, t(lang, "rate.none"))
         return
@@ -97,16 +88,13 @@ async def rate(update: Update, context: Context) -> None:
     await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
 
 
+@refusing(NotLinked)
 async def my_ratings(update: Update, context: Context) -> None:
     """Shows what the user has rated, and whether they can still change it."""
-    rt, user = runtime(context), update.effective_user
+    user = update.effective_user
     assert user is not None
+    mine = await ballot_views.my_ratings(runtime(context), user.id)
     lang = await language(update, context)
-    try:
-        mine = await ballot_views.my_ratings(rt, user.id)
-    except NotLinked as refused:
-        await reply(update, error_text(refused, lang))
-        return
     if not mine:
         await reply(update, t(lang, "myratings.none"))
         return

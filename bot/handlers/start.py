@@ -11,11 +11,11 @@ from telegram import (
     Update,
 )
 
-from bot.callbacks import LanguageButton, decode
+from bot.callbacks import LanguageButton
 from bot.domain import identity, people
 from bot.domain.errors import LinkRefused
 from bot.domain.settings import LANGUAGES
-from bot.handlers.common import Context, error_text, is_admin, language, reply, runtime
+from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime
 from bot.texts import t
 
 
@@ -73,14 +73,11 @@ async def language_command(update: Update, context: Context) -> None:
     await reply(update, t(lang, "language.choose"), reply_markup=keyboard)
 
 
-async def language_chosen(update: Update, context: Context) -> None:
+@on_button(LanguageButton)
+async def language_chosen(update: Update, context: Context, button: LanguageButton) -> None:
     """Stores the chosen language and confirms in it."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    button = decode(query.data)
-    if not isinstance(button, LanguageButton):
-        await query.answer(t(await language(update, context), "alert.malformed"), show_alert=True)
-        return
     await people.set_language(runtime(context), user.id, button.lang)
     await query.answer()
     await query.edit_message_text(t(button.lang, "language.set"))
