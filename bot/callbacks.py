@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum, auto
+from typing import cast
 
 from bot.domain.ballot_rule import Action, Move
 from bot.domain.settings import LANGUAGES
@@ -45,53 +46,54 @@ _LANG = re.compile(rf"^l:({'|'.join(LANGUAGES)})$")
 _FORGET = re.compile(r"^f:([yn])$")
 
 
-def _move_letters(move: Move) -> str:
-    if move.action is Action.SCORE:
-        return str(move.number)
-    if move.action is Action.EDIT:
-        return f"e{move.number}"
-    return _LETTERS[move.action]
+class _Data:
+    """What every button has: `encode()`, the data it sends back."""
+
+    def encode(self) -> str:
+        return encode(cast(Button, self))  # every subclass is one of the Button types
 
 
 @dataclass(frozen=True)
-class BallotButton:
+class BallotButton(_Data):
     ballot_id: int
     rev: int
     move: Move
 
-    def encode(self) -> str:
-        return _checked(f"b:{self.ballot_id}:{self.rev}:{_move_letters(self.move)}")
-
 
 @dataclass(frozen=True)
-class InviteButton:
+class InviteButton(_Data):
     round_id: int
     choice: InviteChoice
 
-    def encode(self) -> str:
-        return _checked(f"i:{self.round_id}:{_INVITE_LETTERS[self.choice]}")
-
 
 @dataclass(frozen=True)
-class LanguageButton:
+class LanguageButton(_Data):
     lang: str
 
-    def encode(self) -> str:
-        return _checked(f"l:{self.lang}")
-
 
 @dataclass(frozen=True)
-class ForgetButton:
+class ForgetButton(_Data):
     confirm: bool
-
-    def encode(self) -> str:
-        return _checked(f"f:{'y' if self.confirm else 'n'}")
 
 
 Button = BallotButton | InviteButton | LanguageButton | ForgetButton
 
 
-def _checked(data: str) -> str:
+def encode(button: Button) -> str:
+    """The callback data of `button`; a shape over Telegram's 64 bytes is a bug, so it raises."""
+    match button:
+        case BallotButton(ballot_id, rev, Move(Action.SCORE, number)):
+            data = f"b:{ballot_id}:{rev}:{number}"
+        case BallotButton(ballot_id, rev, Move(Action.EDIT, position)):
+            data = f"b:{ballot_id}:{rev}:e{position}"
+        case BallotButton(ballot_id, rev, move):
+            data = f"b:{ballot_id}:{rev}:{_LETTERS[move.action]}"
+        case InviteButton(round_id, choice):
+            data = f"i:{round_id}:{_INVITE_LETTERS[choice]}"
+        case LanguageButton(lang):
+            data = f"l:{lang}"
+        case ForgetButton(confirm):
+            data = f"f:{'y' if confirm else 'n'}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data

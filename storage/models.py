@@ -101,6 +101,7 @@ class Category(Base):
 class FactorColumns:
     """A factor as raters see it: its place in the list, key, and label and question per language."""
 
+    id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
     key: Mapped[str] = mapped_column(String(64))
     label_en: Mapped[str] = mapped_column(String(200))
@@ -114,7 +115,6 @@ class Factor(FactorColumns, Base):
 
     __tablename__ = "factors"
     __table_args__ = (UniqueConstraint("category_key", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
     category_key: Mapped[str] = mapped_column(ForeignKey("categories.key", ondelete="CASCADE"))
 
 
@@ -211,7 +211,6 @@ class RoundFactor(FactorColumns, Base):
 
     __tablename__ = "round_factors"
     __table_args__ = (UniqueConstraint("round_id", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
 
 

@@ -82,6 +82,16 @@ async def rt(db: Database, clock: ManualClock, tmp_path: Path) -> Runtime:
     return runtime
 
 
+class FakeTime:
+    """A monotonic clock for code that takes one (`clock=`): it moves only when a test sets `now`."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def record_errors(app: Any, errors: list[BaseException]) -> None:
     """PTB hands a handler's or job's exception to every error handler: besides the bot's own (which
     apologises and reports), this one keeps it in `errors`, so a test fails on any."""
@@ -92,4 +102,4 @@ def record_errors(app: Any, errors: list[BaseException]) -> None:
     app.add_error_handler(record)
 
 
-__all__ = ["ADMIN_ID", "CHANNEL", "SECRET", "TelegramConfig", "make_config", "record_errors"]
+__all__ = ["ADMIN_ID", "CHANNEL", "SECRET", "FakeTime", "TelegramConfig", "make_config", "record_errors"]

@@ -39,13 +39,17 @@ STALE_CLAIM = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class InvitationMessage:
+    """An invitation (or its reminder) claimed for sending: to whom, and what its message shows."""
+
     id: int
+    purchased_at: datetime | None  # what the buyer bought, when
+    # The round: its product, how many factors it asks, when it closes.
     round_id: int
-    telegram_user_id: int
     product: str
-    purchased_at: datetime | None
     factors: int
     closes_at: datetime
+    # The buyer: who gets it, in which language.
+    telegram_user_id: int
     language: str
 
 
@@ -189,7 +193,7 @@ async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> l
         .order_by(chosen.c.id)
     )
     return [
-        InvitationMessage(r.id, r.round_id, r.telegram_user_id, r.name, r.purchased_at, r.n, r.closes_at,
+        InvitationMessage(r.id, r.purchased_at, r.round_id, r.name, r.n, r.closes_at, r.telegram_user_id,
                           pick_language(r.telegram_language, r.language, rt.config.default_language))
         for r in rows
     ]
@@ -206,11 +210,11 @@ async def decline(rt: Runtime, round_id: int, telegram_user_id: int) -> None:
 
 @dataclass(frozen=True)
 class Publication:
+    """A closed round's scorecard, claimed for posting to the publish chat."""
+
     round_id: int
     product: str
-    category: str
     report: dict[str, Any]
-    factors: tuple[tuple[str, str, str], ...]  # key, label_en, label_zh
 
 
 async def claim_publications(rt: Runtime) -> list[Publication]:
@@ -235,13 +239,8 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
                 continue
             rnd = await s.get_one(Round, round_id)
             product = await s.get_one(Product, rnd.sku)
-            factors = await s.execute(
-                select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh)
-                .where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
-            )
             assert rnd.report is not None
-            out.append(Publication(round_id, product.name, rnd.category_key, dict(rnd.report),
-                                   tuple((k, en, zh) for k, en, zh in factors)))
+            out.append(Publication(round_id, product.name, dict(rnd.report)))
         return out
 
 
@@ -258,7 +257,8 @@ async def mark_published(rt: Runtime, round_id: int, message_id: int | None) -> 
 
 @dataclass(frozen=True)
 class ThankYou:
-    ballot_id: int
+    """A rater of a published round, claimed to be told the result, once."""
+
     telegram_user_id: int
     product: str
     report: dict[str, Any]
@@ -285,6 +285,6 @@ async def claim_thanks(rt: Runtime, limit: int = 100) -> list[ThankYou]:
                 update(Ballot).where(Ballot.id == ballot_id, Ballot.thanked_at.is_(None)).values(thanked_at=now)
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                out.append(ThankYou(ballot_id, user_id, name, dict(report or {}),
+                out.append(ThankYou(user_id, name, dict(report or {}),
                                     pick_language(tg_lang, chosen, rt.config.default_language)))
         return out

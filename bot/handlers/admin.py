@@ -16,7 +16,7 @@ from bot.domain import audit, rounds
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
-from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime
+from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime, sender_id
 from bot.handlers.start import unknown_command
 from bot.screens import when
 from bot.texts import t
@@ -59,8 +59,7 @@ def on_round(command: str) -> Callable[[RoundHandler], Handler]:
 
 def actor(update: Update) -> str:
     """Who the audit log names for an admin's action in the chat."""
-    assert update.effective_user is not None
-    return f"tg:{update.effective_user.id}"
+    return f"tg:{sender_id(update)}"
 
 
 @admin_only

@@ -20,7 +20,7 @@ from bot.domain.runtime import Runtime
 from bot.texts import t
 
 __all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
-           "reply", "runtime"]
+           "reply", "runtime", "sender_id"]
 
 B = TypeVar("B", bound=Button)
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
@@ -29,6 +29,12 @@ ButtonHandler = Callable[[Update, Context, B], Coroutine[Any, Any, None]]
 
 def runtime(context: Context) -> Runtime[Config]:
     return context.bot_data.runtime
+
+
+def sender_id(update: Update) -> int:
+    """The Telegram id of who sent the update (every update our handlers take has one)."""
+    assert update.effective_user is not None
+    return update.effective_user.id
 
 
 async def language(update: Update, context: Context) -> str:

@@ -5,18 +5,17 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import ForgetButton
+from bot.context import Context
 from bot.domain import privacy
 from bot.domain.errors import NotLinked
-from bot.handlers.common import Context, edit_or_send, error_text, language, on_button, refusing, reply, runtime
+from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
 from bot.texts import t
 
 
 @refusing(NotLinked)
 async def forget_me(update: Update, context: Context) -> None:
     """Explains what will be deleted and kept, and asks to confirm with a button."""
-    user = update.effective_user
-    assert user is not None
-    plan = await privacy.preview(runtime(context), user.id)
+    plan = await privacy.preview(runtime(context), sender_id(update))
     lang = await language(update, context)
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(t(lang, "forget.confirm"), callback_data=ForgetButton(True).encode()),

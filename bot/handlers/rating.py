@@ -7,9 +7,10 @@ from html import escape
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import BallotButton, InviteButton, InviteChoice
+from bot.context import Context
 from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
-from bot.handlers.common import Context, edit_or_send, error_text, language, on_button, refusing, reply, runtime
+from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
 from bot.screens import answer_text, ballot_screen, when
 from bot.texts import t
 
@@ -91,10 +92,8 @@ async def rate(update: Update, context: Context) -> None:
 @refusing(NotLinked)
 async def my_ratings(update: Update, context: Context) -> None:
     """Shows what the user has rated, and whether they can still change it."""
-    user = update.effective_user
-    assert user is not None
-    mine = await ballot_views.my_ratings(runtime(context), user.id)
     lang = await language(update, context)
+    mine = await ballot_views.my_ratings(runtime(context), sender_id(update))
     if not mine:
         await reply(update, t(lang, "myratings.none"))
         return

@@ -15,7 +15,7 @@ from bot.callbacks import LanguageButton
 from bot.domain import identity, people
 from bot.domain.errors import LinkRefused
 from bot.domain.settings import LANGUAGES
-from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime
+from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime, sender_id
 from bot.texts import t
 
 
@@ -85,10 +85,8 @@ async def language_chosen(update: Update, context: Context, button: LanguageButt
 
 async def stop(update: Update, context: Context) -> None:
     """Stops invitations to the user (their earlier ratings still count)."""
-    user = update.effective_user
-    assert user is not None
     lang = await language(update, context)
-    if not await people.opt_out(runtime(context), user.id):
+    if not await people.opt_out(runtime(context), sender_id(update)):
         await reply(update, t(lang, "error.not_linked"))
         return
     await reply(update, t(lang, "stop.done"))

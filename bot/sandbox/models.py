@@ -14,6 +14,11 @@ JsonDict = dict[str, Any]
 ChatType = Literal["private", "group", "supergroup", "channel"]
 
 
+def _present(record: object, *names: str) -> JsonDict:
+    """The named attributes of `record` that are set: the Bot API leaves out what is None."""
+    return {name: value for name in names if (value := getattr(record, name)) is not None}
+
+
 @dataclass(frozen=True)
 class Button:
     """One inline keyboard button as a user sees it."""
@@ -38,23 +43,15 @@ class StoredFile:
 
     file_id: str
     file_unique_id: str
+    file_name: str | None  # None when the uploader gave none, as Telegram leaves it out
+    mime_type: str | None
     data: bytes
     file_path: str
-    file_name: str | None = None
-    mime_type: str | None = None
 
     def to_api(self) -> JsonDict:
         """The Document / File fields Telegram reports."""
-        fields: JsonDict = {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": len(self.data),
-        }
-        if self.file_name is not None:
-            fields["file_name"] = self.file_name
-        if self.mime_type is not None:
-            fields["mime_type"] = self.mime_type
-        return fields
+        return {"file_id": self.file_id, "file_unique_id": self.file_unique_id, "file_size": len(self.data),
+                **_present(self, "file_name", "mime_type")}
 
 
 @dataclass
@@ -64,7 +61,7 @@ class StoredMessage:
     chat_id: int
     message_id: int
     date: int
-    from_bot: bool
+    from_bot: bool = False  # else the chat's user sent it
     text: str | None = None
     html: str | None = None
     entities: tuple[JsonDict, ...] = ()
@@ -147,12 +144,8 @@ class UserProfile:
 
     def to_api(self) -> JsonDict:
         """Bot API User JSON."""
-        user: JsonDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        for key in ("last_name", "username", "language_code"):
-            value = getattr(self, key)
-            if value is not None:
-                user[key] = value
-        return user
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name,
+                **_present(self, "last_name", "username", "language_code")}
 
 
 @dataclass
@@ -161,22 +154,19 @@ class Chat:
 
     id: int
     type: ChatType
-    title: str | None = None
-    username: str | None = None
-    user: UserProfile | None = None
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     next_message_id: int = 1
+    # Who it is: the user of a private chat, or a group's or channel's title and @username.
+    user: UserProfile | None = None
+    title: str | None = None
+    username: str | None = None
 
     def to_api(self) -> JsonDict:
         """Bot API Chat JSON."""
         chat: JsonDict = {"id": self.id, "type": self.type}
         if self.user is not None:
             chat.update({k: v for k, v in self.user.to_api().items() if k in _PRIVATE_CHAT_FIELDS})
-        if self.title is not None:
-            chat["title"] = self.title
-        if self.username is not None:
-            chat["username"] = self.username
-        return chat
+        return chat | _present(self, "title", "username")
 
     def visible_messages(self, *, from_bot: bool) -> list[StoredMessage]:
         """Messages still shown, oldest first."""

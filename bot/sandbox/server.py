@@ -86,7 +86,7 @@ class BotApiSandbox:
         self.state = SandboxState(int(token.split(":", 1)[0]), bot_username)
         self.flood = FloodControl(global_limit, per_chat_limit, group_limit_per_minute)
         self._queue = UpdateQueue()
-        self._pusher = WebhookPusher(self._queue, self._mark_delivered, self.webhook_deliveries, clock=time.time)
+        self._pusher = WebhookPusher(self._queue, self._mark_delivered, self.webhook_deliveries, time.time)
         self._methods = BotApiMethods(
             self.state,
             self._queue,

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 
 from bot.sandbox import BotApiSandbox
+from tests.conftest import FakeTime
 from tests.sandbox.conftest import ErrorLog, PtbApp, build_app
 
 Json = dict[str, Any]
@@ -22,14 +23,6 @@ async def call(sandbox: BotApiSandbox, method: str, token: str | None = None, **
     url = f"{sandbox.base_url}{token or sandbox.token}/{method}"
     async with aiohttp.ClientSession() as session, session.post(url, json=params) as response:
         return response.status, await response.json()
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def free_port() -> int:
@@ -292,7 +285,7 @@ async def test_valid_html_is_stored_raw_and_as_plain_text_with_entities(sandbox:
 
 
 async def test_per_chat_flood_limit_answers_429_until_the_window_passes() -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     async with BotApiSandbox(per_chat_limit=1, clock=clock) as sandbox:
         quinn = sandbox.user("Quinn", started=True)
         assert (await call(sandbox, "sendMessage", chat_id=quinn.id, text="1"))[0] == 200
@@ -306,7 +299,7 @@ async def test_per_chat_flood_limit_answers_429_until_the_window_passes() -> Non
 
 
 async def test_group_limit_is_per_minute_and_paid_broadcast_lifts_the_global_limit() -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     async with BotApiSandbox(global_limit=1, group_limit_per_minute=2, clock=clock) as sandbox:
         channel = sandbox.add_channel(-100123, "News")
         for second in range(2):
@@ -335,7 +328,7 @@ async def test_injected_faults_hit_the_next_matching_calls(sandbox: BotApiSandbo
 
 
 async def test_callback_queries_expire_after_the_configured_ttl() -> None:
-    clock = FakeClock()
+    clock = FakeTime()
     async with BotApiSandbox(callback_query_ttl=15, clock=clock) as sandbox:
         tom = sandbox.user("Tom", started=True)
         await call(sandbox, "sendMessage", chat_id=tom.id, text="?", reply_markup=keyboard("k"))
