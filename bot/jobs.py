@@ -59,7 +59,7 @@ def campaign_for(config: Config) -> Campaign:
     return Campaign(pacer_for(config.telegram.paid_broadcast, config.telegram.send_rate))
 
 
-async def run_once(bot: Bot, rt: Runtime[Config], budget: float = 10.0, campaign: Campaign | None = None) -> bool:
+async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campaign) -> bool:
     """One reconcile pass; True when it stopped for its time budget with messages still owed."""
     # Rounds open and close first: a long campaign must never delay a close or a publication.
     for round_id in await rounds.due_to_open(rt):
@@ -68,7 +68,6 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float = 10.0, campaign
     for round_id in await rounds.due_to_close(rt):
         if await rounds.close_round(rt, round_id):
             log.info("round %s closed", round_id)
-    campaign = campaign or campaign_for(rt.config)
     await publish(bot, rt)
     await thank(bot, rt, campaign)
     if in_doubt := await outbox.recover_stale_claims(rt):
