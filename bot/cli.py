@@ -20,6 +20,7 @@ from bot.domain.clock import parse_time
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
+from bot.domain.settings import LANGUAGES
 from bot.texts import t
 from storage.db import Database
 
@@ -232,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("id", type=int, metavar="ID")
     rep.add_argument("--format", choices=("text", "json", "png"), default="text")
     rep.add_argument("--out", metavar="F.png", help="with --format png: where to write (default round-ID.png)")
-    rep.add_argument("--lang", choices=("en", "zh"), default="en")
+    rep.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
     rep.set_defaults(run=cmd_report)
 
     exp = sub.add_parser("export", parents=[common], help="a round's ballots, anonymised, to recompute its score")
@@ -243,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", parents=[common], help="score exported (or any) ballots with the published method")
     score.add_argument("file", metavar="FILE.csv")
     score.add_argument("--format", choices=("text", "json"), default="text")
-    score.add_argument("--lang", choices=("en", "zh"), default="en")
+    score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
 
     aud = sub.add_parser("audit", parents=[common], help="the audit log of admin actions (tab-separated)")
     aud.add_argument("--since", metavar="ISO", help="only entries at or after this time")
