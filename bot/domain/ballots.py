@@ -146,7 +146,7 @@ def _ballot_memo(rt: Runtime) -> Memo[object, object]:
 
 
 @dataclass(frozen=True)
-class Press:
+class _Press:
     """A move made on ballot `ballot_id` as it stood at `rev` (what the screen showed)."""
 
     ballot_id: int
@@ -166,13 +166,13 @@ async def press(rt: Runtime, ballot_id: int, rev: int, move: Move, telegram_user
     if not (hit and isinstance(known, _State) and known.rev == rev and known.owner == telegram_user_id
             and now < known.closes_at):
         known = None
-    made = Press(ballot_id, rev, move)
+    made = _Press(ballot_id, rev, move)
     view, outcome, written = await rt.db.run(partial(_press, round_texts(rt), made, telegram_user_id, now, known))
     memo.put(ballot_id, written)
     return view, outcome
 
 
-def _press(texts: Memo[object, object], made: Press, telegram_user_id: int, now: datetime,
+def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now: datetime,
            known: _State | None, s: Connection) -> tuple[BallotView, Outcome, _State]:
     if known is not None:
         try:
@@ -187,7 +187,7 @@ def _press(texts: Memo[object, object], made: Press, telegram_user_id: int, now:
     return result
 
 
-def _read(s: Connection, button: Press, telegram_user_id: int, now: datetime) -> _State:
+def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime) -> _State:
     row = s.execute(
         select(Ballot.round_id, Ballot.telegram_user_id, Ballot.status, Ballot.rev, Ballot.step, Ballot.answers,
                Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at)
@@ -221,7 +221,7 @@ _CAS = update(Ballot).where(
 
 
 def _write(
-    s: Connection, texts: Memo[object, object], button: Press, state: _State, now: datetime, *, guarded: bool
+    s: Connection, texts: Memo[object, object], button: _Press, state: _State, now: datetime, *, guarded: bool
 ) -> tuple[BallotView, Outcome, _State] | None:
     """The compare-and-set of one press on `state`; None when `guarded` and the database disagrees."""
     text = round_text(s, texts, state.round_id)

@@ -24,7 +24,12 @@ def test_the_wire_letters_stay_as_clients_already_hold_them() -> None:
     assert BallotButton(7, 3, Move.score(4)).encode() == "b:7:3:4"
     assert BallotButton(7, 3, Move(Action.NOT_SURE)).encode() == "b:7:3:u"
     assert BallotButton(7, 3, Move.edit(2)).encode() == "b:7:3:e2"
-    assert InviteButton(5, InviteChoice.RATE_NOW).encode() == "i:5:r"
+    letters = {Action.BACK: "k", Action.SUBMIT: "s", Action.REVISE: "v"}
+    assert {a: BallotButton(7, 3, Move(a)).encode()[-1] for a in letters} == letters
+    choices = {InviteChoice.RATE_NOW: "i:5:r", InviteChoice.NOT_NOW: "i:5:n", InviteChoice.STOP: "i:5:s"}
+    assert {c: InviteButton(5, c).encode() for c in choices} == choices
+    assert (LanguageButton("en").encode(), ForgetButton(True).encode(), ForgetButton(False).encode()) == (
+        "l:en", "f:y", "f:n")
 
 
 @pytest.mark.parametrize(
