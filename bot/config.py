@@ -13,6 +13,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
@@ -139,7 +140,10 @@ class _Section:
             return overridden
         if raw is None:
             return None
-        checked = _READERS[kind](self.name(key), raw)
+        enum = kind if isinstance(kind, type) and issubclass(kind, StrEnum) else None
+        if enum is not None:  # one of the Enum's values
+            limits = {"choices": tuple(enum)}
+        checked = _READERS.get(kind, _text)(self.name(key), raw)
         minimum = limits.get("minimum")
         if minimum is None and kind in (int, float):
             minimum = kind(0)  # counts, limits and rates are never negative
@@ -148,7 +152,7 @@ class _Section:
         choices = limits.get("choices")
         if choices and checked not in choices:
             raise ConfigError(f"{self.name(key)}: must be one of {', '.join(choices)}, got {checked!r}")
-        return checked
+        return checked if enum is None else enum(checked)
 
     def done(self) -> None:
         for key in self.data:

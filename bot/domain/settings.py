@@ -2,14 +2,15 @@
 
 These are the config sections the domain needs (`[identity]`, `[eligibility]`, `[rounds]`, `[scoring]`)
 and the languages people are spoken to in. `bot.config` reads them from TOML by walking these
-dataclasses, so a key's default, its type and its limits (`setting(minimum=…, choices=…)`) live in
-one place.
+dataclasses, so a key's default, its type and its limits (`setting(minimum=…, choices=…)`, or an
+Enum's values) live in one place.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from scoring.model import Method
@@ -38,6 +39,13 @@ def pick_language(telegram_code: str | None, chosen: str | None, default: str) -
     return default
 
 
+class Scope(StrEnum):
+    """Whose purchases make a buyer eligible for a product's round."""
+
+    PRODUCT = "product"  # buyers of the product itself
+    CATEGORY = "category"  # buyers of any product of its category
+
+
 @dataclass(frozen=True)
 class IdentityConfig:
     secret: str = ""
@@ -48,7 +56,7 @@ class IdentityConfig:
 class EligibilityConfig:
     product_min_popularity: int = 100
     product_min_sales: int = 50
-    scope: str = setting("product", choices=("product", "category"))
+    scope: Scope = Scope.PRODUCT
     # SPEC: a paid purchase counts when made within this many days before the round opens.
     purchase_window_days: int = setting(365, minimum=1)
     # Also the screening rule `owned_too_briefly` of the scoring method, hence its default.
