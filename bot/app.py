@@ -12,48 +12,57 @@ from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    ContextTypes,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, decode
+from bot.config import Config
+from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
-from bot.flood import guard
+from bot.domain.settings import LANGUAGES
+from bot.flood import FloodGuard
 from bot.handlers import admin, campaign, console, privacy, rating, start
 from bot.handlers.errors import on_error
-from bot.jobs import reconcile
+from bot.handlers.flood import guard
+from bot.jobs import campaign_for, reconcile
+from bot.texts import t
 from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
 
-# PTB's Application is generic in its bot, context, user/chat/bot data and job queue types; we use the
-# defaults throughout (handlers take ContextTypes.DEFAULT_TYPE), so one alias names it everywhere.
-App: TypeAlias = Application[Any, Any, Any, Any, Any, Any]
+# PTB's Application is generic in its bot, context, user/chat/bot data and job queue types; its builder
+# does not carry `context_types` over to the job queue's type, hence Any there.
+App: TypeAlias = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-PURCHASER_COMMANDS = (
-    ("rate", "Rate a product / 评分"),
-    ("myratings", "My ratings / 我的评分"),
-    ("language", "中文 / English"),
-    ("stop", "No more invitations / 不再邀请"),
-    ("forgetme", "Delete my data / 删除我的数据"),
-    ("help", "Help / 帮助"),
-)
+PURCHASER_COMMANDS = ("rate", "myratings", "language", "stop", "forgetme", "help")
 
 
+def menu_entry(command: str) -> str:
+    """A command's description in the one menu everyone sees: English / Chinese; for /language, each
+    language's own name."""
+    if command == "language":
+        return " / ".join(t(lang, "language.name") for lang in LANGUAGES)
+    return f"{t('en', f'menu.{command}')} / {t('zh', f'menu.{command}')}"
 
-def build_application(rt: Runtime, *, base_url: str | None = None, base_file_url: str | None = None) -> App:
+
+def build_application(rt: Runtime[Config]) -> App:
     """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
-    token = rt.config.require_token()
-    builder = ApplicationBuilder().token(token).post_init(_post_init).concurrent_updates(PerUserOrder())
-    base_url = base_url or rt.config.telegram.base_url
-    if base_url:
-        builder = builder.base_url(base_url)
-        builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot", 1))
+    config = rt.config
+    builder = (ApplicationBuilder().token(config.require_token()).context_types(ContextTypes(bot_data=BotData))
+               .post_init(_post_init).concurrent_updates(PerUserOrder()))
+    if base_url := config.telegram.base_url:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot", 1))
     app = builder.build()
-    app.bot_data["runtime"] = rt
-    app.bot_data["errors"] = []
-    app.bot_data["wake"] = _waker(app)
+    shared = app.bot_data
+    shared.runtime = rt
+    shared.campaign = campaign_for(config)
+    shared.flood = FloodGuard(config.bot.flood_limit, config.bot.flood_window.total_seconds(),
+                              config.bot.flood_pause.total_seconds())
+    shared.wake = _waker(app)
 
     private = filters.ChatType.PRIVATE
     # Before everything: a flooding user's updates stop here (see bot/flood.py).
@@ -108,7 +117,7 @@ def _waker(app: App) -> Callable[[], None]:
 
 
 async def _post_init(app: App) -> None:
-    await app.bot.set_my_commands([BotCommand(c, d) for c, d in PURCHASER_COMMANDS])
+    await app.bot.set_my_commands([BotCommand(c, menu_entry(c)) for c in PURCHASER_COMMANDS])
     log.info("bot @%s ready", app.bot.username)
 
 

@@ -3,69 +3,97 @@
 Callback data comes back from the client and is never trusted: `decode` accepts only the exact
 shapes below and returns None for anything else. Every shape fits Telegram's 64-byte limit.
 
-    b:{ballot_id}:{rev}:{action}   a rating-screen button; rev tells a stale button from a live one
-    i:{round_id}:{action}          an invitation button
+    b:{ballot_id}:{rev}:{move}     a rating-screen button; rev tells a stale button from a live one
+    i:{round_id}:{choice}          an invitation button
     l:{lang}                       a language choice
-    f:{action}                     /forgetme: y = confirm, n = keep my data
+    f:{y|n}                        /forgetme: y = confirm, n = keep my data
+
+The letters are the wire format only: a rating button decodes to the domain's `Move`
+(`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum, auto
+from typing import cast
+
+from bot.domain.ballot_rule import Action, Move
+from bot.domain.settings import LANGUAGES
 
 MAX_BYTES = 64
 
-# Ballot actions: "1".."5" a score, "u" not sure, "k" back, "s" submit, "v" revise after submit,
-# "e{position}" change a factor from the summary.
-_BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):([1-5]|u|k|s|v|e\d{1,2})$")
+
+class InviteChoice(Enum):
+    """The buttons under an invitation."""
+
+    RATE_NOW = auto()  # the invitation becomes the ballot's first screen
+    NOT_NOW = auto()  # /rate brings it back until the round closes
+    STOP = auto()  # no more invitations
+
+
+# Rating moves on the wire: "1".."5" a score, "u" not sure, "k" back, "s" submit, "v" revise after
+# submitting, "e{position}" change a factor from the summary.
+_LETTERS = {Action.NOT_SURE: "u", Action.BACK: "k", Action.SUBMIT: "s", Action.REVISE: "v"}
+_ACTIONS = {letter: action for action, letter in _LETTERS.items()}
+_INVITE_LETTERS = {InviteChoice.RATE_NOW: "r", InviteChoice.NOT_NOW: "n", InviteChoice.STOP: "s"}
+_CHOICES = {letter: choice for choice, letter in _INVITE_LETTERS.items()}
+
+_BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):(?:([1-5])|([ukvs])|e(\d{1,2}))$")
 _INVITE = re.compile(r"^i:(\d{1,12}):([rns])$")
-_LANG = re.compile(r"^l:(zh|en)$")
+_LANG = re.compile(rf"^l:({'|'.join(LANGUAGES)})$")
 _FORGET = re.compile(r"^f:([yn])$")
 
-InviteAction = Literal["r", "n", "s"]
+
+class _Data:
+    """What every button has: `encode()`, the data it sends back."""
+
+    def encode(self) -> str:
+        return encode(cast(Button, self))  # every subclass is one of the Button types
 
 
 @dataclass(frozen=True)
-class BallotButton:
+class BallotButton(_Data):
     ballot_id: int
     rev: int
-    action: str
-
-    def encode(self) -> str:
-        return _checked(f"b:{self.ballot_id}:{self.rev}:{self.action}")
+    move: Move
 
 
 @dataclass(frozen=True)
-class InviteButton:
+class InviteButton(_Data):
     round_id: int
-    action: str  # r = rate now, n = not now, s = stop inviting me
-
-    def encode(self) -> str:
-        return _checked(f"i:{self.round_id}:{self.action}")
+    choice: InviteChoice
 
 
 @dataclass(frozen=True)
-class LanguageButton:
+class LanguageButton(_Data):
     lang: str
 
-    def encode(self) -> str:
-        return _checked(f"l:{self.lang}")
-
 
 @dataclass(frozen=True)
-class ForgetButton:
+class ForgetButton(_Data):
     confirm: bool
-
-    def encode(self) -> str:
-        return _checked(f"f:{'y' if self.confirm else 'n'}")
 
 
 Button = BallotButton | InviteButton | LanguageButton | ForgetButton
 
 
-def _checked(data: str) -> str:
+def encode(button: Button) -> str:
+    """The callback data of `button`; a shape over Telegram's 64 bytes is a bug, so it raises."""
+    match button:
+        case BallotButton(ballot_id, rev, Move(Action.SCORE, number)):
+            data = f"b:{ballot_id}:{rev}:{number}"
+        case BallotButton(ballot_id, rev, Move(Action.EDIT, position)):
+            data = f"b:{ballot_id}:{rev}:e{position}"
+        case BallotButton(ballot_id, rev, move):
+            data = f"b:{ballot_id}:{rev}:{_LETTERS[move.action]}"
+        case InviteButton(round_id, choice):
+            data = f"i:{round_id}:{_INVITE_LETTERS[choice]}"
+        case LanguageButton(lang):
+            data = f"l:{lang}"
+        case ForgetButton(confirm):
+            data = f"f:{'y' if confirm else 'n'}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -76,9 +104,11 @@ def decode(data: str | None) -> Button | None:
     if not data or len(data.encode()) > MAX_BYTES:
         return None
     if m := _BALLOT.fullmatch(data):
-        return BallotButton(int(m[1]), int(m[2]), m[3])
+        score, letter, position = m[3], m[4], m[5]
+        move = Move.score(int(score)) if score else Move(_ACTIONS[letter]) if letter else Move.edit(int(position))
+        return BallotButton(int(m[1]), int(m[2]), move)
     if m := _INVITE.fullmatch(data):
-        return InviteButton(int(m[1]), m[2])
+        return InviteButton(int(m[1]), _CHOICES[m[2]])
     if m := _LANG.fullmatch(data):
         return LanguageButton(m[1])
     if m := _FORGET.fullmatch(data):

@@ -17,13 +17,14 @@ from pathlib import Path
 from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, identity, rounds
 from bot.domain.clock import parse_time
+from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
-from bot.durations import DurationError, parse_duration
+from bot.domain.settings import LANGUAGES
 from bot.texts import t
 from storage.db import Database
 
-Command = Callable[[Runtime, argparse.Namespace], Awaitable[None]]
+Command = Callable[[Runtime[Config], argparse.Namespace], Awaitable[None]]
 
 
 class UsageError(Exception):
@@ -37,8 +38,8 @@ def _domain_message(error: DomainError) -> str:
     return t("en", error.key, **error.params)
 
 
-async def cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
-    from bot.domain.imports import import_files
+async def cmd_import(rt: Runtime[Config], args: argparse.Namespace) -> None:
+    from bot.domain.storedata import import_files
 
     async with audit.audited(rt, "cli", "import", " ".join(args.files)) as outcome:
         results = await import_files(rt.db, args.files, secret=rt.config.require_secret())
@@ -47,7 +48,7 @@ async def cmd_import(rt: Runtime, args: argparse.Namespace) -> None:
         print(f"{r.file}: {r.kind}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
 
 
-async def cmd_link(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_link(rt: Runtime[Config], args: argparse.Namespace) -> None:
     payload = await identity.issue_link_token(rt, args.customer_id)
     username = await _bot_username(rt.config)
     print(f"https://t.me/{username}?start={payload}")
@@ -73,7 +74,7 @@ def _when(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-async def cmd_round_new(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_round_new(rt: Runtime[Config], args: argparse.Namespace) -> None:
     try:
         duration = parse_duration(args.duration) if args.duration else None
         opens_at = parse_time(args.opens_at) if args.opens_at else None
@@ -89,7 +90,7 @@ async def cmd_round_new(rt: Runtime, args: argparse.Namespace) -> None:
     print(round_id)
 
 
-async def cmd_round_list(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_round_list(rt: Runtime[Config], args: argparse.Namespace) -> None:
     infos = await rounds.list_rounds(rt, limit=args.limit)
     if not infos:
         print("no rounds yet")
@@ -98,7 +99,7 @@ async def cmd_round_list(rt: Runtime, args: argparse.Namespace) -> None:
               f"  invited {i.stats.invited}  submitted {i.stats.submitted}")
 
 
-async def cmd_round_show(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_round_show(rt: Runtime[Config], args: argparse.Namespace) -> None:
     i = await rounds.round_info(rt, args.id)
     s = i.stats
     print(f"round {i.id}: {i.product} ({i.sku}){' [forced]' if i.forced else ''}")
@@ -116,20 +117,21 @@ async def cmd_round_show(rt: Runtime, args: argparse.Namespace) -> None:
         print("left out:    " + ", ".join(f"{rule} {n}" for rule, n in i.excluded_by_rule.items()))
 
 
-async def cmd_round_close(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_round_close(rt: Runtime[Config], args: argparse.Namespace) -> None:
     async with audit.audited(rt, "cli", "round.close", str(args.id)):
         await rounds.admin_close(rt, args.id)
     print(f"round {args.id} closed; the running bot publishes its scorecard at its next tick")
 
 
-async def cmd_round_cancel(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_round_cancel(rt: Runtime[Config], args: argparse.Namespace) -> None:
     async with audit.audited(rt, "cli", "round.cancel", str(args.id)):
         await rounds.cancel_round(rt, args.id)
     print(f"round {args.id} cancelled")
 
 
-async def cmd_report(rt: Runtime, args: argparse.Namespace) -> None:
-    from bot.publishing import chart, report_text
+async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
+    from bot.publishing import chart
+    from bot.scorecard_text import render_text
 
     report = await rounds.report(rt, args.id)
     info = await rounds.round_info(rt, args.id)
@@ -140,10 +142,10 @@ async def cmd_report(rt: Runtime, args: argparse.Namespace) -> None:
         out.write_bytes(await chart(report, info.product, args.lang))
         print(f"wrote {out}")
     else:
-        print(report_text(report, info.product, args.lang))
+        print(render_text(report, args.lang, title=info.product))
 
 
-async def cmd_audit(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_audit(rt: Runtime[Config], args: argparse.Namespace) -> None:
     since = None
     if args.since:
         try:
@@ -154,7 +156,7 @@ async def cmd_audit(rt: Runtime, args: argparse.Namespace) -> None:
         print(f"{e.at.isoformat(timespec='seconds')}\t{e.actor}\t{e.action}\t{e.detail}\t{e.result}")
 
 
-async def cmd_export(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_export(rt: Runtime[Config], args: argparse.Namespace) -> None:
     from bot.domain.exports import export_round
 
     out = Path(args.out)
@@ -169,7 +171,7 @@ async def cmd_export(rt: Runtime, args: argparse.Namespace) -> None:
 def cmd_score(args: argparse.Namespace) -> None:
     """Scores a CSV with the published method; needs no database or config."""
     from bot.domain.exports import score_export
-    from bot.publishing import report_text
+    from bot.scorecard_text import render_text
 
     path = Path(args.file)
     if not path.is_file():
@@ -183,7 +185,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False))
     else:
-        print(report_text(report, str(report.get("sku") or path.name), args.lang))
+        print(render_text(report, args.lang, title=str(report.get("sku") or path.name)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -231,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("id", type=int, metavar="ID")
     rep.add_argument("--format", choices=("text", "json", "png"), default="text")
     rep.add_argument("--out", metavar="F.png", help="with --format png: where to write (default round-ID.png)")
-    rep.add_argument("--lang", choices=("en", "zh"), default="en")
+    rep.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
     rep.set_defaults(run=cmd_report)
 
     exp = sub.add_parser("export", parents=[common], help="a round's ballots, anonymised, to recompute its score")
@@ -242,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", parents=[common], help="score exported (or any) ballots with the published method")
     score.add_argument("file", metavar="FILE.csv")
     score.add_argument("--format", choices=("text", "json"), default="text")
-    score.add_argument("--lang", choices=("en", "zh"), default="en")
+    score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
 
     aud = sub.add_parser("audit", parents=[common], help="the audit log of admin actions (tab-separated)")
     aud.add_argument("--since", metavar="ISO", help="only entries at or after this time")
@@ -274,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def cmd_products(rt: Runtime, args: argparse.Namespace) -> None:
+async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
     from bot.domain.eligibility import rank_products
 
     rules = rt.config.eligibility
@@ -309,11 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "score":
             cmd_score(args)
         elif args.command == "bench":
-            from bot.bench import bench
+            from bot.bench.command import bench
 
             return asyncio.run(bench(args))
         elif args.command == "demo":
-            from bot.demo import run_demo
+            from bot.demo.story import run_demo
 
             return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet))
         else:

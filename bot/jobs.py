@@ -17,20 +17,21 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from functools import partial
 from html import escape
 
 from telegram import Bot, Message
 from telegram.error import RetryAfter
-from telegram.ext import ContextTypes
 
 from bot import publishing
+from bot.config import Config
+from bot.context import Context
 from bot.domain import outbox, rounds
 from bot.domain.runtime import Runtime
 from bot.screens import Screen, invitation_screen, when
-from bot.sender import Pacer, SendStats, pacer_for, send_paced
+from bot.sender import Campaign, pacer_for, send_paced
 from bot.texts import t
+from storage.statuses import InvitationStatus
 
 log = logging.getLogger(__name__)
 
@@ -41,41 +42,24 @@ WORKERS = 32
 CLAIM_SECONDS = 0.5
 
 
-@dataclass
-class Campaign:
-    """What one process shares across reconcile runs: the pacer's memory, counters, and a halt switch."""
-
-    pacer: Pacer
-    stats: SendStats = field(default_factory=SendStats)
-    halt: asyncio.Event = field(default_factory=asyncio.Event)
-    # Held by the one reconcile run that is sending; see `run_once`.
-    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Called with the number of invitations settled as sent so far; the benchmark stops on it.
-    on_sent: Callable[[int], None] | None = None
-    invitations_sent: int = 0
-
-
-def campaign_of(bot_data: dict[str, object], rt: Runtime) -> Campaign:
-    campaign = bot_data.get("campaign")
-    if not isinstance(campaign, Campaign):
-        campaign = Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
-        bot_data["campaign"] = campaign
-    return campaign
-
-
-async def reconcile(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reconcile(context: Context) -> None:
     """Opens due rounds, closes due rounds, posts scorecards, thanks raters, then sends within a budget."""
-    rt: Runtime = context.bot_data["runtime"]
+    shared = context.bot_data
+    rt = shared.runtime
     more = await run_once(context.bot, rt, budget=max(rt.config.rounds.tick.total_seconds() * 0.8, 1.0),
-                          campaign=campaign_of(context.bot_data, rt))
+                          campaign=shared.campaign)
     # Out of budget with messages still owed: run again at once rather than idle until the next tick,
     # so the sender keeps the full rate while rounds still get opened and closed between budgets.
-    wake = context.bot_data.get("wake")
-    if more and callable(wake):
-        wake()
+    if more:
+        shared.wake()
 
 
-async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0, campaign: Campaign | None = None) -> bool:
+def campaign_for(config: Config) -> Campaign:
+    """A process's sending state, paced as the config asks."""
+    return Campaign(pacer_for(config.telegram.paid_broadcast, config.telegram.send_rate))
+
+
+async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campaign) -> bool:
     """One reconcile pass; True when it stopped for its time budget with messages still owed."""
     # Rounds open and close first: a long campaign must never delay a close or a publication.
     for round_id in await rounds.due_to_open(rt):
@@ -84,7 +68,6 @@ async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0, campaign: Campai
     for round_id in await rounds.due_to_close(rt):
         if await rounds.close_round(rt, round_id):
             log.info("round %s closed", round_id)
-    campaign = campaign or Campaign(pacer_for(rt.config.telegram.paid_broadcast, rt.config.telegram.send_rate))
     await publish(bot, rt)
     await thank(bot, rt, campaign)
     if in_doubt := await outbox.recover_stale_claims(rt):
@@ -100,17 +83,17 @@ async def run_once(bot: Bot, rt: Runtime, budget: float = 10.0, campaign: Campai
         return time.monotonic() >= deadline and not campaign.halt.is_set()
 
 
-async def send_invitations(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float) -> int:
+async def send_invitations(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float) -> int:
     """Drains the invitation outbox until it is empty, the time budget is spent, or a halt."""
     return await _drain(bot, rt, campaign, deadline, reminders=False)
 
 
-async def send_reminders(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float) -> int:
+async def send_reminders(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float) -> int:
     """Sends the one reminder each invited, silent buyer gets `rounds.reminder_before` the close."""
     return await _drain(bot, rt, campaign, deadline, reminders=True)
 
 
-async def _drain(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float, *, reminders: bool) -> int:
+async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float, *, reminders: bool) -> int:
     batch_size = max(1, min(200, math.ceil(campaign.pacer.rate * CLAIM_SECONDS)))
     claim = outbox.claim_reminders if reminders else outbox.claim_invitations
     sent = 0
@@ -119,12 +102,12 @@ async def _drain(bot: Bot, rt: Runtime, campaign: Campaign, deadline: float, *, 
         if not batch:
             break
         settled = await _send_batch(bot, rt, campaign, batch, deadline, reminders=reminders)
-        sent += sum(1 for x in settled if x.status == "sent")
+        sent += sum(1 for x in settled if x.status is InvitationStatus.SENT)
     return sent
 
 
 async def _send_batch(
-    bot: Bot, rt: Runtime, campaign: Campaign, batch: list[outbox.InvitationMessage], deadline: float,
+    bot: Bot, rt: Runtime[Config], campaign: Campaign, batch: list[outbox.InvitationMessage], deadline: float,
     *, reminders: bool,
 ) -> list[outbox.Settlement]:
     """Sends a claimed batch with a few workers; settles what went out, releases what never left."""
@@ -137,7 +120,8 @@ async def _send_batch(
             screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
             delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
                                         _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
-            settled.append(outbox.Settlement(invitation.id, delivery.outcome, delivery.message_id, delivery.error))
+            settled.append(outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,
+                                             delivery.error))
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -146,24 +130,11 @@ async def _send_batch(
     finally:
         # Also on cancellation: record what went out, hand back what never left, so nothing is lost.
         unsent = [inv.id for inv in queue]
-        await asyncio.shield(_settle(rt, campaign, settled, unsent, reminders=reminders))
+        await asyncio.shield(outbox.settle(rt, settled, unsent, reminders=reminders))
     return settled
 
 
-async def _settle(rt: Runtime, campaign: Campaign, settled: list[outbox.Settlement], unsent: list[int], *,
-                  reminders: bool) -> None:
-    if reminders:
-        await outbox.settle_reminders(rt, settled)
-        await outbox.release_reminders(rt, unsent)
-        return
-    await outbox.settle_invitations(rt, settled)
-    await outbox.release_invitations(rt, unsent)
-    campaign.invitations_sent += sum(1 for x in settled if x.status == "sent")
-    if campaign.on_sent is not None:
-        campaign.on_sent(campaign.invitations_sent)
-
-
-def _sender(bot: Bot, rt: Runtime, chat_id: int, screen: Screen) -> Callable[[], Awaitable[Message]]:
+def _sender(bot: Bot, rt: Runtime[Config], chat_id: int, screen: Screen) -> Callable[[], Awaitable[Message]]:
     paid = rt.config.telegram.paid_broadcast
     return lambda: bot.send_message(chat_id, screen.text, parse_mode="HTML", reply_markup=screen.markup,
                                     allow_paid_broadcast=True if paid else None)
@@ -176,7 +147,7 @@ def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
     return Screen(text, invitation_screen(inv).markup)
 
 
-async def publish(bot: Bot, rt: Runtime) -> None:
+async def publish(bot: Bot, rt: Runtime[Config]) -> None:
     """Posts each closed round's scorecard to the publish chat, then marks it published."""
     for publication in await outbox.claim_publications(rt):
         try:
@@ -192,7 +163,7 @@ async def publish(bot: Bot, rt: Runtime) -> None:
         log.info("round %s published", publication.round_id)
 
 
-async def thank(bot: Bot, rt: Runtime, campaign: Campaign) -> None:
+async def thank(bot: Bot, rt: Runtime[Config], campaign: Campaign) -> None:
     """Tells every rater of a published round the result, once, paced like the invitations.
 
     A round's raters are all thanked when it is published, so these sends meet Telegram's limits as a

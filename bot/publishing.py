@@ -9,32 +9,21 @@ from typing import Any
 
 from telegram import Bot
 
+from bot.config import Config
 from bot.domain.outbox import Publication, ThankYou
 from bot.domain.runtime import Runtime
+from bot.scorecard_text import chart_text, overall_text, render_caption
 from bot.texts import t
-from scoring.render import render_caption, render_text
-
-
-def overall_text(report: dict[str, Any]) -> str:
-    overall = report.get("overall") or {}
-    if overall.get("score") is None:
-        return ""
-    low, high = overall["ci"]
-    return f"{overall['score']:.2f} / 5 (95% CI {low:.2f}–{high:.2f})"
-
-
-def report_text(report: dict[str, Any], product: str, lang: str) -> str:
-    return render_text(report, lang, title=product)
 
 
 async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
     """The PNG scorecard; drawn in a worker thread so the event loop keeps serving taps meanwhile."""
     from scoring.chart import render_png  # matplotlib loads only when a chart is drawn
 
-    return await asyncio.to_thread(render_png, report, lang, product)
+    return await asyncio.to_thread(render_png, report, chart_text(report, lang), product)
 
 
-async def post_scorecard(bot: Bot, rt: Runtime, publication: Publication) -> int | None:
+async def post_scorecard(bot: Bot, rt: Runtime[Config], publication: Publication) -> int | None:
     """Posts the chart with its caption to `bot.publish_chat_id`; nothing to post without one."""
     chat = rt.config.bot.publish_chat_id
     if not chat:
@@ -52,4 +41,4 @@ def thanks_text(thanks: ThankYou) -> str:
     if report.get("status") == "insufficient" or (report.get("overall") or {}).get("score") is None:
         return t(lang, "thanks.insufficient", product=escape(thanks.product),
                  n=(report.get("ballots") or {}).get("accepted", 0))
-    return t(lang, "thanks.published", product=escape(thanks.product), overall=overall_text(report))
+    return t(lang, "thanks.published", product=escape(thanks.product), overall=overall_text(report, lang))

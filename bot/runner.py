@@ -15,8 +15,8 @@ from bot.app import App, build_application
 from bot.config import Config
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
-from bot.heap import freeze_startup_heap
 from storage.db import Database
+from storage.heap import freeze_startup_heap
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,7 @@ log = logging.getLogger(__name__)
 @asynccontextmanager
 async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
     """Starts the Application and its updater (polling or webhook, per config) for the block."""
-    rt: Runtime = app.bot_data["runtime"]
-    tg = rt.config.telegram
+    tg = app.bot_data.runtime.config.telegram
     async with app:
         await app.start()
         assert app.updater is not None

@@ -8,12 +8,12 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import BallotButton, InviteButton
-from bot.domain.ballots import NOT_SURE, BallotView
+from bot.callbacks import BallotButton, InviteButton, InviteChoice
+from bot.domain.ballot_rule import NOT_SURE, SCORES, Action, Move
+from bot.domain.ballot_views import BallotScreen, BallotView
 from bot.domain.outbox import InvitationMessage
-from bot.texts import t
+from bot.texts import hearts, t
 
-HEART, EMPTY = "❤️", "🤍"
 # A rater spends about 10 s per factor; rounded up to whole minutes in the invitation.
 SECONDS_PER_FACTOR = 10
 
@@ -28,10 +28,6 @@ def when(moment: datetime, lang: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def hearts(value: int) -> str:
-    return HEART * value + EMPTY * (5 - value)
-
-
 def answer_text(value: int | None, lang: str) -> str:
     if value is None:
         return "—"
@@ -40,39 +36,39 @@ def answer_text(value: int | None, lang: str) -> str:
 
 def ballot_screen(view: BallotView, lang: str) -> Screen:
     """The one message of a ballot: a factor question, the summary, or the thank-you."""
-    def button(action: str) -> str:
-        return BallotButton(view.ballot_id, view.rev, action).encode()
+    def button(move: Move) -> str:
+        return BallotButton(view.ballot_id, view.rev, move).encode()
 
     product = escape(view.product)
-    if view.screen == "factor":
+    if view.screen is BallotScreen.FACTOR:
         factor = view.factors[view.step]
         current = view.answers.get(factor.key)
         scores = [
-            InlineKeyboardButton(f"{v} ✓" if current == v else str(v), callback_data=button(str(v)))
-            for v in range(1, 6)
+            InlineKeyboardButton(f"{v} ✓" if current == v else str(v), callback_data=button(Move.score(v)))
+            for v in SCORES
         ]
         extra = [InlineKeyboardButton(t(lang, "rate.not_sure") + (" ✓" if current == NOT_SURE else ""),
-                                      callback_data=button("u"))]
+                                      callback_data=button(Move(Action.NOT_SURE)))]
         if view.step > 0:
-            extra.insert(0, InlineKeyboardButton(t(lang, "rate.back"), callback_data=button("k")))
+            extra.insert(0, InlineKeyboardButton(t(lang, "rate.back"), callback_data=button(Move(Action.BACK))))
         text = t(lang, "rate.factor", product=product, position=view.step + 1, total=len(view.factors),
                  label=escape(factor.label(lang)), question=escape(factor.question(lang)))
         return Screen(text, InlineKeyboardMarkup([scores, extra]))
-    if view.screen == "summary":
+    if view.screen is BallotScreen.SUMMARY:
         lines = "\n".join(
             t(lang, "rate.summary_line", label=escape(f.label(lang)), value=answer_text(view.answers.get(f.key), lang))
             for f in view.factors
         )
         rows = [
-            [InlineKeyboardButton(f"✏️ {f.label(lang)}", callback_data=button(f"e{i}"))]
+            [InlineKeyboardButton(f"✏️ {f.label(lang)}", callback_data=button(Move.edit(i)))]
             for i, f in enumerate(view.factors)
         ]
-        rows.append([InlineKeyboardButton(t(lang, "rate.submit"), callback_data=button("s"))])
+        rows.append([InlineKeyboardButton(t(lang, "rate.submit"), callback_data=button(Move(Action.SUBMIT)))])
         return Screen(t(lang, "rate.summary", product=product, lines=lines), InlineKeyboardMarkup(rows))
     key = "rate.resubmitted" if view.revisions else "rate.submitted"
     text = t(lang, key, product=product, closes_at=when(view.closes_at, lang))
     return Screen(text, InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "rate.change"),
-                                                                    callback_data=button("v"))]]))
+                                                                    callback_data=button(Move(Action.REVISE)))]]))
 
 
 def invitation_screen(inv: InvitationMessage) -> Screen:
@@ -81,9 +77,11 @@ def invitation_screen(inv: InvitationMessage) -> Screen:
     purchased_on = inv.purchased_at.strftime("%Y-%m-%d") if inv.purchased_at else "—"
     text = t(lang, "invite.text", product=escape(inv.product), purchased_on=purchased_on, factors=inv.factors,
              minutes=minutes, closes_at=when(inv.closes_at, lang))
+    def button(key: str, choice: InviteChoice) -> InlineKeyboardButton:
+        return InlineKeyboardButton(t(lang, key), callback_data=InviteButton(inv.round_id, choice).encode())
+
     rows = [
-        [InlineKeyboardButton(t(lang, "invite.rate_now"), callback_data=InviteButton(inv.round_id, "r").encode())],
-        [InlineKeyboardButton(t(lang, "invite.not_now"), callback_data=InviteButton(inv.round_id, "n").encode()),
-         InlineKeyboardButton(t(lang, "invite.stop"), callback_data=InviteButton(inv.round_id, "s").encode())],
+        [button("invite.rate_now", InviteChoice.RATE_NOW)],
+        [button("invite.not_now", InviteChoice.NOT_NOW), button("invite.stop", InviteChoice.STOP)],
     ]
     return Screen(text, InlineKeyboardMarkup(rows))

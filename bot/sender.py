@@ -135,6 +135,17 @@ class SendStats:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
 
+@dataclass
+class Campaign:
+    """What one process shares across reconcile runs: the pacer's memory, counters, and a halt switch."""
+
+    pacer: Pacer
+    stats: SendStats = field(default_factory=SendStats)
+    halt: asyncio.Event = field(default_factory=asyncio.Event)
+    # Held by the one reconcile run that is sending; see `bot.jobs.run_once`.
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 @dataclass(frozen=True)
 class Delivery:
     outcome: Outcome

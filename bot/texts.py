@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-LANGUAGES = ("zh", "en")
+from bot.domain.settings import LANGUAGES
 
 
 @cache
@@ -16,19 +16,24 @@ def catalog(lang: str) -> dict[str, str]:
     return tomllib.loads(data)
 
 
+def lookup(lang: str, key: str) -> str | None:
+    """The text `key` in `lang` (English for a language we do not speak), placeholders unfilled; None
+    when the catalog has no such key."""
+    return catalog(lang if lang in LANGUAGES else "en").get(key)
+
+
 def t(lang: str, key: str, **params: Any) -> str:
     """The text `key` in `lang`, with placeholders filled; a missing key is a bug, so it raises."""
-    return catalog(lang if lang in LANGUAGES else "en")[key].format(**params)
+    text = lookup(lang, key)
+    if text is None:
+        raise KeyError(key)
+    return text.format(**params)
 
 
-def pick_language(telegram_code: str | None, chosen: str | None, default: str) -> str:
-    """The user's own choice first, then their Telegram language, then the configured default."""
-    if chosen in LANGUAGES:
-        return chosen
-    if telegram_code:
-        code = telegram_code.lower()
-        if code.startswith("zh"):
-            return "zh"
-        if code.startswith("en"):
-            return "en"
-    return default
+HEART, NO_HEART = "❤️", "🤍"
+
+
+def hearts(score: float) -> str:
+    """Five hearts, the score rounded half up to whole hearts filled."""
+    filled = max(0, min(5, int(score + 0.5)))
+    return HEART * filled + NO_HEART * (5 - filled)

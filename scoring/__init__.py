@@ -1,6 +1,7 @@
 """Screening and honest aggregation of rating-round ballots — a pure library (no Telegram, no I/O).
 
-The chart lives in `scoring.chart` and is imported on demand: it is the only module needing matplotlib.
+It returns numbers and reason codes; words are the caller's (the bot's catalogs). The chart lives in
+`scoring.chart` and is imported on demand: it is the only module needing matplotlib.
 """
 
 from scoring.aggregate import FactorResult, OverallResult
@@ -13,7 +14,6 @@ from scoring.model import (
     method_document,
     parse_method_document,
 )
-from scoring.render import render_caption, render_text
 from scoring.scorecard import Scorecard, score_round
 from scoring.screening import REASONS, Verdict, screen
 
@@ -30,8 +30,6 @@ __all__ = [
     "Verdict",
     "method_document",
     "parse_method_document",
-    "render_caption",
-    "render_text",
     "score_round",
     "screen",
 ]

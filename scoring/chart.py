@@ -1,5 +1,6 @@
 """The scorecard picture: a PNG of factor scores with their intervals, the overall, n, response rate
-and method version, drawn from a report dict.
+and method version, drawn from a report dict. Its words are the caller's (`ChartText`): the scoring
+library holds numbers and reason codes, never texts.
 
 It uses matplotlib's object API (`Figure` + the Agg canvas) and never pyplot, so no global backend or
 rcParams are touched and it is safe in a bot process. Text is set in the WenQuanYi Micro Hei font
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,55 +20,36 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from scoring.render import factor_label, response_rate
-
 FONT_PATH = Path(__file__).parent / "fonts" / "WenQuanYiMicroHei.ttf"
 
 HEART_RED = "#d7263d"
 SOFT_RED = "#f4a3ad"
 GREY = "#8a8a8a"
 
-LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "overall": "Overall",
-        "insufficient": "insufficient data (n={n})",
-        "ballots": "n = {accepted} accepted of {submitted} submitted",
-        "response": "response {rate} ({submitted}/{invited} invited)",
-        "interval": "bars: 95% interval",
-        "method": "method {method}",
-        "axis": "hearts (1–5)",
-    },
-    "zh": {
-        "overall": "总分",
-        "insufficient": "数据不足（n={n}）",
-        "ballots": "n = 有效 {accepted} / 提交 {submitted}",
-        "response": "回复率 {rate}（{submitted}/{invited} 邀请）",
-        "interval": "误差线：95% 区间",
-        "method": "方法 {method}",
-        "axis": "红心（1–5）",
-    },
-}
+@dataclass(frozen=True)
+class ChartText:
+    """Every word on the chart, in the reader's language."""
+
+    overall: str  # the overall's row
+    insufficient: str  # a row without a score, with {n}
+    info: str  # under the title: the ballots, and the response
+    footer: str  # the method, and what the bars are
+    axis: str
+    labels: Mapping[str, str]  # factor key -> its row's label
 
 
 def _font(size: float, weight: str = "normal") -> FontProperties:
     return FontProperties(fname=str(FONT_PATH), size=size, weight=weight)
 
 
-def render_png(
-    report: Mapping[str, Any],
-    lang: str = "en",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    *,
-    dpi: int = 150,
-) -> bytes:
-    """The scorecard of `report` as PNG bytes, texts in `lang` ("en" or "zh")."""
-    t = LABELS["zh" if lang == "zh" else "en"]
+def render_png(report: Mapping[str, Any], text: ChartText, title: str | None = None, *, dpi: int = 150) -> bytes:
+    """The scorecard of `report` as PNG bytes, in the words of `text`."""
     factors = list(report.get("factors", []))
     overall = report.get("overall") or {}
     ballots = report["ballots"]
-    rows = [(t["overall"], overall.get("score"), overall.get("ci"), ballots["accepted"], True)]
-    rows += [(factor_label(f, lang, labels), f.get("score"), f.get("ci"), f.get("n", 0), False) for f in factors]
+    rows = [(text.overall, overall.get("score"), overall.get("ci"), ballots["accepted"], True)]
+    rows += [(text.labels.get(f["key"], f["key"]), f.get("score"), f.get("ci"), f.get("n", 0), False)
+             for f in factors]
     rows.reverse()  # matplotlib draws y = 0 at the bottom; the overall belongs on top
 
     height = 2.2 + 0.45 * len(rows)
@@ -77,7 +60,7 @@ def render_png(
     for y, (_label, score, ci, n, is_overall) in enumerate(rows):
         if score is None:
             ax.text(
-                1.05, y, t["insufficient"].format(n=n), va="center", ha="left", color=GREY, fontproperties=_font(10)
+                1.05, y, text.insufficient.format(n=n), va="center", ha="left", color=GREY, fontproperties=_font(10)
             )
             continue
         colour = HEART_RED if is_overall else SOFT_RED
@@ -112,7 +95,7 @@ def render_png(
     ax.set_yticklabels([r[0] for r in rows])
     for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
         tick.set_fontproperties(_font(11, "bold") if row[4] else _font(10))
-    ax.set_xlabel(t["axis"], fontproperties=_font(9))
+    ax.set_xlabel(text.axis, fontproperties=_font(9))
     ax.grid(axis="x", color="#e5e5e5", lw=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -126,17 +109,11 @@ def render_png(
         color=HEART_RED,
         va="top",
     )
-    info = t["ballots"].format(accepted=ballots["accepted"], submitted=ballots["submitted"])
-    rate = response_rate(report)
-    if rate is not None:
-        info += "   ·   " + t["response"].format(
-            rate=f"{rate:.0%}", submitted=ballots["submitted"], invited=report["invited"]
-        )
-    fig.text(0.03, 1 - 0.72 / height, info, fontproperties=_font(9.5), color="#333333", va="top")
+    fig.text(0.03, 1 - 0.72 / height, text.info, fontproperties=_font(9.5), color="#333333", va="top")
     fig.text(
         0.03,
         0.15 / height,
-        t["method"].format(method=report.get("method", "")) + "   ·   " + t["interval"],
+        text.footer,
         fontproperties=_font(8),
         color=GREY,
         va="bottom",

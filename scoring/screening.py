@@ -45,16 +45,6 @@ SOFT_SIGNALS_TO_EXCLUDE = 2
 #: Share of answers cut from each end when computing the consensus that `off_consensus` compares to.
 CONSENSUS_TRIM = 0.2
 
-REASON_TEXT: dict[str, dict[str, str]] = {
-    EXCLUDED_RATER: {"en": "rater excluded by an admin", "zh": "评分人已被管理员排除"},
-    OWNED_TOO_BRIEFLY: {"en": "product owned too briefly", "zh": "拥有产品时间过短"},
-    SPEEDER: {"en": "completed too fast", "zh": "作答过快"},
-    MOSTLY_UNSURE: {"en": 'mostly "not sure"', "zh": "多数为“不确定”"},
-    STRAIGHT_LINER: {"en": "same answer on every factor", "zh": "所有因素答案相同"},
-    OFF_CONSENSUS: {"en": "far from the round's consensus", "zh": "与本轮共识差距过大"},
-}
-
-
 class Verdict(NamedTuple):
     """The screening outcome of one ballot. `reasons` explain an exclusion (empty when accepted);
     `flags` are soft signals on an accepted ballot, reported but not acted on.

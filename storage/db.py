@@ -58,6 +58,10 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
 class Database:
     """One engine and its session factory, built once per process and disposed on shutdown."""
 
@@ -89,11 +93,30 @@ class Database:
 
     async def migrate(self) -> None:
         """Brings the schema to the newest migration; safe to run from several processes at once."""
+        if self.is_sqlite:
+            await self._migrate_sqlite()
+            return
         async with self.engine.begin() as conn:
-            if not self.is_sqlite:
-                # Serialise concurrent upgrades of processes sharing one PostgreSQL database.
-                await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
-            await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+            # Serialise concurrent upgrades of processes sharing one PostgreSQL database.
+            await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727001)")
+            await conn.run_sync(_upgrade)
+
+    async def _migrate_sqlite(self) -> None:
+        async with self.engine.connect() as conn:
+            # A migration in batch mode rebuilds a table on SQLite: copy, drop, rename. With foreign
+            # keys on, dropping `rounds` deletes its rows first, and that cascades into their ballots
+            # and invitations. SQLite ignores this pragma inside a transaction, so it comes before one.
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.commit()
+            try:
+                async with conn.begin():
+                    await conn.run_sync(_upgrade)
+                    broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
+            finally:
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await conn.commit()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -1,14 +1,16 @@
 """SQLAlchemy models for every domain word of the SPEC.
 
 The invariants that matter are enforced by the database, not only by code: one account link per
-Telegram user and per customer, one ballot per round x customer, one invitation per round x customer.
+Telegram user and per customer, one ballot per round x customer, one invitation per round x customer,
+and every status one of its Enum's values (`storage.statuses`).
 Times are stored as naive UTC (`UtcDateTime`) so SQLite and PostgreSQL behave the same.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +29,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.statuses import (
+    BallotStatus,
+    InvitationStatus,
+    LinkMethod,
+    PurchaseStatus,
+    ReminderStatus,
+    RoundStatus,
+    one_of,
+)
+
+E = TypeVar("E", bound=StrEnum)
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in Python, naive UTC in the database."""
@@ -43,6 +57,24 @@ class UtcDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Status(TypeDecorator[E]):
+    """A status column: its Enum's members in Python, their strings (at most 16 characters) in the
+    database, where a CHECK constraint (`storage.statuses.one_of`) admits nothing else."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 NAMING = {
@@ -66,17 +98,24 @@ class Category(Base):
     name_zh: Mapped[str] = mapped_column(String(200))
 
 
-class Factor(Base):
-    __tablename__ = "factors"
-    __table_args__ = (UniqueConstraint("category_key", "key"),)
+class FactorColumns:
+    """A factor as raters see it: its place in the list, key, and label and question per language."""
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key", ondelete="CASCADE"))
     position: Mapped[int]
     key: Mapped[str] = mapped_column(String(64))
     label_en: Mapped[str] = mapped_column(String(200))
     label_zh: Mapped[str] = mapped_column(String(200))
     question_en: Mapped[str] = mapped_column(String(500))
     question_zh: Mapped[str] = mapped_column(String(500))
+
+
+class Factor(FactorColumns, Base):
+    """A category's current factor set (replaced by each import of its categories.toml)."""
+
+    __tablename__ = "factors"
+    __table_args__ = (UniqueConstraint("category_key", "key"),)
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key", ondelete="CASCADE"))
 
 
 class Product(Base):
@@ -101,11 +140,12 @@ class Customer(Base):
 
 class Purchase(Base):
     __tablename__ = "purchases"
+    __table_args__ = (one_of("status", PurchaseStatus),)
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), index=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), index=True)
     purchased_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[PurchaseStatus] = mapped_column(Status(PurchaseStatus))
 
 
 class TelegramUser(Base):
@@ -122,10 +162,11 @@ class TelegramUser(Base):
 
 class AccountLink(Base):
     __tablename__ = "account_links"
+    __table_args__ = (one_of("method", LinkMethod),)
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"), unique=True)
-    method: Mapped[str] = mapped_column(String(16))
+    method: Mapped[LinkMethod] = mapped_column(Status(LinkMethod))
     linked_at: Mapped[datetime]
 
 
@@ -141,11 +182,11 @@ class LinkToken(Base):
 
 class Round(Base):
     __tablename__ = "rounds"
-    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"),)
+    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus))
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
     category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[RoundStatus] = mapped_column(Status(RoundStatus))
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     quota: Mapped[int]
@@ -165,19 +206,12 @@ class Round(Base):
     reminders_queued_at: Mapped[datetime | None]
 
 
-class RoundFactor(Base):
+class RoundFactor(FactorColumns, Base):
     """The factor set of a round, frozen when it opens."""
 
     __tablename__ = "round_factors"
     __table_args__ = (UniqueConstraint("round_id", "key"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    position: Mapped[int]
-    key: Mapped[str] = mapped_column(String(64))
-    label_en: Mapped[str] = mapped_column(String(200))
-    label_zh: Mapped[str] = mapped_column(String(200))
-    question_en: Mapped[str] = mapped_column(String(500))
-    question_zh: Mapped[str] = mapped_column(String(500))
 
 
 class Invitation(Base):
@@ -187,27 +221,27 @@ class Invitation(Base):
     __table_args__ = (
         UniqueConstraint("round_id", "customer_id"),
         Index("ix_invitations_status", "status", "id"),
+        one_of("status", InvitationStatus),
+        one_of("reminder_status", ReminderStatus),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
     telegram_user_id: Mapped[int] = mapped_column(BigInteger)
     purchased_at: Mapped[datetime | None]
-    # pending -> sending -> sent | unreachable | failed
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[InvitationStatus] = mapped_column(Status(InvitationStatus))
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(String(300))
-    # none -> pending -> sent | skipped
-    reminder_status: Mapped[str] = mapped_column(String(16), default="none")
+    reminder_status: Mapped[ReminderStatus] = mapped_column(Status(ReminderStatus), default=ReminderStatus.NONE)
     declined_at: Mapped[datetime | None]
 
 
 class Ballot(Base):
     __tablename__ = "ballots"
-    __table_args__ = (UniqueConstraint("round_id", "customer_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "customer_id"), one_of("status", BallotStatus))
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
@@ -224,8 +258,7 @@ class Ballot(Base):
     # what counts, copied from the draft on each submit, so an unfinished revision never counts.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     submitted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # in_progress -> submitted; withdrawn when the rater asked to be forgotten while open
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[BallotStatus] = mapped_column(Status(BallotStatus))
     owned_days: Mapped[int | None]
     started_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
@@ -234,8 +267,6 @@ class Ballot(Base):
     # The admin's exclusion as it stood when the round closed, so an export recomputes the published
     # score even after the customer is excluded later or forgotten. None while the round is open.
     excluded_by_admin: Mapped[bool | None] = mapped_column(Boolean)
-    verdict: Mapped[str | None] = mapped_column(String(16))
-    reasons: Mapped[str | None] = mapped_column(String(200))
     thanked_at: Mapped[datetime | None]
 
 

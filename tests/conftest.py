@@ -9,16 +9,18 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.config import BotConfig, Config, IdentityConfig, RoundsConfig, ScoringConfig, TelegramConfig
+from bot.config import BotConfig, Config, TelegramConfig
+from bot.demo.sampledata import ANCHOR, write_sample_files
 from bot.domain.clock import ManualClock
-from bot.domain.imports import import_files
 from bot.domain.runtime import Runtime
-from bot.sampledata import ANCHOR, write_sample_files
+from bot.domain.settings import IdentityConfig, RoundsConfig, ScoringConfig
+from bot.domain.storedata import import_files
 from storage.db import Database
 
 SECRET = "test-secret"
@@ -80,4 +82,24 @@ async def rt(db: Database, clock: ManualClock, tmp_path: Path) -> Runtime:
     return runtime
 
 
-__all__ = ["ADMIN_ID", "CHANNEL", "SECRET", "TelegramConfig", "make_config"]
+class FakeTime:
+    """A monotonic clock for code that takes one (`clock=`): it moves only when a test sets `now`."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def record_errors(app: Any, errors: list[BaseException]) -> None:
+    """PTB hands a handler's or job's exception to every error handler: besides the bot's own (which
+    apologises and reports), this one keeps it in `errors`, so a test fails on any."""
+
+    async def record(_update: object, context: Any) -> None:
+        errors.append(context.error)
+
+    app.add_error_handler(record)
+
+
+__all__ = ["ADMIN_ID", "CHANNEL", "SECRET", "FakeTime", "TelegramConfig", "make_config", "record_errors"]

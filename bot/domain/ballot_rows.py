@@ -2,7 +2,7 @@
 
 Read as plain rows rather than ORM entities: building 100,000 mapped `Ballot` objects (identity map,
 attribute instrumentation) took ~4 s, more than screening and scoring them. Plain rows, one
-`BallotRecord` each, with the collector paused (see `bot.heap.gc_paused`) keep it linear: ~9 µs a
+`BallotRecord` each, with the collector paused (see `storage.heap.gc_paused`) keep it linear: ~9 µs a
 ballot at any size.
 """
 
@@ -15,15 +15,16 @@ from typing import Any
 from sqlalchemy import Result, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.heap import gc_paused
 from scoring.model import BallotRecord
+from storage.heap import gc_paused
 from storage.models import Ballot, Customer
+from storage.statuses import BallotStatus
 
 _SUBMITTED = (
     select(Ballot.id, Ballot.rater, Ballot.started_at, Ballot.submitted_at, Ballot.owned_days,
            func.coalesce(Ballot.excluded_by_admin, Customer.excluded_by_admin), Ballot.submitted)
     .outerjoin(Customer, Customer.customer_id == Ballot.customer_id)
-    .where(Ballot.status == "submitted", Ballot.submitted_at.is_not(None))
+    .where(Ballot.status == BallotStatus.SUBMITTED, Ballot.submitted_at.is_not(None))
     .order_by(Ballot.id)
 )
 

@@ -1,8 +1,9 @@
 """Recording a ballot: one per round x customer, answered factor by factor, revisable until close.
 
 The step a rater is on lives in the database (`Ballot.step`), so a conversation survives restarts.
-Every change bumps `Ballot.rev` through a compare-and-set: a button carrying an older rev is stale,
-and two quick taps on the same button count once.
+Every change bumps `Ballot.rev` through a compare-and-set: a move made on an older rev is stale, and
+two quick taps on the same button count once. What a move does is the pure rule in
+`bot.domain.ballot_rule`; what the screens show is read in `bot.domain.ballot_views`.
 """
 
 from __future__ import annotations
@@ -17,122 +18,20 @@ from functools import partial
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from bot.callbacks import BallotButton
-from bot.domain.errors import BadInput, DomainError, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
+from bot.domain.ballot_rule import Move, Outcome, apply
+from bot.domain.ballot_views import BallotView, is_open, round_text, round_texts
+from bot.domain.errors import DomainError, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
 from bot.domain.memo import Memo, memo_for
 from bot.domain.runtime import Runtime
-from storage.models import AccountLink, Ballot, Invitation, Product, Round, RoundFactor
-
-NOT_SURE = 0
-
-
-@dataclass(frozen=True)
-class FactorText:
-    key: str
-    label_en: str
-    label_zh: str
-    question_en: str
-    question_zh: str
-
-    def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
-
-    def question(self, lang: str) -> str:
-        return self.question_zh if lang == "zh" else self.question_en
-
-
-@dataclass(frozen=True)
-class BallotView:
-    """Everything a screen of the rating conversation shows."""
-
-    ballot_id: int
-    rev: int
-    round_id: int
-    product: str
-    factors: tuple[FactorText, ...]
-    answers: dict[str, int]
-    step: int
-    submitted: bool
-    revisions: int
-    closes_at: datetime
-
-    @property
-    def screen(self) -> str:
-        n = len(self.factors)
-        return "factor" if self.step < n else "summary" if self.step == n else "done"
+from storage.models import AccountLink, Ballot, Invitation, Round
+from storage.statuses import BallotStatus, RoundStatus
 
 
 def rater_pseudonym(secret: str, round_id: int, customer_id: str) -> str:
     """A per-round pseudonym: stable within a round, unlinkable across rounds without the secret."""
     mac = hmac.new(secret.encode(), f"rater:{round_id}:{customer_id}".encode(), hashlib.sha256)
     return "r" + mac.hexdigest()[:12]
-
-
-async def _customer_of(s: AsyncSession, telegram_user_id: int) -> str:
-    customer_id = await s.scalar(
-        select(AccountLink.customer_id).where(AccountLink.telegram_user_id == telegram_user_id)
-    )
-    if customer_id is None:
-        raise NotLinked()
-    return customer_id
-
-
-@dataclass(frozen=True)
-class RoundText:
-    """What every screen of a round shows and nothing changes while it is open: its factors are frozen
-    at opening (see `RoundFactor`), and the product's name is read once."""
-
-    product: str
-    factors: tuple[FactorText, ...]
-
-    @property
-    def keys(self) -> list[str]:
-        return [f.key for f in self.factors]
-
-
-# Every tap used to read the round, its product and its factors again. They are frozen while the
-# round is open, so one read per process serves them all; the entry expires after ROUND_TEXT_TTL
-# (which also bounds how long a renamed product keeps its old name here). Whether the round is still
-# open is never cached: it is read with the ballot, in the same query, on every tap.
-ROUND_TEXT_TTL = 600.0
-
-
-def _round_texts(rt: Runtime) -> Memo[object, object]:
-    return memo_for(rt.db, "round_text", ROUND_TEXT_TTL, max_entries=1_000)
-
-
-def round_text(s: Connection | Session, texts: Memo[object, object], round_id: int) -> RoundText:
-    """The round's product name and frozen factors, from `texts` or else read (plain sync code: it runs
-    inside `Database.run` on the tap path, and through `run_sync` elsewhere)."""
-    hit, cached = texts.get(round_id)
-    if hit and isinstance(cached, RoundText):
-        return cached
-    product = s.scalar(select(Product.name).join(Round, Round.sku == Product.sku).where(Round.id == round_id))
-    factors = s.execute(
-        select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh, RoundFactor.question_en,
-               RoundFactor.question_zh).where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
-    )
-    text = RoundText(str(product), tuple(FactorText(*f) for f in factors))
-    if text.factors:  # a round not yet opened has no frozen factors: nothing to keep
-        texts.put(round_id, text)
-    return text
-
-
-async def _view(s: AsyncSession, rt: Runtime, ballot: Ballot, closes_at: datetime) -> BallotView:
-    texts = _round_texts(rt)
-    text = await s.run_sync(lambda sync: round_text(sync, texts, ballot.round_id))
-    return BallotView(
-        ballot_id=ballot.id, rev=ballot.rev, round_id=ballot.round_id, product=text.product, factors=text.factors,
-        answers=dict(ballot.answers), step=ballot.step, submitted=ballot.submitted is not None,
-        revisions=ballot.revisions, closes_at=closes_at,
-    )
-
-
-def _is_open(rnd: Round, now: datetime) -> bool:
-    return rnd.status == "open" and now < rnd.closes_at
 
 
 class _Raced(Exception):
@@ -146,7 +45,7 @@ async def begin(
 
     `shown_in` (chat id, message id): the message that will show it, when already known (an edited
     invitation), recorded in the same transaction instead of by `attach_message` afterwards."""
-    once = partial(_begin_once, _round_texts(rt), rt.config.require_secret, rt.clock.now(), round_id,
+    once = partial(_begin_once, round_texts(rt), rt.config.require_secret, rt.clock.now(), round_id,
                    telegram_user_id, shown_in)
     try:
         view, state = await rt.db.run(once)
@@ -176,7 +75,7 @@ def _begin_once(
     if row is None:
         raise NotLinked()
     customer_id, status, closes_at, invited, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
-    if not (status == "open" and now < closes_at):
+    if not is_open(status, closes_at, now):
         raise RoundClosed(round_id=round_id)
     if invited is None:
         raise NotInvited(round_id=round_id)
@@ -188,7 +87,7 @@ def _begin_once(
             ballot_id = s.execute(insert(Ballot).returning(Ballot.id).values({
                 "round_id": round_id, "customer_id": customer_id, "telegram_user_id": telegram_user_id,
                 "chat_id": telegram_user_id, "rater": rater_pseudonym(secret(), round_id, customer_id),
-                "step": step, "rev": rev, "answers": answers, "status": "in_progress", "started_at": now,
+                "step": step, "rev": rev, "answers": answers, "status": BallotStatus.IN_PROGRESS, "started_at": now,
                 "updated_at": now, "revisions": 0,
             } | shown)).scalar_one()
         except IntegrityError as raced:  # one ballot per round x customer, enforced by the database
@@ -216,14 +115,6 @@ async def attach_message(rt: Runtime, ballot_id: int, chat_id: int, message_id: 
     """Remembers which message shows the ballot, so later screens edit it in place."""
     async with rt.db.session() as s:
         await s.execute(update(Ballot).where(Ballot.id == ballot_id).values(chat_id=chat_id, message_id=message_id))
-
-
-def _next_step(keys: list[str], answers: dict[str, int], after: int) -> int:
-    """The first unanswered factor after `after`, else the summary."""
-    for position in range(after + 1, len(keys)):
-        if keys[position] not in answers:
-            return position
-    return len(keys)
 
 
 @dataclass(frozen=True)
@@ -254,39 +145,49 @@ def _ballot_memo(rt: Runtime) -> Memo[object, object]:
     return memo_for(rt.db, "ballot_state", BALLOT_STATE_TTL)
 
 
-async def press(rt: Runtime, button: BallotButton, telegram_user_id: int) -> tuple[BallotView, str]:
-    """Applies one button press; returns the new screen and what happened ("answered", "submitted", …).
+@dataclass(frozen=True)
+class _Press:
+    """A move made on ballot `ballot_id` as it stood at `rev` (what the screen showed)."""
 
-    A tap is one guarded write when this process remembers the ballot at the button's rev, else one
-    read (the ballot with its round's status) and one compare-and-set; the new screen is built from
-    what was written, not read back. Either way it is one `Database.run`: one trip to the database."""
+    ballot_id: int
+    rev: int
+    move: Move
+
+
+async def press(rt: Runtime, ballot_id: int, rev: int, move: Move, telegram_user_id: int) -> tuple[BallotView, Outcome]:
+    """Makes one move on the ballot at `rev`; returns the new screen and what the move did.
+
+    A tap is one guarded write when this process remembers the ballot at that rev, else one read (the
+    ballot with its round's status) and one compare-and-set; the new screen is built from what was
+    written, not read back. Either way it is one `Database.run`: one trip to the database."""
     now = rt.clock.now()
     memo = _ballot_memo(rt)
-    hit, known = memo.get(button.ballot_id)
-    if not (hit and isinstance(known, _State) and known.rev == button.rev and known.owner == telegram_user_id
+    hit, known = memo.get(ballot_id)
+    if not (hit and isinstance(known, _State) and known.rev == rev and known.owner == telegram_user_id
             and now < known.closes_at):
         known = None
-    view, outcome, written = await rt.db.run(partial(_press, _round_texts(rt), button, telegram_user_id, now, known))
-    memo.put(button.ballot_id, written)
+    made = _Press(ballot_id, rev, move)
+    view, outcome, written = await rt.db.run(partial(_press, round_texts(rt), made, telegram_user_id, now, known))
+    memo.put(ballot_id, written)
     return view, outcome
 
 
-def _press(texts: Memo[object, object], button: BallotButton, telegram_user_id: int, now: datetime,
-           known: _State | None, s: Connection) -> tuple[BallotView, str, _State]:
+def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now: datetime,
+           known: _State | None, s: Connection) -> tuple[BallotView, Outcome, _State]:
     if known is not None:
         try:
-            result = _write(s, texts, button, known, now, guarded=True)
+            result = _write(s, texts, made, known, now, guarded=True)
         except DomainError:
             result = None  # let the reading path give the authoritative answer
         if result is not None:
             return result
-    state = _read(s, button, telegram_user_id, now)
-    result = _write(s, texts, button, state, now, guarded=False)
+    state = _read(s, made, telegram_user_id, now)
+    result = _write(s, texts, made, state, now, guarded=False)
     assert result is not None
     return result
 
 
-def _read(s: Connection, button: BallotButton, telegram_user_id: int, now: datetime) -> _State:
+def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime) -> _State:
     row = s.execute(
         select(Ballot.round_id, Ballot.telegram_user_id, Ballot.status, Ballot.rev, Ballot.step, Ballot.answers,
                Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at)
@@ -296,9 +197,9 @@ def _read(s: Connection, button: BallotButton, telegram_user_id: int, now: datet
     if row is None:
         raise StaleButton()
     round_id, owner, status, rev, step, answers, submitted, submitted_at, revisions, round_status, closes_at = row
-    if owner != telegram_user_id or status == "withdrawn":
+    if owner != telegram_user_id or status == BallotStatus.WITHDRAWN:
         raise ForeignButton()
-    if not (round_status == "open" and now < closes_at):
+    if not is_open(round_status, closes_at, now):
         raise RoundClosed(round_id=round_id)
     if rev != button.rev:
         raise StaleButton()
@@ -313,25 +214,25 @@ def _read(s: Connection, button: BallotButton, telegram_user_id: int, now: datet
 # still stop the write — the database checks it under the write lock.
 _CAS = update(Ballot).where(
     Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"),
-    Ballot.telegram_user_id == bindparam("b_owner"), Ballot.status != "withdrawn",
-    select(Round.id).where(Round.id == Ballot.round_id, Round.status == "open",
+    Ballot.telegram_user_id == bindparam("b_owner"), Ballot.status != BallotStatus.WITHDRAWN,
+    select(Round.id).where(Round.id == Ballot.round_id, Round.status == RoundStatus.OPEN,
                            Round.closes_at > bindparam("b_now", type_=Round.__table__.c.closes_at.type)).exists(),
 )
 
 
 def _write(
-    s: Connection, texts: Memo[object, object], button: BallotButton, state: _State, now: datetime, *, guarded: bool
-) -> tuple[BallotView, str, _State] | None:
+    s: Connection, texts: Memo[object, object], button: _Press, state: _State, now: datetime, *, guarded: bool
+) -> tuple[BallotView, Outcome, _State] | None:
     """The compare-and-set of one press on `state`; None when `guarded` and the database disagrees."""
     text = round_text(s, texts, state.round_id)
-    answers, step, outcome = _apply(text.keys, dict(state.answers), state.step, button.action)
+    answers, step, outcome = apply(text.keys, dict(state.answers), state.step, button.move)
     submitted, submitted_at, revisions = state.submitted, state.submitted_at, state.revisions
-    if outcome == "submitted" and submitted_at is not None:
-        outcome = "resubmitted"
+    if outcome is Outcome.SUBMITTED and submitted_at is not None:
+        outcome = Outcome.RESUBMITTED
     values: dict[str, object] = {"answers": answers, "step": step, "rev": state.rev + 1, "updated_at": now}
-    if outcome in ("submitted", "resubmitted"):
+    if outcome in (Outcome.SUBMITTED, Outcome.RESUBMITTED):
         values["submitted"] = answers
-        values["status"] = "submitted"
+        values["status"] = BallotStatus.SUBMITTED
         submitted = True
         if submitted_at is None:
             values["submitted_at"] = submitted_at = now
@@ -362,73 +263,3 @@ def _owned_days(s: Connection, ballot_id: int, now: datetime) -> int | None:
         ).where(Ballot.id == ballot_id)
     )
     return None if bought is None else (now - bought).days
-
-
-def _apply(keys: list[str], answers: dict[str, int], step: int, action: str) -> tuple[dict[str, int], int, str]:
-    """The pure rule of the conversation: (answers, step) after `action` on the current screen."""
-    n = len(keys)
-    if step < n:
-        if action in ("1", "2", "3", "4", "5", "u"):
-            answers[keys[step]] = NOT_SURE if action == "u" else int(action)
-            return answers, _next_step(keys, answers, step), "answered"
-        if action == "k" and step > 0:
-            return answers, step - 1, "back"
-    elif step == n:
-        if action.startswith("e") and int(action[1:]) < n:
-            return answers, int(action[1:]), "editing"
-        if action == "s":
-            if any(k not in answers for k in keys):
-                raise BadInput(detail="incomplete")
-            return answers, n + 1, "submitted"
-    elif action == "v":
-        return answers, n, "revising"
-    raise StaleButton()
-
-
-@dataclass(frozen=True)
-class Pending:
-    round_id: int
-    product: str
-    ballot_id: int | None
-
-
-async def pending_for(rt: Runtime, telegram_user_id: int) -> list[Pending]:
-    """Open rounds the user is invited to and has not submitted yet."""
-    now = rt.clock.now()
-    async with rt.db.session() as s:
-        customer_id = await _customer_of(s, telegram_user_id)
-        rows = await s.execute(
-            select(Round.id, Product.name, Ballot.id, Ballot.submitted)
-            .join(Invitation, Invitation.round_id == Round.id)
-            .join(Product, Product.sku == Round.sku)
-            .outerjoin(Ballot, (Ballot.round_id == Round.id) & (Ballot.customer_id == customer_id))
-            .where(Invitation.customer_id == customer_id, Round.status == "open", Round.closes_at > now)
-            .order_by(Round.closes_at)
-        )
-        return [Pending(rid, name, bid) for rid, name, bid, submitted in rows if submitted is None]
-
-
-@dataclass(frozen=True)
-class MyRating:
-    product: str
-    open: bool
-    submitted: bool
-    factors: tuple[FactorText, ...]
-    answers: dict[str, int]
-
-
-async def my_ratings(rt: Runtime, telegram_user_id: int) -> list[MyRating]:
-    now = rt.clock.now()
-    async with rt.db.session() as s:
-        customer_id = await _customer_of(s, telegram_user_id)
-        ballots = list(await s.scalars(
-            select(Ballot).where(Ballot.customer_id == customer_id, Ballot.status != "withdrawn")
-            .order_by(Ballot.started_at.desc())
-        ))
-        out = []
-        for b in ballots:
-            rnd = await s.get_one(Round, b.round_id)
-            view = await _view(s, rt, b, rnd.closes_at)
-            out.append(MyRating(view.product, _is_open(rnd, now), b.submitted is not None, view.factors,
-                                dict(b.submitted or b.answers)))
-        return out

@@ -6,24 +6,27 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import EligibilityConfig
+from bot.domain.settings import EligibilityConfig, Scope
 from storage.db import Database
 from storage.models import AccountLink, Customer, Product, Purchase
+from storage.statuses import PurchaseStatus
 
-# Each buyer is counted under the first rule they fail, in this order.
-RULES = (
-    "refunded_or_cancelled",
-    "purchase_too_old",
-    "owned_too_briefly",
-    "no_linked_account",
-    "inactive",
-    "opted_out",
-    "excluded_by_admin",
-)
+
+class Exclusion(StrEnum):
+    """Why a buyer is left out of a round; each is counted under the first rule they fail, in this order."""
+
+    REFUNDED_OR_CANCELLED = "refunded_or_cancelled"  # no paid purchase
+    PURCHASE_TOO_OLD = "purchase_too_old"  # none within purchase_window_days
+    OWNED_TOO_BRIEFLY = "owned_too_briefly"  # none at least min_ownership_days old
+    NO_LINKED_ACCOUNT = "no_linked_account"
+    INACTIVE = "inactive"
+    OPTED_OUT = "opted_out"
+    EXCLUDED_BY_ADMIN = "excluded_by_admin"
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Candidate:
 @dataclass
 class Eligibility:
     eligible: list[Candidate] = field(default_factory=list)
-    excluded: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    excluded: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Exclusion, 0))
 
     @property
     def buyers(self) -> int:
@@ -49,7 +52,7 @@ async def eligible_purchasers(
     """Buyers of the product (or its category) classified against every rule at `opens_at`."""
     scope = (
         Purchase.sku.in_(select(Product.sku).where(Product.category_key == product.category_key))
-        if rules.scope == "category"
+        if rules.scope is Scope.CATEGORY
         else Purchase.sku == product.sku
     )
     rows = await s.execute(
@@ -62,7 +65,7 @@ async def eligible_purchasers(
         .outerjoin(AccountLink, AccountLink.customer_id == Purchase.customer_id)
         .where(scope)
     )
-    by_customer: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    by_customer: dict[str, list[tuple[datetime, PurchaseStatus]]] = defaultdict(list)
     people: dict[str, tuple[datetime | None, bool, bool, datetime | None, int | None]] = {}
     for cid, bought, status, active, opted, excluded, forgotten, linked_tg in rows:
         by_customer[cid].append((bought, status))
@@ -73,24 +76,24 @@ async def eligible_purchasers(
     active_since = opens_at - timedelta(days=rules.active_within_days)
     result = Eligibility()
     for cid in sorted(by_customer):
-        paid = [bought for bought, status in by_customer[cid] if status == "paid" and bought <= opens_at]
+        paid = [bought for bought, status in by_customer[cid] if status == PurchaseStatus.PAID and bought <= opens_at]
         active, opted, excluded, forgotten, tg = people[cid]
         in_window = [b for b in paid if b >= window_start]
         owned = [b for b in in_window if b <= latest_ok]
         reason = (
-            "refunded_or_cancelled" if not paid
-            else "purchase_too_old" if not in_window
-            else "owned_too_briefly" if not owned
-            else "no_linked_account" if tg is None or forgotten is not None
-            else "inactive" if active is None or active < active_since
-            else "opted_out" if opted
-            else "excluded_by_admin" if excluded
+            Exclusion.REFUNDED_OR_CANCELLED if not paid
+            else Exclusion.PURCHASE_TOO_OLD if not in_window
+            else Exclusion.OWNED_TOO_BRIEFLY if not owned
+            else Exclusion.NO_LINKED_ACCOUNT if tg is None or forgotten is not None
+            else Exclusion.INACTIVE if active is None or active < active_since
+            else Exclusion.OPTED_OUT if opted
+            else Exclusion.EXCLUDED_BY_ADMIN if excluded
             else None
         )
         if reason is None and tg is not None:
             result.eligible.append(Candidate(cid, tg, max(owned)))
         else:
-            result.excluded[reason or "no_linked_account"] += 1
+            result.excluded[reason or Exclusion.NO_LINKED_ACCOUNT] += 1
     return result
 
 

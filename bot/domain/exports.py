@@ -23,6 +23,7 @@ from bot.domain.scorecards import factor_specs, method_for
 from scoring.model import BallotRecord, FactorSpec, Method, method_document, parse_method_document
 from scoring.scorecard import score_round
 from storage.models import Invitation, Round
+from storage.statuses import InvitationStatus, RoundStatus
 
 COLUMNS = ("ballot", "rater", "started_at", "submitted_at", "owned_days", "excluded_by_admin")
 
@@ -37,7 +38,7 @@ async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]
         records = await submitted_records(s, round_id)
         invited = await s.scalar(
             select(func.count()).select_from(Invitation)
-            .where(Invitation.round_id == round_id, Invitation.status != "cancelled")
+            .where(Invitation.round_id == round_id, Invitation.status != InvitationStatus.CANCELLED)
         )
         status = rnd.status
     document = method_document(method_for(rt, rnd), factors)
@@ -97,5 +98,5 @@ def score_export(name: str, text: str, document: Mapping[str, Any] | None) -> di
     records, specs = read_ballots(name, text, factors)
     meta = dict((document or {}).get("round", {}))
     card = score_round(records, specs, method)
-    return card.to_report(meta.get("round_id"), str(meta.get("sku", "")), str(meta.get("status", "closed")),
+    return card.to_report(meta.get("round_id"), str(meta.get("sku", "")), str(meta.get("status", RoundStatus.CLOSED)),
                           int(meta.get("invited", 0)))

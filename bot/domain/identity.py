@@ -21,6 +21,7 @@ from bot.domain.errors import LinkRefused, UnknownCustomer
 from bot.domain.phones import normalise_phone, phone_hash
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Customer, LinkToken
+from storage.statuses import LinkMethod
 
 _NONCE_LEN = 16
 _PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{38}$")
@@ -64,7 +65,7 @@ async def link_by_token(rt: Runtime, payload: str, telegram_user_id: int) -> str
             raise LinkRefused(reason="used")
         if token.expires_at <= now:
             raise LinkRefused(reason="expired")
-        await _link(s, token.customer_id, telegram_user_id, "token", rt)
+        await _link(s, token.customer_id, telegram_user_id, LinkMethod.TOKEN, rt)
         token.used_at, token.used_by = now, telegram_user_id
     return token.customer_id
 
@@ -83,11 +84,11 @@ async def link_by_contact(rt: Runtime, phone: str, contact_user_id: int | None, 
         )
         if customer_id is None:
             raise LinkRefused(reason="unknown_phone")
-        await _link(s, customer_id, sender_id, "contact", rt)
+        await _link(s, customer_id, sender_id, LinkMethod.CONTACT, rt)
     return customer_id
 
 
-async def _link(s: AsyncSession, customer_id: str, user_id: int, method: str, rt: Runtime) -> None:
+async def _link(s: AsyncSession, customer_id: str, user_id: int, method: LinkMethod, rt: Runtime) -> None:
     customer = await s.get(Customer, customer_id)
     if customer is None or customer.forgotten_at is not None:
         raise LinkRefused(reason="forgotten")

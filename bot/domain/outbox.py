@@ -8,7 +8,7 @@ Delivery guarantee for invitations and reminders: **at most once**, and nothing 
   reached Telegram: a timeout or a connection dropped mid-request). Only rows still `pending` are
   ever sent, so no code path can send a row twice.
 - A sender that stops on purpose (restart, shutdown) settles what it sent and hands the claimed rows
-  it never sent back to `pending` (`release_invitations`): a restart loses and repeats nothing.
+  it never sent back to `pending` (`settle`): a restart loses and repeats nothing.
 - A process that dies between claim and settle leaves at most one small batch (about half a second
   of sends) in `sending`. Those rows are in doubt: Telegram gives no idempotency key and no way to ask
   whether a message went out. After `STALE_CLAIM` they become `unknown` (`recover_stale_claims`) and
@@ -26,8 +26,9 @@ from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.runtime import Runtime
-from bot.texts import pick_language
+from bot.domain.settings import pick_language
 from storage.models import Ballot, Customer, Invitation, Product, Round, RoundFactor, TelegramUser
+from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus
 
 # A scorecard claim older than this is presumed to belong to a process that died before posting.
 PUBLISH_CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -38,13 +39,17 @@ STALE_CLAIM = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class InvitationMessage:
+    """An invitation (or its reminder) claimed for sending: to whom, and what its message shows."""
+
     id: int
+    purchased_at: datetime | None  # what the buyer bought, when
+    # The round: its product, how many factors it asks, when it closes.
     round_id: int
-    telegram_user_id: int
     product: str
-    purchased_at: datetime | None
     factors: int
     closes_at: datetime
+    # The buyer: who gets it, in which language.
+    telegram_user_id: int
     language: str
 
 
@@ -55,7 +60,8 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
         query = (
             select(Invitation.id)
             .join(Round, Round.id == Invitation.round_id)
-            .where(Invitation.status == "pending", Round.status == "open", Round.closes_at > now)
+            .where(Invitation.status == InvitationStatus.PENDING, Round.status == RoundStatus.OPEN,
+                   Round.closes_at > now)
             .order_by(Invitation.id)
             .limit(limit)
         )
@@ -67,75 +73,58 @@ async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
         # RETURNING names exactly the rows this transaction moved: a concurrent run that saw the same
         # candidates gets none of them, even when both claim within the same clock tick.
         ids = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == "pending")
-            .values(status="sending", claimed_at=now, attempts=Invitation.attempts + 1)
+            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == InvitationStatus.PENDING)
+            .values(status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1)
             .returning(Invitation.id)
         ))
-        factor_counts = (
-            select(RoundFactor.round_id, func.count().label("n")).group_by(RoundFactor.round_id).subquery()
-        )
-        rows = await s.execute(
-            select(Invitation, Product.name, Round.closes_at, factor_counts.c.n,
-                   TelegramUser.language, TelegramUser.telegram_language)
-            .join(Round, Round.id == Invitation.round_id)
-            .join(Product, Product.sku == Round.sku)
-            .join(factor_counts, factor_counts.c.round_id == Round.id)
-            .outerjoin(TelegramUser, TelegramUser.user_id == Invitation.telegram_user_id)
-            .where(Invitation.id.in_(ids))
-            .order_by(Invitation.id)
-        )
-        return [
-            InvitationMessage(inv.id, inv.round_id, inv.telegram_user_id, name, inv.purchased_at, n, closes,
-                              pick_language(tg_lang, chosen, rt.config.bot.default_language))
-            for inv, name, closes, n, chosen, tg_lang in rows
-        ]
-
-
-async def settle_invitation(
-    rt: Runtime, invitation_id: int, status: str, *, message_id: int | None = None, error: str | None = None
-) -> None:
-    """Records how sending went: sent, unreachable (403: never retried), failed, or unknown."""
-    await settle_invitations(rt, [Settlement(invitation_id, status, message_id, error)])
+        return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(ids)))
 
 
 @dataclass(frozen=True)
 class Settlement:
     id: int
-    status: str  # sent | unreachable | failed | unknown
+    status: InvitationStatus  # sent | unreachable | failed | unknown, as a reminder's status too
     message_id: int | None = None
     error: str | None = None
 
 
-async def settle_invitations(rt: Runtime, settled: list[Settlement]) -> None:
-    """Records a batch of sends in one transaction; a row already judged `unknown` learns the truth."""
-    if not settled:
-        return
+_TABLE = cast(Table, Invitation.__table__)
+# One executemany for the whole batch: a round trip per row would cap the rate on a slow disk. A row
+# already judged `unknown` (its claim went stale) still learns the truth.
+_SETTLE_INVITATIONS = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("settled_id"),
+           or_(_TABLE.c.status == InvitationStatus.SENDING, _TABLE.c.status == InvitationStatus.UNKNOWN))
+    .values(status=bindparam("new_status"), error=bindparam("new_error"), message_id=bindparam("new_message_id"),
+            sent_at=bindparam("new_sent_at"))
+)
+_SETTLE_REMINDERS = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("settled_id"), _TABLE.c.reminder_status == ReminderStatus.SENDING)
+    .values(reminder_status=bindparam("new_status"))
+)
+
+
+async def settle(rt: Runtime, settled: list[Settlement], unsent: list[int], *, reminders: bool) -> None:
+    """Records a claimed batch in one transaction: how each send went, and the claims that were provably
+    never sent handed back (an invitation to `pending`, a reminder to `none`), so a stop loses and
+    repeats nothing."""
     now = rt.clock.now()
-    table = cast(Table, Invitation.__table__)
-    # One executemany for the whole batch: a round trip per row would cap the rate on a slow disk.
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("settled_id"), or_(table.c.status == "sending", table.c.status == "unknown"))
-        .values(status=bindparam("new_status"), error=bindparam("new_error"),
-                message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
-    )
     async with rt.db.session() as s:
-        await s.execute(statement, [
-            {"settled_id": x.id, "new_status": x.status, "new_error": x.error, "new_message_id": x.message_id,
-             "new_sent_at": now if x.status == "sent" else None}
-            for x in settled
-        ])
-
-
-async def release_invitations(rt: Runtime, ids: list[int]) -> None:
-    """Hands claimed invitations that were provably never sent back to `pending`."""
-    if not ids:
-        return
-    async with rt.db.session() as s:
-        await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.status == "sending")
-            .values(status="pending", claimed_at=None, attempts=Invitation.attempts - 1)
-        )
+        if settled:
+            await s.execute(_SETTLE_REMINDERS if reminders else _SETTLE_INVITATIONS, [
+                {"settled_id": x.id, "new_status": x.status, "new_error": x.error, "new_message_id": x.message_id,
+                 "new_sent_at": now if x.status == InvitationStatus.SENT else None}
+                for x in settled
+            ])
+        if unsent:
+            claimed, back = (
+                (Invitation.reminder_status == ReminderStatus.SENDING, {"reminder_status": ReminderStatus.NONE})
+                if reminders else
+                (Invitation.status == InvitationStatus.SENDING,
+                 {"status": InvitationStatus.PENDING, "claimed_at": None, "attempts": Invitation.attempts - 1})
+            )
+            await s.execute(update(Invitation).where(Invitation.id.in_(unsent), claimed).values(back))
 
 
 async def recover_stale_claims(rt: Runtime) -> int:
@@ -143,12 +132,13 @@ async def recover_stale_claims(rt: Runtime) -> int:
     cutoff = rt.clock.now() - STALE_CLAIM
     async with rt.db.session() as s:
         invitations = await s.execute(
-            update(Invitation).where(Invitation.status == "sending", Invitation.claimed_at < cutoff)
-            .values(status="unknown", error="claimed by a process that stopped; delivery unknown")
+            update(Invitation).where(Invitation.status == InvitationStatus.SENDING, Invitation.claimed_at < cutoff)
+            .values(status=InvitationStatus.UNKNOWN, error="claimed by a process that stopped; delivery unknown")
         )
         reminders = await s.execute(
-            update(Invitation).where(Invitation.reminder_status == "sending", Invitation.claimed_at < cutoff)
-            .values(reminder_status="unknown")
+            update(Invitation)
+            .where(Invitation.reminder_status == ReminderStatus.SENDING, Invitation.claimed_at < cutoff)
+            .values(reminder_status=ReminderStatus.UNKNOWN)
         )
         return int(invitations.rowcount + reminders.rowcount)  # type: ignore[attr-defined]
 
@@ -170,9 +160,9 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
             select(Invitation.id, Invitation.sent_at, Round.closes_at)
             .join(Round, Round.id == Invitation.round_id)
             .join(Customer, Customer.customer_id == Invitation.customer_id)
-            .where(Invitation.status == "sent", Invitation.reminder_status == "none", Round.status == "open",
-                   Round.closes_at > now, Customer.opted_out.is_(False), Customer.forgotten_at.is_(None),
-                   ~submitted)
+            .where(Invitation.status == InvitationStatus.SENT, Invitation.reminder_status == ReminderStatus.NONE,
+                   Round.status == RoundStatus.OPEN, Round.closes_at > now, Customer.opted_out.is_(False),
+                   Customer.forgotten_at.is_(None), ~submitted)
             .order_by(Invitation.id)
         ))
         before = rt.config.rounds.reminder_before
@@ -182,29 +172,10 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
         if not due:
             return []
         claimed = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == "none")
-            .values(reminder_status="sending", claimed_at=now).returning(Invitation.id)
+            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == ReminderStatus.NONE)
+            .values(reminder_status=ReminderStatus.SENDING, claimed_at=now).returning(Invitation.id)
         ))
         return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(claimed)))
-
-
-async def settle_reminders(rt: Runtime, settled: list[Settlement]) -> None:
-    async with rt.db.session() as s:
-        for item in settled:
-            await s.execute(
-                update(Invitation).where(Invitation.id == item.id, Invitation.reminder_status == "sending")
-                .values(reminder_status=item.status)
-            )
-
-
-async def release_reminders(rt: Runtime, ids: list[int]) -> None:
-    if not ids:
-        return
-    async with rt.db.session() as s:
-        await s.execute(
-            update(Invitation).where(Invitation.id.in_(ids), Invitation.reminder_status == "sending")
-            .values(reminder_status="none")
-        )
 
 
 async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> list[InvitationMessage]:
@@ -222,8 +193,8 @@ async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> l
         .order_by(chosen.c.id)
     )
     return [
-        InvitationMessage(r.id, r.round_id, r.telegram_user_id, r.name, r.purchased_at, r.n, r.closes_at,
-                          pick_language(r.telegram_language, r.language, rt.config.bot.default_language))
+        InvitationMessage(r.id, r.purchased_at, r.round_id, r.name, r.n, r.closes_at, r.telegram_user_id,
+                          pick_language(r.telegram_language, r.language, rt.config.default_language))
         for r in rows
     ]
 
@@ -239,11 +210,11 @@ async def decline(rt: Runtime, round_id: int, telegram_user_id: int) -> None:
 
 @dataclass(frozen=True)
 class Publication:
+    """A closed round's scorecard, claimed for posting to the publish chat."""
+
     round_id: int
     product: str
-    category: str
     report: dict[str, Any]
-    factors: tuple[tuple[str, str, str], ...]  # key, label_en, label_zh
 
 
 async def claim_publications(rt: Runtime) -> list[Publication]:
@@ -252,7 +223,7 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
     async with rt.db.session() as s:
         ids = list(await s.scalars(
             select(Round.id).where(
-                Round.status == "closed",
+                Round.status == RoundStatus.CLOSED,
                 or_(Round.publish_claimed_at.is_(None), Round.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT),
             )
         ))
@@ -260,7 +231,7 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
         for round_id in ids:
             claimed = await s.execute(
                 update(Round).where(
-                    Round.id == round_id, Round.status == "closed",
+                    Round.id == round_id, Round.status == RoundStatus.CLOSED,
                     or_(Round.publish_claimed_at.is_(None), Round.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT),
                 ).values(publish_claimed_at=now)
             )
@@ -268,29 +239,26 @@ async def claim_publications(rt: Runtime) -> list[Publication]:
                 continue
             rnd = await s.get_one(Round, round_id)
             product = await s.get_one(Product, rnd.sku)
-            factors = await s.execute(
-                select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh)
-                .where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
-            )
             assert rnd.report is not None
-            out.append(Publication(round_id, product.name, rnd.category_key, dict(rnd.report),
-                                   tuple((k, en, zh) for k, en, zh in factors)))
+            out.append(Publication(round_id, product.name, dict(rnd.report)))
         return out
 
 
 async def mark_published(rt: Runtime, round_id: int, message_id: int | None) -> None:
     async with rt.db.session() as s:
         rnd = await s.get_one(Round, round_id)
-        final = "insufficient" if (rnd.report or {}).get("status") == "insufficient" else "published"
+        insufficient = (rnd.report or {}).get("status") == RoundStatus.INSUFFICIENT
+        final = RoundStatus.INSUFFICIENT if insufficient else RoundStatus.PUBLISHED
         await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == "closed")
+            update(Round).where(Round.id == round_id, Round.status == RoundStatus.CLOSED)
             .values(status=final, published_at=rt.clock.now(), publish_message_id=message_id)
         )
 
 
 @dataclass(frozen=True)
 class ThankYou:
-    ballot_id: int
+    """A rater of a published round, claimed to be told the result, once."""
+
     telegram_user_id: int
     product: str
     report: dict[str, Any]
@@ -307,8 +275,8 @@ async def claim_thanks(rt: Runtime, limit: int = 100) -> list[ThankYou]:
             .join(Round, Round.id == Ballot.round_id)
             .join(Product, Product.sku == Round.sku)
             .outerjoin(TelegramUser, TelegramUser.user_id == Ballot.telegram_user_id)
-            .where(Round.status.in_(("published", "insufficient")), Ballot.submitted_at.is_not(None),
-                   Ballot.thanked_at.is_(None), Ballot.telegram_user_id.is_not(None))
+            .where(Round.status.in_((RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT)),
+                   Ballot.submitted_at.is_not(None), Ballot.thanked_at.is_(None), Ballot.telegram_user_id.is_not(None))
             .limit(limit)
         ))
         out = []
@@ -317,6 +285,6 @@ async def claim_thanks(rt: Runtime, limit: int = 100) -> list[ThankYou]:
                 update(Ballot).where(Ballot.id == ballot_id, Ballot.thanked_at.is_(None)).values(thanked_at=now)
             )
             if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                out.append(ThankYou(ballot_id, user_id, name, dict(report or {}),
-                                    pick_language(tg_lang, chosen, rt.config.bot.default_language)))
+                out.append(ThankYou(user_id, name, dict(report or {}),
+                                    pick_language(tg_lang, chosen, rt.config.default_language)))
         return out

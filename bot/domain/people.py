@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from bot.domain.errors import UnknownCustomer
 from bot.domain.memo import memo_for
 from bot.domain.runtime import Runtime
-from bot.texts import pick_language
+from bot.domain.settings import pick_language
 from storage.models import AccountLink, Customer, TelegramUser
 
 
@@ -37,7 +37,7 @@ async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) 
             chosen = await s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id))
         memo.put(user_id, chosen)
     return pick_language(telegram_language, chosen if isinstance(chosen, str) else None,
-                         rt.config.bot.default_language)
+                         rt.config.default_language)
 
 
 async def set_language(rt: Runtime, user_id: int, language: str) -> None:

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.errors import NotLinked
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Ballot, Customer, Invitation, Round
+from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
 
 # Rounds whose ballots can still change, so a forgotten customer's ballot is withdrawn rather than kept.
-OPEN_STATUSES = ("scheduled", "open")
+OPEN_STATUSES = (RoundStatus.SCHEDULED, RoundStatus.OPEN)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ async def preview(rt: Runtime, telegram_user_id: int) -> Forgetting:
         link = await _linked(s, telegram_user_id)
         statuses = list(await s.scalars(
             select(Round.status).join(Ballot, Ballot.round_id == Round.id)
-            .where(Ballot.customer_id == link.customer_id, Ballot.status != "withdrawn")
+            .where(Ballot.customer_id == link.customer_id, Ballot.status != BallotStatus.WITHDRAWN)
         ))
     withdrawn = sum(status in OPEN_STATUSES for status in statuses)
     return Forgetting(link.customer_id, withdrawn, len(statuses) - withdrawn)
@@ -73,8 +74,8 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
         for ballot, round_status in rows:
             ballot.telegram_user_id = ballot.chat_id = ballot.message_id = None
             if round_status in OPEN_STATUSES:
-                withdrawn += ballot.status != "withdrawn"
-                ballot.status, ballot.answers, ballot.submitted = "withdrawn", {}, None
+                withdrawn += ballot.status != BallotStatus.WITHDRAWN
+                ballot.status, ballot.answers, ballot.submitted = BallotStatus.WITHDRAWN, {}, None
                 ballot.updated_at, ballot.rev = now, ballot.rev + 1  # its old buttons go stale
             else:
                 anonymised += 1
@@ -82,7 +83,8 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
                 # Same shape as a pseudonym, but random: no secret can lead back to the person.
                 ballot.rater = "r" + secrets.token_hex(6)
         await s.execute(
-            update(Invitation).where(Invitation.customer_id == customer_id, Invitation.status == "pending")
-            .values(status="cancelled")
+            update(Invitation)
+            .where(Invitation.customer_id == customer_id, Invitation.status == InvitationStatus.PENDING)
+            .values(status=InvitationStatus.CANCELLED)
         )
     return Forgetting(customer_id, withdrawn, anonymised)

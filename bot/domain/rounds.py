@@ -19,8 +19,9 @@ from bot.domain.eligibility import eligible_purchasers, product_problems, strati
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.runtime import Runtime
 from storage.models import Ballot, Customer, Factor, Invitation, Product, Round, RoundFactor
+from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
 
-FINAL = ("published", "insufficient", "cancelled")
+FINAL = (RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT, RoundStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class RoundInfo:
     id: int
     sku: str
     product: str
-    status: str
+    status: RoundStatus
     opens_at: datetime
     closes_at: datetime
     quota: int
@@ -91,7 +92,7 @@ async def schedule_round(
         if not factors:
             raise BadInput(detail=f"category {product.category_key} of {sku} has no factors; import categories.toml")
         row = Round(
-            sku=sku, category_key=product.category_key, status="scheduled", opens_at=opens_at,
+            sku=sku, category_key=product.category_key, status=RoundStatus.SCHEDULED, opens_at=opens_at,
             closes_at=opens_at + duration, quota=quota, min_ballots=rt.config.rounds.min_ballots,
             forced=force and bool(problems), created_by=actor, created_at=now,
         )
@@ -103,7 +104,7 @@ async def schedule_round(
 async def due_to_open(rt: Runtime) -> list[int]:
     async with rt.db.session() as s:
         rows = await s.scalars(
-            select(Round.id).where(Round.status == "scheduled", Round.opens_at <= rt.clock.now())
+            select(Round.id).where(Round.status == RoundStatus.SCHEDULED, Round.opens_at <= rt.clock.now())
         )
         return list(rows)
 
@@ -116,8 +117,8 @@ async def open_round(rt: Runtime, round_id: int) -> bool:
     now = rt.clock.now()
     async with rt.db.session() as s:
         claimed = await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == "scheduled")
-            .values(status="open", opened_at=now)
+            update(Round).where(Round.id == round_id, Round.status == RoundStatus.SCHEDULED)
+            .values(status=RoundStatus.OPEN, opened_at=now)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return False
@@ -138,7 +139,7 @@ async def open_round(rt: Runtime, round_id: int) -> bool:
         }
         s.add_all(
             Invitation(round_id=round_id, customer_id=c.customer_id, telegram_user_id=c.telegram_user_id,
-                       purchased_at=c.purchased_at, status="pending")
+                       purchased_at=c.purchased_at, status=InvitationStatus.PENDING)
             for c in sample
         )
     return True
@@ -147,7 +148,7 @@ async def open_round(rt: Runtime, round_id: int) -> bool:
 async def due_to_close(rt: Runtime) -> list[int]:
     async with rt.db.session() as s:
         rows = await s.scalars(
-            select(Round.id).where(Round.status == "open", Round.closes_at <= rt.clock.now())
+            select(Round.id).where(Round.status == RoundStatus.OPEN, Round.closes_at <= rt.clock.now())
         )
         return list(rows)
 
@@ -159,11 +160,11 @@ async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> boo
     """
     now = rt.clock.now()
     async with rt.db.session() as s:
-        values: dict[str, object] = {"status": "closed", "closed_at": now}
+        values: dict[str, object] = {"status": RoundStatus.CLOSED, "closed_at": now}
         if early:
             values["closes_at"] = now
         claimed = await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == "open").values(**values)
+            update(Round).where(Round.id == round_id, Round.status == RoundStatus.OPEN).values(**values)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             return False
@@ -175,19 +176,19 @@ async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> boo
             )
         )
         rnd = await s.get_one(Round, round_id)
-        rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored="published")
+        rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored=RoundStatus.PUBLISHED)
     return True
 
 
 async def admin_close(rt: Runtime, round_id: int) -> None:
     """An admin closes a round now; a scheduled round that never opened is opened first."""
     rnd = await get_round(rt, round_id)
-    if rnd.status == "scheduled":
+    if rnd.status == RoundStatus.SCHEDULED:
         await open_round(rt, round_id)
-    elif rnd.status != "open":
+    elif rnd.status != RoundStatus.OPEN:
         raise RoundStateError(round_id=round_id, status=rnd.status, action="closed")
     if not await close_round(rt, round_id, early=True):
-        raise RoundStateError(round_id=round_id, status="closed", action="closed")
+        raise RoundStateError(round_id=round_id, status=RoundStatus.CLOSED, action="closed")
 
 
 async def cancel_round(rt: Runtime, round_id: int) -> None:
@@ -196,15 +197,15 @@ async def cancel_round(rt: Runtime, round_id: int) -> None:
         if rnd is None:
             raise UnknownRound(round_id=round_id)
         done = await s.execute(
-            update(Round).where(Round.id == round_id, Round.status.in_(("scheduled", "open")))
-            .values(status="cancelled", closed_at=rt.clock.now())
+            update(Round).where(Round.id == round_id, Round.status.in_((RoundStatus.SCHEDULED, RoundStatus.OPEN)))
+            .values(status=RoundStatus.CANCELLED, closed_at=rt.clock.now())
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise RoundStateError(round_id=round_id, status=rnd.status, action="cancelled")
         # Invitations not yet sent must never go out for a cancelled round.
         await s.execute(
-            update(Invitation).where(Invitation.round_id == round_id, Invitation.status == "pending")
-            .values(status="cancelled")
+            update(Invitation).where(Invitation.round_id == round_id, Invitation.status == InvitationStatus.PENDING)
+            .values(status=InvitationStatus.CANCELLED)
         )
 
 
@@ -232,13 +233,13 @@ async def _stats(s: AsyncSession, rnd: Round) -> RoundStats:
     return RoundStats(
         eligible=int(elig.get("eligible", 0)),
         sampled=int(elig.get("sampled", 0)),
-        invited=sum(n for st, n in inv.items() if st != "cancelled"),
-        delivered=inv.get("sent", 0),
-        unreachable=inv.get("unreachable", 0),
+        invited=sum(n for st, n in inv.items() if st != InvitationStatus.CANCELLED),
+        delivered=inv.get(InvitationStatus.SENT, 0),
+        unreachable=inv.get(InvitationStatus.UNREACHABLE, 0),
         started=sum(ballots.values()),
-        submitted=ballots.get("submitted", 0),
+        submitted=ballots.get(BallotStatus.SUBMITTED, 0),
         accepted=((rnd.report or {}).get("ballots") or {}).get("accepted") if rnd.report else None,
-        in_doubt=inv.get("unknown", 0),
+        in_doubt=inv.get(InvitationStatus.UNKNOWN, 0),
     )
 
 
@@ -269,6 +270,6 @@ async def report(rt: Runtime, round_id: int) -> dict[str, object]:
             raise UnknownRound(round_id=round_id)
         if rnd.report is not None:
             return {**rnd.report, "status": rnd.status if rnd.status in FINAL else rnd.report["status"]}
-        if rnd.status == "scheduled":
-            raise RoundStateError(round_id=round_id, status="scheduled", action="reported")
+        if rnd.status == RoundStatus.SCHEDULED:
+            raise RoundStateError(round_id=round_id, status=RoundStatus.SCHEDULED, action="reported")
         return await scorecards.compute(s, rt, rnd, status_if_scored=rnd.status)

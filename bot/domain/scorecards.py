@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,18 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.ballot_rows import as_records, submitted_rows
 from bot.domain.runtime import Runtime
-from bot.heap import gc_paused
+from bot.domain.settings import scoring_method
 from scoring.model import FactorSpec, Method
 from scoring.scorecard import score_round
+from storage.heap import gc_paused
 from storage.models import Invitation, Round, RoundFactor
+from storage.statuses import InvitationStatus, RoundStatus
 
 
 def method_for(rt: Runtime, rnd: Round) -> Method:
     """The published method: the configured thresholds, and the round's own minimum of ballots."""
-    return Method(
-        min_ownership_days=rt.config.eligibility.min_ownership_days, min_ballots=rnd.min_ballots,
-        **asdict(rt.config.scoring),
-    )
+    return scoring_method(rt.config, min_ballots=rnd.min_ballots)
 
 
 async def factor_specs(s: AsyncSession, rnd: Round) -> list[FactorSpec]:
@@ -31,7 +29,7 @@ async def factor_specs(s: AsyncSession, rnd: Round) -> list[FactorSpec]:
     category, so a new product starts from what the category is usually like, not from the midpoint."""
     earlier = await s.scalars(
         select(Round.report).where(
-            Round.category_key == rnd.category_key, Round.status == "published", Round.id < rnd.id
+            Round.category_key == rnd.category_key, Round.status == RoundStatus.PUBLISHED, Round.id < rnd.id
         )
     )
     means: dict[str, list[float]] = {}
@@ -61,7 +59,7 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     rows = await submitted_rows(s, rnd.id)
     invited = await s.scalar(
         select(func.count()).select_from(Invitation)
-        .where(Invitation.round_id == rnd.id, Invitation.status != "cancelled")
+        .where(Invitation.round_id == rnd.id, Invitation.status != InvitationStatus.CANCELLED)
     )
     # Building, screening and scoring 100,000 ballots is over a second of CPU: on a worker thread, the
     # event loop gets the interpreter back every few milliseconds and keeps answering taps meanwhile.

@@ -5,52 +5,61 @@ A non-admin gets exactly the unknown-command answer, so the commands are not adv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any
 
 from telegram import Update
 
+from bot.config import Config
 from bot.domain import audit, rounds
+from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError
-from bot.durations import DurationError, parse_duration
-from bot.handlers.common import Context, error_text, is_admin, language, reply, runtime
+from bot.domain.runtime import Runtime
+from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime, sender_id
 from bot.handlers.start import unknown_command
 from bot.screens import when
 from bot.texts import t
 
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+RoundHandler = Callable[[Update, Context, int], Coroutine[Any, Any, None]]
 
 
 def admin_only(handler: Handler) -> Handler:
     """Runs the handler for admins; everyone else sees the unknown-command reply. Domain errors
     become a reply in the admin's language."""
+    refusing_all = refusing(DomainError)(handler)
 
     @wraps(handler)
     async def wrapper(update: Update, context: Context) -> None:
         if not is_admin(update, context):
             await unknown_command(update, context)
             return
-        try:
-            await handler(update, context)
-        except DomainError as error:
-            await reply(update, error_text(error, await language(update, context)))
+        await refusing_all(update, context)
 
     return wrapper
 
 
-def _actor(update: Update) -> str:
-    assert update.effective_user is not None
-    return f"tg:{update.effective_user.id}"
+def on_round(command: str) -> Callable[[RoundHandler], Handler]:
+    """An admin command taking one ROUND_ID; without one (or not a number) the admin is told the usage."""
+
+    def decorate(handler: RoundHandler) -> Handler:
+        @admin_only
+        @wraps(handler)
+        async def wrapper(update: Update, context: Context) -> None:
+            args = context.args or []
+            if len(args) != 1 or not args[0].isdigit():
+                await reply(update, t(await language(update, context), "admin.usage.round_id", command=command))
+                return
+            await handler(update, context, int(args[0]))
+
+        return wrapper
+
+    return decorate
 
 
-async def round_id_arg(update: Update, context: Context, command: str, lang: str) -> int | None:
-    """The one ROUND_ID argument of `command`, or None after telling the admin how to use it."""
-    args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
-        await reply(update, t(lang, "admin.usage.round_id", command=command))
-        return None
-    return int(args[0])
+def actor(update: Update) -> str:
+    """Who the audit log names for an admin's action in the chat."""
+    return f"tg:{sender_id(update)}"
 
 
 @admin_only
@@ -67,13 +76,13 @@ async def new_round(update: Update, context: Context) -> None:
         await reply(update, f"{exc}\n{t(lang, 'admin.usage.newround')}")
         return
     quota = int(args[2]) if len(args) == 3 else None
-    async with audit.audited(rt, _actor(update), "round.new", " ".join(args)) as outcome:
-        round_id = await rounds.schedule_round(rt, args[0], actor=_actor(update), duration=duration, quota=quota)
+    async with audit.audited(rt, actor(update), "round.new", " ".join(args)) as outcome:
+        round_id = await rounds.schedule_round(rt, args[0], actor=actor(update), duration=duration, quota=quota)
         outcome.result = f"round {round_id}"
     info = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
                           opens_at=when(info.opens_at, lang), closes_at=when(info.closes_at, lang), quota=info.quota))
-    context.application.bot_data["wake"]()
+    context.bot_data.wake()
 
 
 @admin_only
@@ -92,13 +101,10 @@ async def list_rounds(update: Update, context: Context) -> None:
     await reply(update, "\n".join(lines))
 
 
-@admin_only
-async def show_round(update: Update, context: Context) -> None:
+@on_round("/round")
+async def show_round(update: Update, context: Context, round_id: int) -> None:
     """One round in detail: schedule, quota and response counts."""
     rt, lang = runtime(context), await language(update, context)
-    round_id = await round_id_arg(update, context, "/round", lang)
-    if round_id is None:
-        return
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
                           status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang),
@@ -111,26 +117,22 @@ async def show_round(update: Update, context: Context) -> None:
                                              if n) or t(lang, "rule.none")))
 
 
-@admin_only
-async def close_round(update: Update, context: Context) -> None:
+@on_round("/closeround")
+async def close_round(update: Update, context: Context, round_id: int) -> None:
     """Closes a round now; the scheduler publishes its scorecard right after."""
-    rt, lang = runtime(context), await language(update, context)
-    round_id = await round_id_arg(update, context, "/closeround", lang)
-    if round_id is None:
-        return
-    async with audit.audited(rt, _actor(update), "round.close", str(round_id)):
-        await rounds.admin_close(rt, round_id)
-    await reply(update, t(lang, "admin.closed", round_id=round_id))
-    context.application.bot_data["wake"]()
+    await _change_round(update, context, round_id, "round.close", rounds.admin_close, "admin.closed")
+    context.bot_data.wake()
 
 
-@admin_only
-async def cancel_round(update: Update, context: Context) -> None:
+@on_round("/cancelround")
+async def cancel_round(update: Update, context: Context, round_id: int) -> None:
     """Cancels a scheduled or open round; nothing is published for it."""
-    rt, lang = runtime(context), await language(update, context)
-    round_id = await round_id_arg(update, context, "/cancelround", lang)
-    if round_id is None:
-        return
-    async with audit.audited(rt, _actor(update), "round.cancel", str(round_id)):
-        await rounds.cancel_round(rt, round_id)
-    await reply(update, t(lang, "admin.cancelled", round_id=round_id))
+    await _change_round(update, context, round_id, "round.cancel", rounds.cancel_round, "admin.cancelled")
+
+
+async def _change_round(update: Update, context: Context, round_id: int, action: str,
+                        change: Callable[[Runtime[Config], int], Awaitable[None]], done: str) -> None:
+    rt = runtime(context)
+    async with audit.audited(rt, actor(update), action, str(round_id)):
+        await change(rt, round_id)
+    await reply(update, t(await language(update, context), done, round_id=round_id))

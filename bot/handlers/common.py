@@ -1,25 +1,40 @@
-"""What every handler needs: the runtime, the user's language, and domain errors turned into text."""
+"""What every handler needs: the runtime, the user's language, domain errors turned into text, and the
+decorators that parse a button or answer a refusal, so each handler is what it does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from functools import wraps
 from html import escape
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
+from bot.callbacks import Button, decode
+from bot.config import Config
+from bot.context import Context
 from bot.domain import people
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
 from bot.texts import t
 
-Context = ContextTypes.DEFAULT_TYPE
+__all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
+           "reply", "runtime", "sender_id"]
+
+B = TypeVar("B", bound=Button)
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+ButtonHandler = Callable[[Update, Context, B], Coroutine[Any, Any, None]]
 
 
-def runtime(context: Context) -> Runtime:
-    rt: Runtime = context.bot_data["runtime"]
-    return rt
+def runtime(context: Context) -> Runtime[Config]:
+    return context.bot_data.runtime
+
+
+def sender_id(update: Update) -> int:
+    """The Telegram id of who sent the update (every update our handlers take has one)."""
+    assert update.effective_user is not None
+    return update.effective_user.id
 
 
 async def language(update: Update, context: Context) -> str:
@@ -56,3 +71,40 @@ async def edit_or_send(update: Update, text: str, **kwargs: Any) -> int:
         if "message is not modified" not in exc.message.lower():
             raise
     return query.message.message_id
+
+
+def refusing(*refusals: type[DomainError]) -> Callable[[Handler], Handler]:
+    """The handler, with these domain errors answered in the user's language instead of reaching the
+    error handler (which apologises for what nobody expected)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(update: Update, context: Context) -> None:
+            try:
+                await handler(update, context)
+            except refusals as refused:
+                await reply(update, error_text(refused, await language(update, context)))
+
+        return wrapper
+
+    return decorate
+
+
+def on_button(kind: type[B]) -> Callable[[ButtonHandler[B]], Handler]:
+    """A callback-query handler given its decoded button; data that does not decode to `kind` gets the
+    short malformed alert and changes nothing (the codec routes only `kind` here: a second guard)."""
+
+    def decorate(handler: ButtonHandler[B]) -> Handler:
+        @wraps(handler)
+        async def wrapper(update: Update, context: Context) -> None:
+            query = update.callback_query
+            assert query is not None
+            button = decode(query.data)
+            if not isinstance(button, kind):
+                await query.answer(t(await language(update, context), "alert.malformed"), show_alert=True)
+                return
+            await handler(update, context, button)
+
+        return wrapper
+
+    return decorate

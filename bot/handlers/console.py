@@ -6,17 +6,16 @@ Every action here goes to the audit log; a non-admin gets the unknown-command an
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from html import escape
 
 from telegram import Update
 
 from bot.domain import audit, people
-from bot.domain.imports import import_document
-from bot.handlers.admin import _actor, admin_only, round_id_arg
+from bot.domain.settings import scoring_method
+from bot.domain.storedata import import_document
+from bot.handlers.admin import actor, admin_only, on_round
 from bot.handlers.common import Context, language, reply, runtime
 from bot.texts import t
-from scoring.model import Method
 
 # The Bot API lets a bot download files up to 20 MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -30,7 +29,7 @@ async def exclude(update: Update, context: Context) -> None:
         await reply(update, t(lang, "admin.usage.exclude"))
         return
     customer_id = context.args[0]  # type: ignore[index]
-    async with audit.audited(rt, _actor(update), "customer.exclude", customer_id):
+    async with audit.audited(rt, actor(update), "customer.exclude", customer_id):
         await people.exclude(rt, customer_id)
     await reply(update, t(lang, "admin.excluded", customer_id=escape(customer_id)))
 
@@ -39,23 +38,19 @@ async def exclude(update: Update, context: Context) -> None:
 async def method(update: Update, context: Context) -> None:
     """Shows the scoring method's version and every parameter, and what they mean in plain words."""
     rt, lang = runtime(context), await language(update, context)
-    current = Method(min_ownership_days=rt.config.eligibility.min_ownership_days,
-                     min_ballots=rt.config.rounds.min_ballots, **asdict(rt.config.scoring))
+    current = scoring_method(rt.config, min_ballots=rt.config.rounds.min_ballots)
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
     await reply(update, t(lang, "admin.method", version=current.version, params=escape(params),
                           confidence=round(current.confidence * 100)))
 
 
-@admin_only
-async def export(update: Update, context: Context) -> None:
+@on_round("/export")
+async def export(update: Update, context: Context, round_id: int) -> None:
     """Sends a round's pseudonymous ballots as CSV, and its method document as JSON."""
     from bot.domain.exports import export_round
 
     rt, lang = runtime(context), await language(update, context)
-    round_id = await round_id_arg(update, context, "/export", lang)
-    if round_id is None:
-        return
-    async with audit.audited(rt, _actor(update), "export", str(round_id)):
+    async with audit.audited(rt, actor(update), "export", str(round_id)):
         text, document = await export_round(rt, round_id)
     assert update.effective_message is not None
     await update.effective_message.reply_document(text.encode(), filename=f"round-{round_id}.csv",
@@ -76,7 +71,7 @@ async def import_file(update: Update, context: Context) -> None:
         await reply(update, t(lang, "admin.import_too_big", file=escape(name)))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
-    async with audit.audited(rt, _actor(update), "import", name) as outcome:
+    async with audit.audited(rt, actor(update), "import", name) as outcome:
         result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
         outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"
     await reply(update, t(lang, "admin.imported", file=escape(name), kind=result.kind, added=result.added,

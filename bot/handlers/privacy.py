@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import ForgetButton, decode
+from bot.callbacks import ForgetButton
+from bot.context import Context
 from bot.domain import privacy
 from bot.domain.errors import NotLinked
-from bot.handlers.common import Context, edit_or_send, error_text, language, reply, runtime
+from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
 from bot.texts import t
 
 
+@refusing(NotLinked)
 async def forget_me(update: Update, context: Context) -> None:
     """Explains what will be deleted and kept, and asks to confirm with a button."""
-    user = update.effective_user
-    assert user is not None
+    plan = await privacy.preview(runtime(context), sender_id(update))
     lang = await language(update, context)
-    try:
-        plan = await privacy.preview(runtime(context), user.id)
-    except NotLinked as error:
-        await reply(update, error_text(error, lang))
-        return
     keyboard = InlineKeyboardMarkup([[
         InlineKeyboardButton(t(lang, "forget.confirm"), callback_data=ForgetButton(True).encode()),
         InlineKeyboardButton(t(lang, "forget.keep"), callback_data=ForgetButton(False).encode()),
@@ -29,15 +25,12 @@ async def forget_me(update: Update, context: Context) -> None:
                 reply_markup=keyboard)
 
 
-async def forget_button(update: Update, context: Context) -> None:
+@on_button(ForgetButton)
+async def forget_button(update: Update, context: Context, button: ForgetButton) -> None:
     """Forgets the presser (never anyone else: the button acts on whoever taps it) or keeps their data."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = await language(update, context)
-    button = decode(query.data)
-    if not isinstance(button, ForgetButton):
-        await query.answer(t(lang, "alert.malformed"), show_alert=True)
-        return
     if not button.confirm:
         await query.answer()
         await edit_or_send(update, t(lang, "forget.kept"))

@@ -6,10 +6,11 @@ from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import BallotButton, InviteButton, decode
-from bot.domain import ballots, outbox, people
+from bot.callbacks import BallotButton, InviteButton, InviteChoice
+from bot.context import Context
+from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
-from bot.handlers.common import Context, edit_or_send, error_text, language, reply, runtime
+from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
 from bot.screens import answer_text, ballot_screen, when
 from bot.texts import t
 
@@ -19,17 +20,14 @@ _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
 
 # Buttons edit the message first and answer the query last: the answer ends the client's spinner, so
 # by then the screen it shows is already the new one (and a simulated user waiting for it sees it).
-async def ballot_button(update: Update, context: Context) -> None:
+@on_button(BallotButton)
+async def ballot_button(update: Update, context: Context, button: BallotButton) -> None:
     """Applies a rating-screen button and edits the ballot message to the next screen."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = await language(update, context)
-    button = decode(query.data)
-    if not isinstance(button, BallotButton):
-        await malformed_button(update, context)
-        return
     try:
-        view, _outcome = await ballots.press(runtime(context), button, user.id)
+        view, _outcome = await ballots.press(runtime(context), button.ballot_id, button.rev, button.move, user.id)
     except BadInput:
         await query.answer(t(lang, "alert.incomplete"), show_alert=True)
         return
@@ -41,28 +39,25 @@ async def ballot_button(update: Update, context: Context) -> None:
     await query.answer()
 
 
-async def invitation_button(update: Update, context: Context) -> None:
+@on_button(InviteButton)
+async def invitation_button(update: Update, context: Context, button: InviteButton) -> None:
     """Rate now (the invitation becomes the ballot), not now, or stop inviting me."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.message is not None and user is not None
     rt, lang = runtime(context), await language(update, context)
-    button = decode(query.data)
-    if not isinstance(button, InviteButton):
-        await malformed_button(update, context)
-        return
-    if button.action == "s":
+    if button.choice is InviteChoice.STOP:
         await people.opt_out(rt, user.id)
         await edit_or_send(update, t(lang, "invite.stopped"))
         await query.answer()
         return
     # Rate now turns this very message into the ballot: record it with the ballot, in one transaction.
-    shown_in = (query.message.chat.id, query.message.message_id) if button.action == "r" else None
+    shown_in = (query.message.chat.id, query.message.message_id) if button.choice is InviteChoice.RATE_NOW else None
     try:
         view = await ballots.begin(rt, button.round_id, user.id, shown_in=shown_in)
     except DomainError as refused:
         await query.answer(error_text(refused, lang), show_alert=True)
         return
-    if button.action == "n":
+    if button.choice is InviteChoice.NOT_NOW:
         await outbox.decline(rt, button.round_id, user.id)
         await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang)))
         await query.answer()
@@ -72,22 +67,20 @@ async def invitation_button(update: Update, context: Context) -> None:
     await query.answer()
 
 
+@refusing(NotLinked)
 async def rate(update: Update, context: Context) -> None:
     """Resumes the one ballot waiting for the user, or lists the rounds they are invited to."""
     rt, user = runtime(context), update.effective_user
     assert user is not None and update.effective_message is not None
+    pending = await ballot_views.pending_for(rt, user.id)
     lang = await language(update, context)
-    try:
-        pending = await ballots.pending_for(rt, user.id)
-    except NotLinked as refused:
-        await reply(update, error_text(refused, lang))
-        return
     if not pending:
         await reply(update, t(lang, "rate.none"))
         return
     if len(pending) > 1:
         rows = [[InlineKeyboardButton(t(lang, "rate.choose_button", product=p.product),
-                                      callback_data=InviteButton(p.round_id, "r").encode())] for p in pending]
+                                      callback_data=InviteButton(p.round_id, InviteChoice.RATE_NOW).encode())]
+                for p in pending]
         await reply(update, t(lang, "rate.choose"), reply_markup=InlineKeyboardMarkup(rows))
         return
     view = await ballots.begin(rt, pending[0].round_id, user.id)
@@ -96,16 +89,11 @@ async def rate(update: Update, context: Context) -> None:
     await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
 
 
+@refusing(NotLinked)
 async def my_ratings(update: Update, context: Context) -> None:
     """Shows what the user has rated, and whether they can still change it."""
-    rt, user = runtime(context), update.effective_user
-    assert user is not None
     lang = await language(update, context)
-    try:
-        mine = await ballots.my_ratings(rt, user.id)
-    except NotLinked as refused:
-        await reply(update, error_text(refused, lang))
-        return
+    mine = await ballot_views.my_ratings(runtime(context), sender_id(update))
     if not mine:
         await reply(update, t(lang, "myratings.none"))
         return

@@ -11,10 +11,11 @@ from telegram import (
     Update,
 )
 
-from bot.callbacks import LanguageButton, decode
+from bot.callbacks import LanguageButton
 from bot.domain import identity, people
 from bot.domain.errors import LinkRefused
-from bot.handlers.common import Context, error_text, is_admin, language, reply, runtime
+from bot.domain.settings import LANGUAGES
+from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime, sender_id
 from bot.texts import t
 
 
@@ -66,20 +67,17 @@ async def language_command(update: Update, context: Context) -> None:
     """Offers the two languages as buttons."""
     lang = await language(update, context)
     keyboard = InlineKeyboardMarkup([[
-        InlineKeyboardButton("中文", callback_data=LanguageButton("zh").encode()),
-        InlineKeyboardButton("English", callback_data=LanguageButton("en").encode()),
+        InlineKeyboardButton(t(code, "language.name"), callback_data=LanguageButton(code).encode())
+        for code in LANGUAGES
     ]])
     await reply(update, t(lang, "language.choose"), reply_markup=keyboard)
 
 
-async def language_chosen(update: Update, context: Context) -> None:
+@on_button(LanguageButton)
+async def language_chosen(update: Update, context: Context, button: LanguageButton) -> None:
     """Stores the chosen language and confirms in it."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    button = decode(query.data)
-    if not isinstance(button, LanguageButton):
-        await query.answer(t(await language(update, context), "alert.malformed"), show_alert=True)
-        return
     await people.set_language(runtime(context), user.id, button.lang)
     await query.answer()
     await query.edit_message_text(t(button.lang, "language.set"))
@@ -87,10 +85,8 @@ async def language_chosen(update: Update, context: Context) -> None:
 
 async def stop(update: Update, context: Context) -> None:
     """Stops invitations to the user (their earlier ratings still count)."""
-    user = update.effective_user
-    assert user is not None
     lang = await language(update, context)
-    if not await people.opt_out(runtime(context), user.id):
+    if not await people.opt_out(runtime(context), sender_id(update)):
         await reply(update, t(lang, "error.not_linked"))
         return
     await reply(update, t(lang, "stop.done"))

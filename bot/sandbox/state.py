@@ -88,7 +88,7 @@ class SandboxState:
 
     def add_message(self, chat: Chat, *, from_bot: bool, **fields: Any) -> StoredMessage:
         """Append a message with the chat's next id (ids are per chat and shared by both sides)."""
-        message = StoredMessage(chat.id, chat.next_message_id, int(time.time()), from_bot, **fields)
+        message = StoredMessage(chat.id, chat.next_message_id, int(time.time()), from_bot=from_bot, **fields)
         chat.messages[message.message_id] = message
         chat.next_message_id += 1
         return message

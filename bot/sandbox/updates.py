@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -78,6 +78,7 @@ class Webhook:
     last_error_message: str | None = None
 
 
+@dataclass
 class WebhookPusher:
     """POSTs pending updates one by one to the webhook, retrying a few times before dropping one.
 
@@ -85,24 +86,14 @@ class WebhookPusher:
     stalling, and the failure stays visible in `deliveries` and getWebhookInfo.
     """
 
-    def __init__(
-        self,
-        queue: UpdateQueue,
-        on_delivered: Callable[[int], None],
-        deliveries: list[WebhookDelivery],
-        *,
-        attempts: int = 3,
-        retry_delay: float = 0.05,
-        clock: Callable[[], float],
-    ) -> None:
-        self._queue = queue
-        self._on_delivered = on_delivered
-        self._deliveries = deliveries
-        self._attempts = attempts
-        self._retry_delay = retry_delay
-        self._clock = clock
-        self._task: asyncio.Task[None] | None = None
-        self.webhook: Webhook | None = None
+    _queue: UpdateQueue
+    _on_delivered: Callable[[int], None]
+    _deliveries: list[WebhookDelivery]
+    _clock: Callable[[], float]
+    _attempts: int = 3
+    _retry_delay: float = 0.05
+    webhook: Webhook | None = None
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     def start(self, webhook: Webhook) -> None:
         self.webhook = webhook

@@ -16,7 +16,16 @@ from bot.domain import audit
 from bot.sandbox import SimUser
 from scoring.model import parse_method_document
 from storage.models import Customer, Product
-from tests.conversations.conftest import Harness, invitation
+from tests.conversations.conftest import Harness, invitation, replies
+
+
+async def a_round_rated_by(h: Harness, buyers: int) -> tuple[int, list[SimUser]]:
+    """A round opened and rated by buyers C0001.. C000n, each having submitted; returns it and them."""
+    users = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, buyers + 1)]
+    round_id = await h.open_round()
+    for user in users:
+        await rate_and_submit(h, user)
+    return round_id, users
 
 
 async def rate_and_submit(h: Harness, user: SimUser, scores: str = "453425") -> None:
@@ -45,17 +54,10 @@ async def test_every_console_command_from_a_non_admin_gets_the_unknown_command_a
 
 
 async def test_an_excluded_customer_is_screened_out_as_excluded_rater(h: Harness) -> None:
-    buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 5)]
-    round_id = await h.open_round()
-    for buyer in buyers:
-        await rate_and_submit(h, buyer)
+    round_id, _ = await a_round_rated_by(h, 4)
     admin = h.admin
-    await admin.send("/exclude C0004")
-    assert "C0004 is excluded" in admin.last_message.text
-    await admin.send("/exclude NOPE")
-    assert "no customer NOPE" in admin.last_message.text
-    await admin.send("/exclude")
-    assert "Usage: /exclude" in admin.last_message.text
+    await replies(admin, {"/exclude C0004": "C0004 is excluded", "/exclude NOPE": "no customer NOPE",
+                          "/exclude": "Usage: /exclude"})
     await admin.send(f"/closeround {round_id}")
     await admin.wait_for(lambda _: h.channel_posts() != [])
     report = (await _report(h, round_id))
@@ -85,10 +87,7 @@ async def test_method_shows_the_version_its_parameters_and_a_plain_explanation(h
 
 
 async def test_export_sends_the_csv_and_the_method_file_that_recompute_the_score(h: Harness) -> None:
-    buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
-    round_id = await h.open_round()
-    for buyer in buyers:
-        await rate_and_submit(h, buyer)
+    round_id, buyers = await a_round_rated_by(h, 3)
     admin = h.admin
     await admin.send(f"/export {round_id}")
     csv_message, method_message = admin.messages[-2:]

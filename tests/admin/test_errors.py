@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import ballots
+from bot.domain import ballot_views
 from bot.sandbox import ApiCall
 from tests.conftest import ADMIN_ID
 from tests.conversations.conftest import Harness
@@ -20,7 +20,7 @@ async def test_a_failing_handler_apologises_in_the_users_language_and_reports_on
     async def broken(*args: object, **kwargs: object) -> object:
         raise RuntimeError("the database caught fire")
 
-    monkeypatch.setattr(ballots, "my_ratings", broken)
+    monkeypatch.setattr(ballot_views, "my_ratings", broken)
     wang = await h.linked("C0001", "王", language="zh")
     admin = h.admin
     await admin.send("/help")  # an admin who has started the bot can be messaged

@@ -10,6 +10,7 @@ import pytest
 
 from bot.domain.runtime import Runtime
 from bot.flood import FloodGuard
+from tests.conftest import FakeTime
 from tests.conversations.conftest import Harness
 
 LIMIT = 5
@@ -19,14 +20,6 @@ LIMIT = 5
 async def rt(rt: Runtime) -> Runtime:
     """The shared runtime with a low flood limit (the other tests raise it out of the way)."""
     return replace(rt, config=replace(rt.config, bot=replace(rt.config.bot, flood_limit=LIMIT)))
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_the_guard_pauses_past_the_limit_within_the_window_and_lets_go_after_the_pause() -> None:

@@ -16,7 +16,7 @@ from bot.domain.clock import ManualClock
 from bot.domain.runtime import Runtime
 from bot.runner import running
 from bot.sandbox import BotApiSandbox
-from tests.conftest import CHANNEL
+from tests.conftest import CHANNEL, record_errors
 from tests.conversations.conftest import TICK, Harness, invitation
 
 SECRET_TOKEN = "webhook-secret_123"
@@ -44,7 +44,7 @@ async def wh(rt: Runtime, clock: ManualClock) -> AsyncIterator[Harness]:
                           clock)
         errors: list[BaseException] = []
         app = build_application(runtime)
-        app.bot_data["errors"] = errors
+        record_errors(app, errors)
 
         async def no_restart() -> None:
             raise NotImplementedError

@@ -10,20 +10,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.callbacks import BallotButton
+from bot.bench.fixtures import seed_raters
 from bot.domain import ballots, people
+from bot.domain.ballot_rule import Action, Move
+from bot.domain.ballot_views import BallotView
 from bot.domain.errors import ForeignButton, RoundClosed, StaleButton
 from bot.domain.memo import Memo
 from bot.domain.runtime import Runtime
-from bot.perf import seed_raters
 from storage import sqlite_direct
 from storage.models import Ballot, Round, TelegramUser
 
 
-async def started(rt: Runtime) -> tuple[int, ballots.BallotView]:
+async def started(rt: Runtime) -> tuple[int, BallotView]:
     round_id, (user,) = await seed_raters(rt, 1)
     view = await ballots.begin(rt, round_id, user)
-    view, _ = await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "4"), user)
+    view, _ = await ballots.press(rt, view.ballot_id, view.rev, Move.score(4), user)
     return user, view
 
 
@@ -32,7 +33,7 @@ async def test_a_close_made_by_another_process_refuses_the_next_tap(rt: Runtime)
     async with rt.db.session() as s:
         await s.execute(update(Round).where(Round.id == view.round_id).values(status="closed"))
     with pytest.raises(RoundClosed):
-        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "3"), user)
+        await ballots.press(rt, view.ballot_id, view.rev, Move.score(3), user)
 
 
 async def test_a_change_made_elsewhere_makes_the_remembered_button_stale(rt: Runtime) -> None:
@@ -40,19 +41,20 @@ async def test_a_change_made_elsewhere_makes_the_remembered_button_stale(rt: Run
     async with rt.db.session() as s:
         await s.execute(update(Ballot).where(Ballot.id == view.ballot_id).values(rev=Ballot.rev + 1))
     with pytest.raises(StaleButton):
-        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "3"), user)
+        await ballots.press(rt, view.ballot_id, view.rev, Move.score(3), user)
 
 
 async def test_someone_else_tapping_a_remembered_ballot_is_refused(rt: Runtime) -> None:
     _, view = await started(rt)
     with pytest.raises(ForeignButton):
-        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "3"), 424242)
+        await ballots.press(rt, view.ballot_id, view.rev, Move.score(3), 424242)
 
 
 async def test_a_whole_ballot_through_the_remembered_path_lands_in_the_database(rt: Runtime) -> None:
     user, view = await started(rt)
-    for action in ("5", "3", "u", "2", "1", "s"):
-        view, outcome = await ballots.press(rt, BallotButton(view.ballot_id, view.rev, action), user)
+    not_sure, submit = Move(Action.NOT_SURE), Move(Action.SUBMIT)
+    for move in (Move.score(5), Move.score(3), not_sure, Move.score(2), Move.score(1), submit):
+        view, outcome = await ballots.press(rt, view.ballot_id, view.rev, move, user)
     assert outcome == "submitted" and view.submitted and view.screen == "done"
     async with rt.db.session() as s:
         row = (await s.execute(select(Ballot.rev, Ballot.status, Ballot.submitted, Ballot.owned_days)
@@ -91,7 +93,7 @@ async def test_a_tap_while_another_writer_holds_sqlite_waits_off_the_loop_and_la
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process's write transaction
     try:
-        tap = asyncio.ensure_future(ballots.press(rt, BallotButton(view.ballot_id, view.rev, "2"), user))
+        tap = asyncio.ensure_future(ballots.press(rt, view.ballot_id, view.rev, Move.score(2), user))
         ticks = 0
         while ticks < 20:  # the loop is free while the tap waits
             await asyncio.sleep(0.005)
@@ -112,8 +114,9 @@ async def test_many_taps_keep_the_write_ahead_log_checkpointed(rt: Runtime, monk
     monkeypatch.setattr(sqlite_direct, "CHECKPOINT_EVERY", 5)
     user, view = await started(rt)
     path = Path(str(rt.db.engine.url.database))
-    for action in ("5", "3", "u", "2", "1") + ("e0", "4") * 12:  # the rest, then changing the first
-        view, _ = await ballots.press(rt, BallotButton(view.ballot_id, view.rev, action), user)
+    rest = [Move.score(5), Move.score(3), Move(Action.NOT_SURE), Move.score(2), Move.score(1)]
+    for move in rest + [Move.edit(0), Move.score(4)] * 12:  # the rest, then changing the first
+        view, _ = await ballots.press(rt, view.ballot_id, view.rev, move, user)
         await asyncio.sleep(0)
     await asyncio.sleep(0.2)  # the last checkpoint runs on the worker thread
     checkpoint = rt.db.direct._checkpoint
@@ -139,7 +142,7 @@ async def test_a_round_closed_between_a_taps_read_and_its_write_keeps_the_ballot
 
     monkeypatch.setattr(ballots, "_read", read_then_close)
     with pytest.raises(StaleButton):
-        await ballots.press(rt, BallotButton(view.ballot_id, view.rev, "2"), user)
+        await ballots.press(rt, view.ballot_id, view.rev, Move.score(2), user)
     async with rt.db.session() as s:
         ballot = await s.get_one(Ballot, view.ballot_id)
     assert ballot.rev == view.rev and ballot.answers == view.answers

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -14,15 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
-from bot.bench import SKU, bench_config, seed_buyers
+from bot.bench.fixtures import SKU, bench_config, seed_buyers
 from bot.domain import rounds
 from bot.domain.clock import ManualClock
 from bot.domain.runtime import Runtime
-from bot.jobs import Campaign, campaign_of
 from bot.runner import running
 from bot.sandbox import BotApiSandbox, SimUser
+from bot.sender import Campaign
 from storage.db import Database
 from storage.models import Invitation
+from tests.conftest import record_errors
 
 LIMIT = 2000.0  # messages/s the sandbox allows: Telegram's 30/s scaled up so 2,000 invitations take seconds
 
@@ -40,8 +41,8 @@ class CampaignHarness:
     async def start(self) -> None:
         """Starts a fresh bot process (Application, scheduler, pacer) over the same database."""
         app = build_application(self.rt)
-        app.bot_data["errors"] = self.errors
-        self.campaign = campaign_of(app.bot_data, self.rt)
+        record_errors(app, self.errors)
+        self.campaign = app.bot_data.campaign
         self._cm = running(app, poll_timeout=1)
         await self._cm.__aenter__()
 
@@ -81,8 +82,8 @@ async def make_harness(db: Database, clock: ManualClock, count: int) -> AsyncIte
     async with BotApiSandbox(global_limit=LIMIT, per_chat_limit=1) as sandbox:
         user_ids = await seed_buyers(db, count, clock.now())
         buyers = [sandbox.user(first_name=f"Buyer{uid}", user_id=uid, started=True) for uid in user_ids]
-        config = bench_config(sandbox.token, sandbox.base_url, LIMIT, count)
-        config = replace(config, rounds=replace(config.rounds, tick=timedelta(seconds=0.2)))
+        config = bench_config(db.engine.url.render_as_string(hide_password=False), sandbox.token, sandbox.base_url,
+                              tick=timedelta(seconds=0.2), send_rate=LIMIT, quota=count)
         h = CampaignHarness(sandbox, Runtime(db, config, clock), clock, buyers)
         await h.start()
         try:

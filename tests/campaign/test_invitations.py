@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.sandbox import ApiCall
 from tests.campaign.conftest import CampaignHarness
 
 
@@ -36,9 +37,19 @@ async def test_every_sampled_buyer_is_invited_exactly_once_through_429s_server_e
 async def test_a_restart_in_the_middle_of_a_campaign_loses_and_duplicates_nothing(big: CampaignHarness) -> None:
     assert big.campaign is not None
     halfway = asyncio.Event()
-    big.campaign.on_sent = lambda n: halfway.set() if n >= 1000 else None
+    buyers = {b.id for b in big.buyers}
+
+    def delivered(call: ApiCall) -> None:
+        if call.method == "sendMessage" and call.status == 200 and call.chat_id in buyers:
+            received.append(call.chat_id)
+            if len(received) >= 1000:
+                halfway.set()
+
+    received: list[int] = []
+    big.sandbox.on_call.append(delivered)
     await big.open_round()
     await asyncio.wait_for(halfway.wait(), 30)
+    big.sandbox.on_call.remove(delivered)
     big.campaign.halt.set()
     await big.stop()
     before = big.invitations_received()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.cli import main
+from bot.demo.sampledata import ANCHOR, write_sample_files
 from bot.jobs import CLAIM_SECONDS
-from bot.sampledata import ANCHOR, write_sample_files
 from tests.conversations.conftest import Harness, h  # noqa: F401  (the conversation harness fixture)
 
 
@@ -25,6 +26,14 @@ def run(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[i
     code = main([args[0], "--config", str(config), *args[1:]])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def campaign(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    """`redheart bench --invitations ... --json`, which must succeed; what it measured."""
+    code, out, err = run(config, capsys, "bench", "--json", "--invitations", *args)
+    assert code == 0, err
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
 def test_products_are_ranked_by_popularity_and_the_eligible_flag_hides_the_rest(
@@ -52,10 +61,7 @@ def test_the_invitation_part_of_the_bench_needs_a_count_and_exits_2_without_one(
 def test_a_small_bench_loses_and_duplicates_nothing_and_never_exceeds_the_limit(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(config, capsys, "bench", "--invitations", "300", "--limit", "300", "--restart-at", "150",
-                         "--json")
-    result = json.loads(out)
-    assert code == 0, err
+    result = campaign(config, capsys, "300", "--limit", "300", "--restart-at", "150")
     assert (result["sent"], result["lost"], result["duplicates"]) == (300, 0, 0)
     assert result["restarts"] == 1 and result["ratio"] <= 1.0
 
@@ -63,10 +69,7 @@ def test_a_small_bench_loses_and_duplicates_nothing_and_never_exceeds_the_limit(
 def test_a_bot_killed_mid_campaign_invites_nobody_twice_and_counts_every_miss_as_in_doubt(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(config, capsys, "bench", "--invitations", "160", "--limit", "40", "--kill-at", "80",
-                         "--json")
-    result = json.loads(out)
-    assert code == 0, err
+    result = campaign(config, capsys, "160", "--limit", "40", "--kill-at", "80")
     assert result["killed"] and result["sent_before_restart"] >= 80 and result["duplicates"] == 0
     assert result["sent"] + result["lost"] == 160
     assert 0 < result["in_doubt"] <= math.ceil(40 * CLAIM_SECONDS)  # one claimed batch at most, never a pile

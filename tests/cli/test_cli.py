@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.sampledata import ANCHOR, write_sample_files
+from bot.demo.sampledata import ANCHOR, write_sample_files
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.domain.clock import ManualClock
 from bot.domain.runtime import Runtime
 from bot.runner import running
 from bot.sandbox import BotApiSandbox, SimUser
-from tests.conftest import ADMIN_ID, CHANNEL
+from tests.conftest import ADMIN_ID, CHANNEL, record_errors
 
 TICK = timedelta(seconds=0.2)
 
@@ -54,6 +54,13 @@ class Harness:
         return [m.caption or m.text for m in self.sandbox.chat_messages(CHANNEL)]
 
 
+async def replies(user: SimUser, turns: dict[str, str]) -> None:
+    """The user sends each message in turn; after each, the bot's last message says the expected text."""
+    for sent, expected in turns.items():
+        await user.send(sent)
+        assert expected in user.last_message.text, (sent, user.last_message.text)
+
+
 async def invitation(user: SimUser) -> None:
     """Waits until the bot's invitation reaches the user."""
     await user.wait_for(lambda u: any("Rate now" in t or "立即评分" in t for t in u.last_message.button_texts)
@@ -72,7 +79,7 @@ async def h(rt: Runtime, clock: ManualClock) -> AsyncIterator[Harness]:
 
         async def start() -> None:
             app = build_application(runtime)
-            app.bot_data["errors"] = errors
+            record_errors(app, errors)
             cm = running(app, poll_timeout=1)
             await cm.__aenter__()
             state["cm"] = cm

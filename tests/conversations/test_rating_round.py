@@ -12,7 +12,7 @@ from bot.domain.outbox import PUBLISH_CLAIM_TIMEOUT
 from bot.sandbox import SimUser
 from storage.models import AccountLink, Ballot
 from tests.conftest import CHANNEL
-from tests.conversations.conftest import Harness
+from tests.conversations.conftest import Harness, replies
 
 SIX = 6  # the shampoo category's factors
 
@@ -24,6 +24,15 @@ def invited(user: SimUser) -> bool:
 async def rate_all(user: SimUser, scores: str = "453425") -> None:
     for score in scores:
         await user.tap(score)
+
+
+async def alice_rating(h: Harness) -> tuple[SimUser, int]:
+    """Alice, invited to a round just opened, has tapped Rate now: she is on its first question."""
+    alice = await h.linked("C0001", "Alice")
+    round_id = await h.open_round()
+    await alice.wait_for(invited)
+    await alice.tap("❤️ Rate now")
+    return alice, round_id
 
 
 async def ballots_of(h: Harness, round_id: int) -> list[Ballot]:
@@ -38,20 +47,15 @@ async def test_a_buyer_links_with_their_deep_link_and_a_reused_or_forged_link_is
     bob = h.person("Bob")
     await bob.send(f"/start {token}")
     mallory = h.person("Mallory")
-    await mallory.send(f"/start {token}")
-    assert "already been used" in mallory.last_message.text
-    await mallory.send(f"/start {token[:-4]}AAAA")
-    assert "not valid" in mallory.last_message.text
-    await mallory.send("/start hello")
-    assert "not valid" in mallory.last_message.text
+    await replies(mallory, {f"/start {token}": "already been used", f"/start {token[:-4]}AAAA": "not valid",
+                            "/start hello": "not valid"})
     async with h.rt.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(AccountLink)) == 2
 
 
 async def test_a_buyer_links_by_sharing_their_own_contact_and_a_forwarded_contact_is_refused(h: Harness) -> None:
     carol = h.person("Carol")
-    await carol.send("/start")
-    assert "share your phone" in carol.last_message.text
+    await replies(carol, {"/start": "share your phone"})
     await carol.share_contact("+8613893105005")
     assert "Linked" in carol.last_message.text
     eve = h.person("Eve")
@@ -81,10 +85,7 @@ async def test_an_invited_buyer_rates_every_factor_and_submits_once(h: Harness) 
 
 
 async def test_back_not_sure_and_changing_from_the_summary(h: Harness) -> None:
-    alice = await h.linked("C0001", "Alice")
-    round_id = await h.open_round()
-    await alice.wait_for(invited)
-    await alice.tap("❤️ Rate now")
+    alice, round_id = await alice_rating(h)
     await alice.tap("4")
     await alice.tap("« Back")
     assert "1/6" in alice.last_message.text and "4 ✓" in alice.last_message.button_texts
@@ -103,10 +104,7 @@ async def test_back_not_sure_and_changing_from_the_summary(h: Harness) -> None:
 
 
 async def test_rating_resumes_with_rate_after_leaving_and_after_a_restart(h: Harness) -> None:
-    alice = await h.linked("C0001", "Alice")
-    round_id = await h.open_round()
-    await alice.wait_for(invited)
-    await alice.tap("❤️ Rate now")
+    alice, round_id = await alice_rating(h)
     await rate_all(alice, "45")
     old = alice.last_message
     await alice.send("/rate")
@@ -123,20 +121,15 @@ async def test_rating_resumes_with_rate_after_leaving_and_after_a_restart(h: Har
 
 
 async def test_double_submit_and_a_second_telegram_account_still_count_one_ballot(h: Harness) -> None:
-    alice = await h.linked("C0001", "Alice")
-    round_id = await h.open_round()
-    await alice.wait_for(invited)
-    await alice.tap("❤️ Rate now")
+    alice, round_id = await alice_rating(h)
     await rate_all(alice)
     submit = alice.last_message.buttons[-1][0].callback_data
     await alice.tap("✅ Submit")
     await alice.tap_data(submit)
     assert "out of date" in alice.last_alert.text
     second = h.person("Alice's other account")
-    await second.send(f"/start {await identity.issue_link_token(h.rt, 'C0001')}")
-    assert "already linked to another Telegram account" in second.last_message.text
-    await second.send("/rate")
-    assert "link your account" in second.last_message.text
+    await replies(second, {f"/start {await identity.issue_link_token(h.rt, 'C0001')}":
+                           "already linked to another Telegram account", "/rate": "link your account"})
     await alice.tap("✏️ Change my ratings")
     await alice.tap("✏️ Cleansing")
     await alice.tap("1")
@@ -147,10 +140,7 @@ async def test_double_submit_and_a_second_telegram_account_still_count_one_ballo
 
 
 async def test_a_button_pressed_after_the_round_closed_gets_an_alert_and_changes_nothing(h: Harness) -> None:
-    alice = await h.linked("C0001", "Alice")
-    round_id = await h.open_round()
-    await alice.wait_for(invited)
-    await alice.tap("❤️ Rate now")
+    alice, round_id = await alice_rating(h)
     await alice.tap("4")
     admin = h.admin
     await admin.send(f"/closeround {round_id}")
@@ -168,11 +158,8 @@ async def test_a_buyer_who_did_not_buy_the_product_has_nothing_to_rate(h: Harnes
     alice = await h.linked("C0001", "Alice")
     await h.open_round()
     await alice.wait_for(invited)
-    await olga.send("/rate")
-    assert "Nothing to rate" in olga.last_message.text
-    stranger = h.person("Stranger")
-    await stranger.send("/rate")
-    assert "link your account" in stranger.last_message.text
+    await replies(olga, {"/rate": "Nothing to rate"})
+    await replies(h.person("Stranger"), {"/rate": "link your account"})
 
 
 async def test_admin_commands_from_a_non_admin_get_the_unknown_command_answer(h: Harness) -> None:
@@ -187,24 +174,17 @@ async def test_admin_commands_from_a_non_admin_get_the_unknown_command_answer(h:
 
 
 async def test_bad_admin_input_gets_a_clear_message(h: Harness) -> None:
-    admin = h.admin
-    await admin.send("/newround SHAMPOO-001 7x")
-    assert "'7x' is not a duration" in admin.last_message.text
-    await admin.send("/newround NOPE-1")
-    assert "no product with SKU NOPE-1" in admin.last_message.text
-    await admin.send("/newround SHAMPOO-003")
-    assert "not eligible" in admin.last_message.text
-    await admin.send("/round abc")
-    assert "Usage: /round" in admin.last_message.text
-    await admin.send("/closeround 99")
-    assert "no round 99" in admin.last_message.text
+    await replies(h.admin, {
+        "/newround SHAMPOO-001 7x": "'7x' is not a duration",
+        "/newround NOPE-1": "no product with SKU NOPE-1",
+        "/newround SHAMPOO-003": "not eligible",
+        "/round abc": "Usage: /round",
+        "/closeround 99": "no round 99",
+    })
 
 
 async def test_random_callback_data_and_text_instead_of_a_button_change_nothing(h: Harness) -> None:
-    alice = await h.linked("C0001", "Alice")
-    round_id = await h.open_round()
-    await alice.wait_for(invited)
-    await alice.tap("❤️ Rate now")
+    alice, round_id = await alice_rating(h)
     screen = alice.last_message
     for data in ("zzz", "b:1:1:9", "b:999:1:1", "i:1:x", "b:1:999:1", ""):
         await alice.tap_data(data, screen)

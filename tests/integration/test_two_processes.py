@@ -21,7 +21,7 @@ from bot.jobs import reconcile
 from bot.sandbox import BotApiSandbox
 from storage.db import Database
 from storage.models import Round
-from tests.conftest import CHANNEL
+from tests.conftest import CHANNEL, record_errors
 
 BUYERS = 30
 
@@ -42,7 +42,9 @@ async def test_two_applications_sharing_postgresql_close_publish_and_invite_exac
         apps: list[Application] = [  # type: ignore[type-arg]
             build_application(Runtime(db, config, clock)) for db in (rt.db, second_db)
         ]
+        errors: list[BaseException] = []
         for app in apps:
+            record_errors(app, errors)
             await app.initialize()
             await app.start()  # the JobQueue ticks every 50 ms in each process
         try:
@@ -76,5 +78,4 @@ async def test_two_applications_sharing_postgresql_close_publish_and_invite_exac
         async with rt.db.session() as s:
             status = await s.scalar(select(Round.status).where(Round.id == round_id))
         assert status == "insufficient"  # no ballots: published once, as insufficient data
-        for app in apps:
-            assert app.bot_data["errors"] == []
+        assert errors == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config
-from bot.durations import DurationError, format_duration, parse_duration
+from bot.domain.durations import DurationError, format_duration, parse_duration
 
 EXAMPLE = Path(__file__).parents[2] / "config.example.toml"
 

@@ -6,7 +6,8 @@ import re
 import string
 from pathlib import Path
 
-from bot.texts import LANGUAGES, catalog, pick_language
+from bot.domain.settings import LANGUAGES, pick_language
+from bot.texts import catalog
 
 SOURCES = Path(__file__).parents[2] / "bot"
 
@@ -38,3 +39,11 @@ def test_the_users_choice_beats_their_telegram_language_which_beats_the_default(
     assert pick_language("zh-hans", None, "en") == "zh"
     assert pick_language("de", None, "zh") == "zh"
     assert pick_language(None, None, "en") == "en"
+
+
+def test_the_command_menu_has_an_entry_for_every_command_in_both_languages() -> None:
+    from bot.app import PURCHASER_COMMANDS, menu_entry
+
+    assert menu_entry("rate") == "Rate a product / 评分"
+    assert menu_entry("language") == "中文 / English"
+    assert all(" / " in menu_entry(command) for command in PURCHASER_COMMANDS)

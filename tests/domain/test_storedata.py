@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, func, select
 
-from bot.domain.imports import ImportFailed, ImportResult, detect_kind, import_document, import_files
+from bot.demo.sampledata import ANCHOR, SAMPLE_FILES, read_sample, write_sample_files
 from bot.domain.phones import normalise_phone, phone_hash
-from bot.sampledata import ANCHOR, SAMPLE_FILES, read_sample, write_sample_files
+from bot.domain.storedata import ImportFailed, ImportResult, detect_kind, import_document, import_files
 from storage.db import Database
 from storage.models import Base, Category, Customer, Factor, Product, Purchase
 

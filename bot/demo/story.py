@@ -22,14 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
-from bot.config import BotConfig, Config, IdentityConfig, RoundsConfig, TelegramConfig
+from bot.config import BotConfig, Config, TelegramConfig
+from bot.demo.sampledata import read_sample, write_sample_files
 from bot.domain import identity, rounds
-from bot.domain.imports import import_files
 from bot.domain.runtime import Runtime
-from bot.publishing import report_text
+from bot.domain.settings import IdentityConfig, RoundsConfig
+from bot.domain.storedata import import_files
 from bot.runner import running
-from bot.sampledata import read_sample, write_sample_files
 from bot.sandbox import BotApiSandbox, Button, SimUser
+from bot.scorecard_text import render_text
 from storage.db import Database
 
 SPEED = 60.0
@@ -137,9 +138,14 @@ async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False) 
             await import_files(db, write_sample_files(folder / "data", anchor=clock.now()), secret="demo-secret")
             say(f"sandbox Bot API on {sandbox.base_url}; sample store data imported")
             app = build_application(rt)
+            errors: list[BaseException] = []
+
+            async def record(_update: object, context: Any) -> None:
+                errors.append(context.error)
+
+            app.add_error_handler(record)  # the bot's own handler apologises; this one fails the demo
             async with running(app, poll_timeout=1):
                 report = await _story(sandbox, rt, folder, say)
-            errors = app.bot_data["errors"]
         finally:
             await db.close()
     if errors:
@@ -263,4 +269,4 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> st
     chart.write_bytes(posts[-1].photo or b"")
     report = await rounds.report(rt, round_id)
     return (f"— scorecard posted to {CHANNEL} (chart written to {chart}) —\n"
-            f"{report_text(report, info.product, 'en')}")
+            f"{render_text(report, 'en', title=info.product)}")

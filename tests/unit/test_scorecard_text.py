@@ -1,11 +1,24 @@
+"""The scorecard in words: text, the channel caption and the chart's labels, all from the catalogs."""
+
 import html
 import re
+import warnings
 
-from scoring_helpers import make_ballot, ordinary_round
+import pytest
+from fontTools.ttLib import TTFont
 
+from bot.scorecard_text import CAPTION_LIMIT, chart_text, render_caption, render_text
+from bot.texts import catalog, hearts
+from scoring.chart import FONT_PATH, render_png
 from scoring.model import FactorSpec, Method
-from scoring.render import CAPTION_LIMIT, hearts, render_caption, render_text
 from scoring.scorecard import score_round
+from scoring.screening import REASONS
+from tests.scoring.scoring_helpers import make_ballot, ordinary_round, shampoo_factors
+
+
+@pytest.fixture
+def factors() -> list[FactorSpec]:
+    return shampoo_factors()
 
 
 def report_for(ballots, factors, invited=80):
@@ -74,3 +87,27 @@ def test_the_caption_fits_telegrams_limit_even_with_many_long_factors():
 def test_a_caption_that_fits_keeps_every_factor(factors):
     caption = render_caption(report_for(ordinary_round(40), factors), "zh")
     assert all(html.escape(f.label_zh) in caption for f in factors) and "…" not in caption
+
+
+def test_every_screening_reason_has_words_in_every_language():
+    for lang in ("en", "zh"):
+        assert {f"reason.{code}" for code in REASONS} <= set(catalog(lang)), lang
+
+
+def test_a_reason_the_catalogs_do_not_know_yet_shows_as_its_code(factors):
+    report = report_for(ordinary_round(40), factors)
+    report["ballots"]["excluded"] = {"new_rule": 2}
+    assert "Excluded: new_rule 2" in render_text(report, "en")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_chart_in_the_catalogs_words_renders_with_no_missing_glyph(factors, lang):
+    report = report_for([make_ballot(b.ballot, {**b.answers, "aroma": None}) for b in ordinary_round(40)], factors)
+    text = chart_text(report, lang)
+    cmap = TTFont(FONT_PATH).getBestCmap()
+    words = text.overall + text.insufficient + text.info + text.footer + text.axis + "".join(text.labels.values())
+    assert [ch for ch in words if ord(ch) not in cmap] == []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = render_png(report, text, "丝滑洗发水 Silky Shampoo")
+    assert png.startswith(b"\x89PNG") and [w for w in caught if "glyph" in str(w.message).lower()] == []

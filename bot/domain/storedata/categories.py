@@ -1,0 +1,217 @@
+"""categories.toml: the categories and their factor sets, checked field by field with line numbers.
+
+A category's factors are replaced as a whole when any of them changes; rounds copy their factors when
+they open, so replacing the list never alters a round.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.storedata.results import ImportResult, Invalid, show
+from storage.models import Category, Factor
+
+MIN_FACTORS, MAX_FACTORS = 5, 10
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_CATEGORY_FIELDS = {"key": 64, "name_en": 200, "name_zh": 200}
+_FACTOR_FIELDS = {"key": 64, "label_en": 200, "label_zh": 200, "question_en": 500, "question_zh": 500}
+
+
+class _TomlLines:
+    """Best-effort line numbers for TOML values: tomllib keeps none, so the text is scanned."""
+
+    _CATEGORY = re.compile(r"^\s*\[\[\s*category\s*\]\]")
+    _FACTOR = re.compile(r"^\s*\[\[\s*category\s*\.\s*factor\s*\]\]")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.categories: list[int] = []
+        self.factors: list[list[int]] = []
+        for number, line in enumerate(self.lines, start=1):
+            if self._CATEGORY.match(line):
+                self.categories.append(number)
+                self.factors.append([])
+            elif self._FACTOR.match(line) and self.factors:
+                self.factors[-1].append(number)
+
+    def line(self, category: int, factor: int | None = None, field: str | None = None) -> int:
+        if category >= len(self.categories):
+            return 1
+        start = self.categories[category]
+        ends = [*self.factors[category], *self.categories[category + 1 : category + 2]]
+        if factor is not None:
+            if factor >= len(self.factors[category]):
+                return start
+            start = self.factors[category][factor]
+            ends = [
+                *self.factors[category][factor + 1 : factor + 2],
+                *self.categories[category + 1 : category + 2],
+            ]
+        if field is None:
+            return start
+        end = min(ends, default=len(self.lines) + 1)
+        assign = re.compile(rf"^\s*[\"']?{re.escape(field)}[\"']?\s*=")
+        for number in range(start + 1, end):
+            if assign.match(self.lines[number - 1]):
+                return number
+        return start
+
+
+def _parse_toml(name: str, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = found.group(1) if found else "1"
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc))
+        raise Invalid([f"{name}:{line}: invalid TOML: {message}"]) from None
+
+
+_CategoryValues = tuple[str, str, list[tuple[str, str, str, str, str]]]
+
+
+def _check_table(
+    errors: list[str],
+    where: Callable[[str | None], int],
+    name: str,
+    table: Any,
+    fields: dict[str, int],
+    what: str,
+) -> dict[str, str] | None:
+    if not isinstance(table, dict):
+        errors.append(f"{name}:{where(None)}: each {what} must be a table")
+        return None
+    ok = True
+    allowed = set(fields) | ({"factor"} if what == "category" else set())
+    for unknown in sorted(set(table) - allowed):
+        errors.append(f"{name}:{where(unknown)}: unknown {what} field {show(unknown)}")
+        ok = False
+    values: dict[str, str] = {}
+    for field, limit in fields.items():
+        value = table.get(field)
+        if not isinstance(value, str) or not value.strip():
+            errors.append(f"{name}:{where(field)}: {what} {field} must be a non-empty string")
+            ok = False
+        elif len(value.strip()) > limit:
+            errors.append(f"{name}:{where(field)}: {what} {field} is longer than {limit} characters")
+            ok = False
+        else:
+            values[field] = value.strip()
+    key = values.get("key")
+    if key is not None and not _KEY.match(key):
+        errors.append(
+            f"{name}:{where('key')}: {what} key {show(key)} must be ascii snake_case ([a-z][a-z0-9_]*)"
+        )
+        ok = False
+    return values if ok else None
+
+
+def _check_categories(name: str, text: str) -> dict[str, _CategoryValues]:
+    document = _parse_toml(name, text)
+    lines = _TomlLines(text)
+    errors: list[str] = []
+    for unknown in sorted(set(document) - {"category"}):
+        errors.append(f"{name}:1: unknown top-level key {show(unknown)}; expected [[category]] tables")
+    categories = document.get("category")
+    if not isinstance(categories, list) or not categories:
+        errors.append(f"{name}:1: no [[category]] tables found")
+        raise Invalid(errors)
+
+    parsed: dict[str, _CategoryValues] = {}
+    first_line: dict[str, int] = {}
+    for c, table in enumerate(categories):
+        head = _check_table(errors, partial(lines.line, c, None), name, table, _CATEGORY_FIELDS, "category")
+        factors_raw = table.get("factor") if isinstance(table, dict) else None
+        if not isinstance(factors_raw, list):
+            errors.append(f"{name}:{lines.line(c)}: category has no [[category.factor]] tables")
+            continue
+        if not MIN_FACTORS <= len(factors_raw) <= MAX_FACTORS:
+            errors.append(
+                f"{name}:{lines.line(c)}: a category needs {MIN_FACTORS} to {MAX_FACTORS} factors, "
+                f"found {len(factors_raw)}"
+            )
+        factors: list[tuple[str, str, str, str, str]] = []
+        factor_lines: dict[str, int] = {}
+        for f, factor_table in enumerate(factors_raw):
+            values = _check_table(
+                errors, partial(lines.line, c, f), name, factor_table, _FACTOR_FIELDS, "factor"
+            )
+            if values is None:
+                continue
+            key = values["key"]
+            if key in factor_lines:
+                errors.append(
+                    f"{name}:{lines.line(c, f, 'key')}: duplicate factor key {show(key)} "
+                    f"(first on line {factor_lines[key]})"
+                )
+                continue
+            factor_lines[key] = lines.line(c, f, "key")
+            factors.append(tuple(values[field] for field in _FACTOR_FIELDS))  # type: ignore[arg-type]
+        if head is None:
+            continue
+        if head["key"] in first_line:
+            errors.append(
+                f"{name}:{lines.line(c, None, 'key')}: duplicate category key {show(head['key'])} "
+                f"(first on line {first_line[head['key']]})"
+            )
+            continue
+        first_line[head["key"]] = lines.line(c, None, "key")
+        parsed[head["key"]] = (head["name_en"], head["name_zh"], factors)
+    if errors:
+        raise Invalid(errors)
+    return parsed
+
+
+async def import_categories(session: AsyncSession, name: str, text: str, secret: str) -> ImportResult:
+    parsed = _check_categories(name, text)
+    names = {
+        key: (name_en, name_zh)
+        for key, name_en, name_zh in await session.execute(
+            select(Category.key, Category.name_en, Category.name_zh)
+        )
+    }
+    factors: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    for category_key, *values in await session.execute(
+        select(
+            Factor.category_key,
+            Factor.key,
+            Factor.label_en,
+            Factor.label_zh,
+            Factor.question_en,
+            Factor.question_zh,
+        ).order_by(Factor.category_key, Factor.position)
+    ):
+        factors.setdefault(category_key, []).append(tuple(values))  # type: ignore[arg-type]
+
+    added = updated = unchanged = 0
+    new_factors: list[dict[str, Any]] = []
+    for key, (name_en, name_zh, factor_rows) in parsed.items():
+        old_names = names.get(key)
+        if old_names == (name_en, name_zh) and factors.get(key, []) == factor_rows:
+            unchanged += 1
+            continue
+        if old_names is None:
+            added += 1
+            await session.execute(insert(Category), [{"key": key, "name_en": name_en, "name_zh": name_zh}])
+        else:
+            updated += 1
+            await session.execute(
+                update(Category).where(Category.key == key).values(name_en=name_en, name_zh=name_zh)
+            )
+            # Rounds copy their factors when they open, so replacing the list never alters a round.
+            await session.execute(delete(Factor).where(Factor.category_key == key))
+        new_factors += [
+            {"category_key": key, "position": position, **dict(zip(_FACTOR_FIELDS, row, strict=True))}
+            for position, row in enumerate(factor_rows)
+        ]
+    if new_factors:
+        await session.execute(insert(Factor), new_factors)
+    return ImportResult(name, "categories", added, updated, unchanged)

@@ -1,0 +1,62 @@
+"""What an import reports: each file's counts, or every problem as `FILE:LINE: what is wrong`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain.errors import DomainError
+
+MAX_SHOWN_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: str
+    kind: str  # "products" | "customers" | "purchases" | "categories"
+    added: int
+    updated: int
+    unchanged: int
+
+    @property
+    def total(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+
+class ImportFailed(DomainError):
+    """One or more files had problems; none of their rows were written.
+
+    `errors` holds every problem as `FILE:LINE: what is wrong`; `results` the files of the same
+    call that were imported all the same.
+    """
+
+    key = "import.failed"
+
+    def __init__(self, errors: Sequence[str], results: Sequence[ImportResult] = ()) -> None:
+        self.errors = list(errors)
+        self.results = list(results)
+        super().__init__(count=len(self.errors), errors=self.summary())
+
+    def summary(self) -> str:
+        """The errors one per line, capped so a broken 100k-row file stays readable."""
+        lines = self.errors[:MAX_SHOWN_ERRORS]
+        more = len(self.errors) - len(lines)
+        if more:
+            lines = [*lines, f"... and {more} more error{'s' if more > 1 else ''}"]
+        return "\n".join(lines)
+
+    def describe(self) -> str:
+        return self.summary()
+
+
+class Invalid(Exception):
+    """A file's problems; raised inside its transaction so nothing is written."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+def show(value: str) -> str:
+    """A value quoted for an error message, cut short: messages end up in chats and logs."""
+    return repr(value if len(value) <= 40 else value[:37] + "...")

@@ -1,0 +1,75 @@
+"""Every value a status column may hold, as an Enum, and the CHECK constraint that holds the database to it.
+
+They live beside the models (not in the domain) because both need them: the models for their
+constraints, the domain for its transitions. `StrEnum` members are the strings stored, so a status
+read back compares equal to its member and JSON reports stay as they were.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class RoundStatus(StrEnum):
+    """scheduled → open → closed → published | insufficient; cancelled from scheduled or open."""
+
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CLOSED = "closed"
+    PUBLISHED = "published"
+    INSUFFICIENT = "insufficient"
+    CANCELLED = "cancelled"
+
+
+class BallotStatus(StrEnum):
+    """in_progress → submitted; withdrawn when the rater asked to be forgotten while the round was open."""
+
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class InvitationStatus(StrEnum):
+    """pending → sending → sent | unreachable | failed | unknown; pending → cancelled (see bot.domain.outbox)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # Telegram answered 403: never retried
+    FAILED = "failed"  # Telegram refused the message, or the network kept failing before it left
+    UNKNOWN = "unknown"  # the call may or may not have reached Telegram: never resent
+    CANCELLED = "cancelled"  # the round was cancelled, or the buyer forgotten, before it went out
+
+
+class ReminderStatus(StrEnum):
+    """none → sending → sent | unreachable | failed | unknown; back to none when never sent."""
+
+    NONE = "none"
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class PurchaseStatus(StrEnum):
+    """A store order's state, as the SPEC's purchases.csv gives it; only `paid` ever makes a buyer eligible."""
+
+    PAID = "paid"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+class LinkMethod(StrEnum):
+    """How a Telegram user proved they are the customer."""
+
+    TOKEN = "token"  # a signed deep link
+    CONTACT = "contact"  # their own shared phone contact
+
+
+def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """`column` may hold only the members of `values`; named `ck_<table>_<column>`."""
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
