@@ -76,9 +76,7 @@ class BotApiSandbox:
         self.network = Network(latency)
         self._tracker = HandlingTracker(self.state)
         self._queue = UpdateQueue()
-        self._pusher = WebhookPusher(
-            self._queue, self._tracker.mark_delivered, self.webhook_deliveries, clock=time.time
-        )
+        self._pusher = WebhookPusher(self._queue, self._tracker.mark_delivered, self.webhook_deliveries, time.time)
         self._methods = BotApiMethods(
             self.state,
             self._queue,
