@@ -4,6 +4,19 @@
 excluded_by_admin`, then one column per factor key (1–5, empty for "not sure"). `F.method.json`
 holds the method version and parameters, the factors with weights and priors, and the round's
 identity, so `redheart score F.csv` prints the same report as the published one.
+
+**What pseudonymity promises.** An export names no customer, phone or Telegram account, and no
+two rows of different rounds can be tied to one buyer through it:
+* `rater` is an HMAC of the round and the customer under `identity.secret`: stable within a round
+  (so one-person-one-vote can be checked), unrelated across rounds;
+* `owned_days` is capped at the method's `min_ownership_days`: screening only asks whether it is
+  below that minimum, and the exact figure would give away the purchase date
+  (`submitted_at − owned_days`), the same in every round of the product and so a link between them.
+  The few rows below the cap are a purchase days old at the round's time, which no later round
+  shares;
+* `ballot` is the ballot's row number, given when it was started, which says nothing about who.
+What it does not promise: a buyer who knows their own answers and submission time can find their
+own row, as in any published microdata.
 """
 
 from __future__ import annotations
@@ -41,19 +54,21 @@ async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]
             .where(Invitation.round_id == round_id, Invitation.status != InvitationStatus.CANCELLED)
         )
         status = rnd.status
-    document = method_document(method_for(rt, rnd), factors)
+    method = method_for(rt, rnd)
+    document = method_document(method, factors)
     document["round"] = {"round_id": round_id, "sku": rnd.sku, "status": status, "invited": int(invited or 0)}
-    return ballots_csv(records, factors), document
+    return ballots_csv(records, factors, owned_days_cap=method.min_ownership_days), document
 
 
-def ballots_csv(records: Sequence[BallotRecord], factors: Sequence[FactorSpec]) -> str:
+def ballots_csv(records: Sequence[BallotRecord], factors: Sequence[FactorSpec], *, owned_days_cap: int) -> str:
+    """The export's CSV text; `owned_days` is capped at `owned_days_cap` (see the module docstring)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([*COLUMNS, *(f.key for f in factors)])
     for b in records:
         writer.writerow([
             b.ballot, b.rater, b.started_at.isoformat(), b.submitted_at.isoformat(),
-            "" if b.owned_days is None else b.owned_days, 1 if b.excluded_by_admin else 0,
+            "" if b.owned_days is None else min(b.owned_days, owned_days_cap), 1 if b.excluded_by_admin else 0,
             *("" if b.answers.get(f.key) is None else b.answers[f.key] for f in factors),
         ])
     return out.getvalue()

@@ -7,12 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.domain import rounds
+from bot.domain.clock import parse_time
 from bot.domain.exports import COLUMNS, export_round
-from storage.models import Customer
+from storage.models import Customer, Purchase
 from tests.conversations.conftest import Harness, invitation
 
 
@@ -63,3 +64,17 @@ async def test_an_exclusion_made_after_the_close_does_not_change_the_recomputed_
     capsys.readouterr()
     assert main(["score", str(tmp_path / "r.csv"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == published
+
+
+async def test_an_export_does_not_give_away_when_a_buyer_bought(h: Harness) -> None:
+    """`submitted_at − owned_days` would be the purchase date, the same in every round of the product,
+    and so a key linking one buyer's rows across rounds' exports."""
+    round_id = await run_round(h, ["453425", "554434", "343434"])
+    text, _ = await export_round(h.rt, round_id)
+    rows = [line.split(",") for line in text.splitlines()[1:]]
+    owned = [int(row[4]) for row in rows]
+    assert owned and all(days == 7 for days in owned)  # every buyer owned it longer: capped at the minimum
+    async with h.rt.db.session() as s:
+        bought = {p.date() for p in (await s.scalars(select(Purchase.purchased_at))).all()}
+    derived = {(parse_time(row[3]) - timedelta(days=int(row[4]))).date() for row in rows}
+    assert not derived & bought
