@@ -29,7 +29,7 @@ from bot.handlers import admin, campaign, console, privacy, rating, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
-from bot.texts import t
+from bot.texts import t_plain
 from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,8 @@ def menu_entry(command: str) -> str:
     """A command's description in the one menu everyone sees: English / Chinese; for /language, each
     language's own name."""
     if command == "language":
-        return " / ".join(t(lang, "language.name") for lang in LANGUAGES)
-    return f"{t('en', f'menu.{command}')} / {t('zh', f'menu.{command}')}"
+        return " / ".join(t_plain(lang, "language.name") for lang in LANGUAGES)
+    return f"{t_plain('en', f'menu.{command}')} / {t_plain('zh', f'menu.{command}')}"
 
 
 def build_application(rt: Runtime[Config]) -> App:

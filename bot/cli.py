@@ -21,7 +21,7 @@ from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
-from bot.texts import t
+from bot.texts import t_plain as t
 from storage.db import Database
 
 Command = Callable[[Runtime[Config], argparse.Namespace], Awaitable[None]]

@@ -18,7 +18,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from html import escape
 
 from telegram import Bot, Message
 from telegram.error import RetryAfter
@@ -142,7 +141,7 @@ def _sender(bot: Bot, rt: Runtime[Config], chat_id: int, screen: Screen) -> Call
 
 def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
     """The reminder: the invitation's buttons under a shorter text with the deadline."""
-    text = t(inv.language, "remind.text", product=escape(inv.product),
+    text = t(inv.language, "remind.text", product=inv.product,
              closes_at=when(inv.closes_at, inv.language))
     return Screen(text, invitation_screen(inv).markup)
 

@@ -4,7 +4,6 @@ thank-you raters get."""
 from __future__ import annotations
 
 import asyncio
-from html import escape
 from typing import Any
 
 from telegram import Bot
@@ -39,6 +38,6 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], publication: Publication
 def thanks_text(thanks: ThankYou) -> str:
     report, lang = thanks.report, thanks.language
     if report.get("status") == "insufficient" or (report.get("overall") or {}).get("score") is None:
-        return t(lang, "thanks.insufficient", product=escape(thanks.product),
+        return t(lang, "thanks.insufficient", product=thanks.product,
                  n=(report.get("ballots") or {}).get("accepted", 0))
-    return t(lang, "thanks.published", product=escape(thanks.product), overall=overall_text(report, lang))
+    return t(lang, "thanks.published", product=thanks.product, overall=overall_text(report, lang))

@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.texts import hearts, lookup, t
+from bot.texts import hearts, lookup, t, t_plain
 from scoring.chart import ChartText
 
 #: Telegram's limit for a photo caption; counted here in UTF-16 code units, as Telegram does.
@@ -45,7 +45,7 @@ def _num(x: float) -> str:
 
 
 def _counts(counts: Mapping[str, int], lang: str) -> str:
-    return t(lang, "scorecard.list_sep").join(f"{reason_label(code, lang)} {n}" for code, n in counts.items())
+    return t_plain(lang, "scorecard.list_sep").join(f"{reason_label(code, lang)} {n}" for code, n in counts.items())
 
 
 def _lines(
@@ -59,7 +59,7 @@ def _lines(
     """(head lines, factor lines, tail lines) of a scorecard, already escaped with `esc`."""
 
     def say(key: str, **params: Any) -> str:
-        return t(lang, f"scorecard.{key}", **params)
+        return t_plain(lang, f"scorecard.{key}", **params)
 
     ballots = report["ballots"]
     head = [bold(esc(f"❤️ {say('brand')} — {title or report.get('sku', '')}"))]
@@ -139,17 +139,18 @@ def render_caption(
 def chart_text(report: Mapping[str, Any], lang: str) -> ChartText:
     """The words on the scorecard's chart, in `lang`, its factors labelled as in the report."""
     ballots = report["ballots"]
-    info = t(lang, "chart.ballots", accepted=ballots["accepted"], submitted=ballots["submitted"])
+    info = t_plain(lang, "chart.ballots", accepted=ballots["accepted"], submitted=ballots["submitted"])
     rate = response_rate(report)
     if rate is not None:
-        info += "   ·   " + t(lang, "chart.response", rate=f"{rate:.0%}", submitted=ballots["submitted"],
+        info += "   ·   " + t_plain(lang, "chart.response", rate=f"{rate:.0%}", submitted=ballots["submitted"],
                                 invited=report["invited"])
     return ChartText(
-        overall=t(lang, "chart.overall"),
+        overall=t_plain(lang, "chart.overall"),
         insufficient=lookup(lang, "chart.insufficient") or "",
         info=info,
-        footer=t(lang, "chart.method", method=report.get("method", "")) + "   ·   " + t(lang, "chart.interval"),
-        axis=t(lang, "chart.axis"),
+        footer="   ·   ".join((t_plain(lang, "chart.method", method=report.get("method", "")),
+                                t_plain(lang, "chart.interval"))),
+        axis=t_plain(lang, "chart.axis"),
         labels={str(f["key"]): factor_label(f, lang, None) for f in report.get("factors", [])},
     )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -12,7 +11,7 @@ from bot.callbacks import BallotButton, InviteButton, InviteChoice
 from bot.domain.ballot_rule import NOT_SURE, SCORES, Action, Move
 from bot.domain.ballot_views import BallotScreen, BallotView
 from bot.domain.outbox import InvitationMessage
-from bot.texts import hearts, t
+from bot.texts import hearts, html_lines, t
 
 # A rater spends about 10 s per factor; rounded up to whole minutes in the invitation.
 SECONDS_PER_FACTOR = 10
@@ -39,7 +38,7 @@ def ballot_screen(view: BallotView, lang: str) -> Screen:
     def button(move: Move) -> str:
         return BallotButton(view.ballot_id, view.rev, move).encode()
 
-    product = escape(view.product)
+    product = view.product
     if view.screen is BallotScreen.FACTOR:
         factor = view.factors[view.step]
         current = view.answers.get(factor.key)
@@ -52,13 +51,13 @@ def ballot_screen(view: BallotView, lang: str) -> Screen:
         if view.step > 0:
             extra.insert(0, InlineKeyboardButton(t(lang, "rate.back"), callback_data=button(Move(Action.BACK))))
         text = t(lang, "rate.factor", product=product, position=view.step + 1, total=len(view.factors),
-                 label=escape(factor.label(lang)), question=escape(factor.question(lang)))
+                 label=factor.label(lang), question=factor.question(lang))
         return Screen(text, InlineKeyboardMarkup([scores, extra]))
     if view.screen is BallotScreen.SUMMARY:
-        lines = "\n".join(
-            t(lang, "rate.summary_line", label=escape(f.label(lang)), value=answer_text(view.answers.get(f.key), lang))
+        lines = html_lines([
+            t(lang, "rate.summary_line", label=f.label(lang), value=answer_text(view.answers.get(f.key), lang))
             for f in view.factors
-        )
+        ])
         rows = [
             [InlineKeyboardButton(f"✏️ {f.label(lang)}", callback_data=button(Move.edit(i)))]
             for i, f in enumerate(view.factors)
@@ -75,7 +74,7 @@ def invitation_screen(inv: InvitationMessage) -> Screen:
     lang = inv.language
     minutes = max(1, -(-inv.factors * SECONDS_PER_FACTOR // 60))
     purchased_on = inv.purchased_at.strftime("%Y-%m-%d") if inv.purchased_at else "—"
-    text = t(lang, "invite.text", product=escape(inv.product), purchased_on=purchased_on, factors=inv.factors,
+    text = t(lang, "invite.text", product=inv.product, purchased_on=purchased_on, factors=inv.factors,
              minutes=minutes, closes_at=when(inv.closes_at, lang))
     def button(key: str, choice: InviteChoice) -> InlineKeyboardButton:
         return InlineKeyboardButton(t(lang, key), callback_data=InviteButton(inv.round_id, choice).encode())

@@ -1,7 +1,15 @@
-"""The text catalogs: one TOML file per language in bot/locales, loaded once."""
+"""The text catalogs: one TOML file per language in bot/locales, loaded once, and the one rendering path.
+
+Catalog texts are Telegram HTML (`parse_mode="HTML"`). `t` fills their placeholders and escapes every
+value on the way in, so a product named `<Tom & Jerry>` can never break a message (Telegram answers
+400 "can't parse entities" to an unescaped `<` or `&`). A value that is already markup — another
+`t(...)` result, or a fragment built from them — is an `Html` and goes in as it is. Terminals and
+images have no HTML: they use `t_plain`.
+"""
 
 from __future__ import annotations
 
+import html
 import tomllib
 from functools import cache
 from importlib import resources
@@ -22,12 +30,35 @@ def lookup(lang: str, key: str) -> str | None:
     return catalog(lang if lang in LANGUAGES else "en").get(key)
 
 
-def t(lang: str, key: str, **params: Any) -> str:
-    """The text `key` in `lang`, with placeholders filled; a missing key is a bug, so it raises."""
+class Html(str):
+    """Text that is already Telegram HTML: `t` inserts it unescaped. `t` returns one."""
+
+    __slots__ = ()
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, Html | int | float):
+        return value  # numbers keep their format specs ({rate:.0%})
+    return html.escape(str(value), quote=False)
+
+
+def t(lang: str, key: str, **params: Any) -> Html:
+    """The text `key` in `lang` as Telegram HTML, every placeholder's value escaped unless it is `Html`;
+    a missing key is a bug, so it raises."""
+    return Html(t_plain(lang, key, **{name: _safe(value) for name, value in params.items()}))
+
+
+def t_plain(lang: str, key: str, **params: Any) -> str:
+    """The text `key` in `lang` with placeholders filled as given: for terminals and images, not HTML."""
     text = lookup(lang, key)
     if text is None:
         raise KeyError(key)
     return text.format(**params)
+
+
+def html_lines(lines: list[str], sep: str = "\n") -> Html:
+    """Lines that are each already HTML (`t` results), joined: still HTML."""
+    return Html(sep.join(lines))
 
 
 HEART, NO_HEART = "❤️", "🤍"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
+from html import escape
 from typing import Any
 
 from telegram import Update
@@ -19,7 +20,7 @@ from bot.domain.runtime import Runtime
 from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime, sender_id
 from bot.handlers.start import unknown_command
 from bot.screens import when
-from bot.texts import t
+from bot.texts import Html, html_lines, t
 
 RoundHandler = Callable[[Update, Context, int], Coroutine[Any, Any, None]]
 
@@ -73,7 +74,7 @@ async def new_round(update: Update, context: Context) -> None:
     try:
         duration = parse_duration(args[1]) if len(args) > 1 else None
     except DurationError as exc:
-        await reply(update, f"{exc}\n{t(lang, 'admin.usage.newround')}")
+        await reply(update, f"{escape(str(exc))}\n{t(lang, 'admin.usage.newround')}")
         return
     quota = int(args[2]) if len(args) == 3 else None
     async with audit.audited(rt, actor(update), "round.new", " ".join(args)) as outcome:
@@ -113,8 +114,13 @@ async def show_round(update: Update, context: Context, round_id: int) -> None:
                           started=i.stats.started, submitted=i.stats.submitted,
                           accepted="—" if i.stats.accepted is None else i.stats.accepted,
                           response_rate="—" if i.stats.response_rate is None else f"{i.stats.response_rate:.0%}",
-                          left_out=", ".join(f"{t(lang, f'rule.{rule}')} {n}" for rule, n in i.excluded_by_rule.items()
-                                             if n) or t(lang, "rule.none")))
+                          left_out=_left_out(i.excluded_by_rule, lang)))
+
+
+def _left_out(by_rule: dict[str, int], lang: str) -> Html:
+    """Eligibility rules and how many buyers each left out, e.g. "opted out 3, inactive 2"."""
+    return html_lines([f"{t(lang, f'rule.{rule}')} {n}" for rule, n in by_rule.items() if n], sep=", ") \
+        or t(lang, "rule.none")
 
 
 @on_round("/closeround")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Update
 
 from bot.domain.eligibility import rank_products
@@ -24,7 +22,7 @@ async def eligible(update: Update, context: Context) -> None:
     lines = [t(lang, "products.header", min_popularity=rules.product_min_popularity,
                min_sales=rules.product_min_sales)]
     lines += [
-        t(lang, "products.line", mark="✅" if p.eligible else "✗", sku=escape(p.sku), name=escape(p.name),
+        t(lang, "products.line", mark="✅" if p.eligible else "✗", sku=p.sku, name=p.name,
           popularity=p.popularity, sales=p.sales_volume, why=_why(p.problems))
         for p in ranked[:MAX_LINES]
     ]
@@ -34,4 +32,4 @@ async def eligible(update: Update, context: Context) -> None:
 
 
 def _why(problems: tuple[str, ...]) -> str:
-    return escape(" — " + "; ".join(problems)) if problems else ""
+    return " — " + "; ".join(problems) if problems else ""

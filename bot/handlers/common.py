@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from functools import wraps
-from html import escape
 from typing import Any, TypeVar
 
 from telegram import Update
@@ -17,7 +16,7 @@ from bot.context import Context
 from bot.domain import people
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
-from bot.texts import t
+from bot.texts import t, t_plain
 
 __all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
            "reply", "runtime", "sender_id"]
@@ -50,10 +49,11 @@ def is_admin(update: Update, context: Context) -> bool:
     return user is not None and user.id in runtime(context).config.bot.admins
 
 
-def error_text(error: DomainError, lang: str) -> str:
+def error_text(error: DomainError, lang: str, *, plain: bool = False) -> str:
+    """The error in the user's words: HTML for a message, `plain` for an alert (alerts show no markup)."""
     if isinstance(error, LinkRefused):
         return t(lang, f"link.refused.{error.params['reason']}")
-    return t(lang, error.key, **{k: escape(str(v)) for k, v in error.params.items()})
+    return (t_plain if plain else t)(lang, error.key, **error.params)
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:

@@ -6,7 +6,6 @@ Every action here goes to the audit log; a non-admin gets the unknown-command an
 from __future__ import annotations
 
 import json
-from html import escape
 
 from telegram import Update
 
@@ -31,7 +30,7 @@ async def exclude(update: Update, context: Context) -> None:
     customer_id = context.args[0]  # type: ignore[index]
     async with audit.audited(rt, actor(update), "customer.exclude", customer_id):
         await people.exclude(rt, customer_id)
-    await reply(update, t(lang, "admin.excluded", customer_id=escape(customer_id)))
+    await reply(update, t(lang, "admin.excluded", customer_id=customer_id))
 
 
 @admin_only
@@ -40,7 +39,7 @@ async def method(update: Update, context: Context) -> None:
     rt, lang = runtime(context), await language(update, context)
     current = scoring_method(rt.config, min_ballots=rt.config.rounds.min_ballots)
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
-    await reply(update, t(lang, "admin.method", version=current.version, params=escape(params),
+    await reply(update, t(lang, "admin.method", version=current.version, params=params,
                           confidence=round(current.confidence * 100)))
 
 
@@ -68,11 +67,11 @@ async def import_file(update: Update, context: Context) -> None:
     document = message.document
     name = document.file_name or "document"
     if document.file_size is not None and document.file_size > MAX_DOCUMENT_BYTES:
-        await reply(update, t(lang, "admin.import_too_big", file=escape(name)))
+        await reply(update, t(lang, "admin.import_too_big", file=name))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     async with audit.audited(rt, actor(update), "import", name) as outcome:
         result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
         outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"
-    await reply(update, t(lang, "admin.imported", file=escape(name), kind=result.kind, added=result.added,
+    await reply(update, t(lang, "admin.imported", file=name, kind=result.kind, added=result.added,
                           updated=result.updated, unchanged=result.unchanged))

@@ -38,7 +38,7 @@ async def forget_button(update: Update, context: Context, button: ForgetButton) 
     try:
         done = await privacy.forget(runtime(context), user.id)
     except NotLinked as error:
-        await query.answer(error_text(error, lang), show_alert=True)
+        await query.answer(error_text(error, lang, plain=True), show_alert=True)
         return
     await query.answer()
     await edit_or_send(update, t(lang, "forget.done", withdrawn=done.withdrawn, anonymised=done.anonymised))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import BallotButton, InviteButton, InviteChoice
@@ -12,7 +10,7 @@ from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
 from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
 from bot.screens import answer_text, ballot_screen, when
-from bot.texts import t
+from bot.texts import t, t_plain
 
 # Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
 _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
@@ -55,7 +53,7 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
     try:
         view = await ballots.begin(rt, button.round_id, user.id, shown_in=shown_in)
     except DomainError as refused:
-        await query.answer(error_text(refused, lang), show_alert=True)
+        await query.answer(error_text(refused, lang, plain=True), show_alert=True)
         return
     if button.choice is InviteChoice.NOT_NOW:
         await outbox.decline(rt, button.round_id, user.id)
@@ -78,7 +76,7 @@ async def rate(update: Update, context: Context) -> None:
         await reply(update, t(lang, "rate.none"))
         return
     if len(pending) > 1:
-        rows = [[InlineKeyboardButton(t(lang, "rate.choose_button", product=p.product),
+        rows = [[InlineKeyboardButton(t_plain(lang, "rate.choose_button", product=p.product),
                                       callback_data=InviteButton(p.round_id, InviteChoice.RATE_NOW).encode())]
                 for p in pending]
         await reply(update, t(lang, "rate.choose"), reply_markup=InlineKeyboardMarkup(rows))
@@ -100,8 +98,8 @@ async def my_ratings(update: Update, context: Context) -> None:
     lines = [t(lang, "myratings.header")]
     for r in mine:
         status = "in_progress" if not r.submitted else "open" if r.open else "closed"
-        answers = "; ".join(f"{escape(f.label(lang))} {answer_text(r.answers.get(f.key), lang)}" for f in r.factors)
-        lines.append(t(lang, "myratings.line", product=escape(r.product),
+        answers = "; ".join(f"{f.label(lang)} {answer_text(r.answers.get(f.key), lang)}" for f in r.factors)
+        lines.append(t(lang, "myratings.line", product=r.product,
                        status=t(lang, f"myratings.status.{status}"), answers=answers))
     await reply(update, "\n".join(lines))
 

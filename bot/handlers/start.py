@@ -57,10 +57,10 @@ async def contact(update: Update, context: Context) -> None:
 async def help_command(update: Update, context: Context) -> None:
     """Lists the commands this user may use; admins also see theirs."""
     lang = await language(update, context)
-    text = t(lang, "help.purchaser")
+    parts = [t(lang, "help.purchaser")]
     if is_admin(update, context):
-        text += "\n" + t(lang, "help.admin")
-    await reply(update, text)
+        parts.append(t(lang, "help.admin"))
+    await reply(update, "\n".join(parts))
 
 
 async def language_command(update: Update, context: Context) -> None:

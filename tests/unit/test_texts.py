@@ -26,7 +26,7 @@ def test_every_key_exists_in_both_languages_with_the_same_placeholders() -> None
 def test_every_text_the_code_asks_for_exists() -> None:
     used = set()
     for path in SOURCES.rglob("*.py"):
-        used |= set(re.findall(r'\bt\(\s*\w+,\s*"([a-z_.]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'\bt(?:_plain)?\(\s*\w+,\s*"([a-z_.]+)"', path.read_text(encoding="utf-8")))
         used |= set(re.findall(r'key = "([a-z_.]+)"', path.read_text(encoding="utf-8")))
     assert used, "the scan found no texts"
     for lang in LANGUAGES:
@@ -47,3 +47,14 @@ def test_the_command_menu_has_an_entry_for_every_command_in_both_languages() -> 
     assert menu_entry("rate") == "Rate a product / 评分"
     assert menu_entry("language") == "中文 / English"
     assert all(" / " in menu_entry(command) for command in PURCHASER_COMMANDS)
+
+
+def test_every_value_put_into_a_text_is_escaped_unless_it_is_already_html() -> None:
+    from bot.texts import Html, t, t_plain
+
+    shown = t("en", "rate.choose_button", product="<Tom & Jerry>")
+    assert shown == "Rate &lt;Tom &amp; Jerry&gt;"
+    assert t("en", "myratings.line", product="A&B", status=Html("<i>open</i>"), answers="x") == (
+        "• <b>A&amp;B</b> (<i>open</i>) — x"
+    )
+    assert t_plain("en", "rate.choose_button", product="<Tom & Jerry>") == "Rate <Tom & Jerry>"
