@@ -36,9 +36,10 @@ async def publish(rt: Runtime, sku: str, means: Mapping[str, float], *, closed: 
     report = report_for(means, n=n, seed=seed)
     async with rt.db.session() as s:
         category = "shampoo" if sku.startswith("SHAMPOO") else "face_cream"
-        rnd = Round(sku=sku, category_key=category, status=status, opens_at=closed - timedelta(days=7),
-                    closes_at=closed, quota=500, min_ballots=3, created_by="test", created_at=closed - timedelta(days=8),
-                    opened_at=closed - timedelta(days=7), closed_at=closed, published_at=closed, report=report)
+        opened = closed - timedelta(days=7)
+        rnd = Round(sku=sku, category_key=category, status=status, opens_at=opened, closes_at=closed, quota=500,
+                    min_ballots=3, created_by="test", created_at=opened, opened_at=opened, closed_at=closed,
+                    published_at=closed, report=report)
         s.add(rnd)
         await s.flush()
         report["round_id"], report["sku"] = rnd.id, sku
