@@ -254,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
     prod.add_argument("--eligible", action="store_true", help="only products that meet both thresholds")
     prod.set_defaults(run=cmd_products)
 
+    from bot.cli_site import add_site_command
+
+    add_site_command(sub, common)
+
     bench = sub.add_parser("bench", parents=[common],
                            help="performance benchmark: rating throughput against PTB's floor, scoring, memory")
     bench.add_argument("--part", action="append", choices=("throughput", "scoring", "memory", "invitations"),

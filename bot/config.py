@@ -73,6 +73,15 @@ class BotConfig:
 
 
 @dataclass(frozen=True)
+class SiteConfig:
+    # When set, the public scorecard site (bot/site) is rebuilt here after each publication.
+    out: str = ""
+    # Where the site is served from (e.g. "https://ratings.example.com/"), so the badge snippet a store
+    # pastes on its own pages links back absolutely; empty = links relative to the site's root.
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     # The SPEC's `[database] url`, the one key of its table.
@@ -82,6 +91,7 @@ class Config:
     eligibility: EligibilityConfig = field(default_factory=EligibilityConfig)
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
 
     @property
     def default_language(self) -> str:
