@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from bot.domain.errors import UnknownProduct
+from bot.domain.errors import UnknownProduct, UnknownRound
 from bot.domain.runtime import Runtime
 from scoring.ranking import Place, Scored, Verdict, compare, rank
-from storage.models import Category, Product, Round
+from storage.models import Category, Product, Round, ScorecardPhoto
 from storage.statuses import RoundStatus
 
 
@@ -74,7 +75,8 @@ def _scored(key: str, part: Mapping[str, Any]) -> Scored | None:
     return Scored(key, float(score), (float(ci[0]), float(ci[1])))
 
 
-async def _cards(rt: Runtime, *, sku: str | None = None, category: str | None = None) -> list[Card]:
+async def _cards(rt: Runtime, *, sku: str | None = None, category: str | None = None,
+                 round_id: int | None = None) -> list[Card]:
     """Published rounds, newest first, optionally of one product or one category."""
     query = (
         select(Round, Product.name, Category.key, Category.name_en, Category.name_zh)
@@ -87,6 +89,8 @@ async def _cards(rt: Runtime, *, sku: str | None = None, category: str | None = 
         query = query.where(Round.sku == sku)
     if category is not None:
         query = query.where(Round.category_key == category)
+    if round_id is not None:
+        query = query.where(Round.id == round_id)
     async with rt.db.session() as s:
         rows = (await s.execute(query)).all()
     return [Card(rnd.id, rnd.sku, name, key, name_en, name_zh, rnd.published_at, rnd.report or {})
@@ -103,6 +107,20 @@ def _latest_per_product(cards: Sequence[Card]) -> list[Card]:
 async def latest(rt: Runtime, *, category: str | None = None) -> list[Card]:
     """Each product's latest published scorecard, by product name."""
     return sorted(_latest_per_product(await _cards(rt, category=category)), key=lambda c: (c.product, c.sku))
+
+
+async def published(rt: Runtime, round_id: int) -> Card:
+    """One published scorecard by its round; UnknownRound when that round has none to show."""
+    found = await _cards(rt, round_id=round_id)
+    if not found:
+        raise UnknownRound(round_id=round_id)
+    return found[0]
+
+
+async def latest_of(rt: Runtime, sku: str) -> Card | None:
+    """A product's latest published scorecard (None before its first); UnknownProduct if no such product."""
+    found = await history(rt, sku)
+    return found[-1] if found else None
 
 
 async def history(rt: Runtime, sku: str) -> list[Card]:
@@ -206,3 +224,19 @@ async def search(rt: Runtime, query: str, limit: int = 20) -> list[Card]:
     found = [c for c in _latest_per_product(await _cards(rt)) if all(matches(c, w) for w in words)]
     found.sort(key=lambda c: -(c.overall.score if c.overall else 0.0))
     return found[:limit]
+
+
+async def photo_for(rt: Runtime, round_id: int, lang: str) -> str | None:
+    """The Telegram file_id of the round's chart in `lang`, once the bot has sent it."""
+    async with rt.db.session() as s:
+        return await s.scalar(select(ScorecardPhoto.file_id).where(ScorecardPhoto.round_id == round_id,
+                                                                   ScorecardPhoto.lang == lang))
+
+
+async def remember_photo(rt: Runtime, round_id: int, lang: str, file_id: str) -> None:
+    """Keeps the chart's file_id; the first one recorded stays (any copy shows the same picture)."""
+    try:
+        async with rt.db.session() as s:
+            s.add(ScorecardPhoto(round_id=round_id, lang=lang, file_id=file_id))
+    except IntegrityError:
+        pass  # already known, from another chat or process
