@@ -10,6 +10,7 @@ nothing but its field. A missing or wrong value stops the program with one line 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import timedelta
@@ -17,7 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
-from bot.domain.durations import DurationError, parse_duration
+from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, format_duration, parse_duration
+from bot.domain.numbers import INT32_MAX
 from bot.domain.settings import (
     LANGUAGES,
     EligibilityConfig,
@@ -26,6 +28,7 @@ from bot.domain.settings import (
     ScoringConfig,
     setting,
 )
+from bot.texts import error_message
 
 C = TypeVar("C")
 
@@ -44,7 +47,7 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class WebhookConfig:
     listen: str = "127.0.0.1"
-    port: int = setting(8443, minimum=1)
+    port: int = setting(8443, minimum=1, maximum=65535)
     url: str = ""
     secret_token: str = ""
 
@@ -154,11 +157,15 @@ class _Section:
         if enum is not None:  # one of the Enum's values
             limits = {"choices": tuple(enum)}
         checked = _READERS.get(kind, _text)(self.name(key), raw)
-        minimum = limits.get("minimum")
+        minimum, maximum = limits.get("minimum"), limits.get("maximum")
         if minimum is None and kind in (int, float):
             minimum = kind(0)  # counts, limits and rates are never negative
+        if maximum is None and kind is int:
+            maximum = INT32_MAX  # what the database's INTEGER columns hold
         if minimum is not None and checked < minimum:
             raise ConfigError(f"{self.name(key)}: must be at least {minimum}, got {raw}")
+        if maximum is not None and checked > maximum:
+            raise ConfigError(f"{self.name(key)}: must be at most {maximum}, got {raw}")
         choices = limits.get("choices")
         if choices and checked not in choices:
             raise ConfigError(f"{self.name(key)}: must be one of {', '.join(choices)}, got {checked!r}")
@@ -204,7 +211,7 @@ def _duration(name: str, value: Any) -> timedelta:
     try:
         return parse_duration(value)
     except DurationError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
+        raise ConfigError(f"{name}: {error_message(exc, 'en', plain=True)}") from None
 
 
 def _user_ids(name: str, value: Any) -> tuple[int, ...]:
@@ -224,6 +231,11 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
     config = _Section(data, "", env).read(Config)
     if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
         raise ConfigError("telegram.webhook.url: must be set when telegram.mode = \"webhook\"")
+    if config.rounds.default_duration > MAX_ROUND_LENGTH:
+        raise ConfigError(f"rounds.default_duration: a round lasts at most {format_duration(MAX_ROUND_LENGTH)}")
+    if not re.fullmatch(r"(@[A-Za-z0-9_]{1,64}|-?[0-9]{1,20})?", config.bot.publish_chat_id):
+        raise ConfigError(f"bot.publish_chat_id: must be @channelname or a numeric chat id, got "
+                          f"{config.bot.publish_chat_id!r}")
     if not config.database_url.startswith(("sqlite", "postgresql", "postgres://")):
         raise ConfigError(f"database.url: must be a sqlite:/// or postgresql:// URL, got {config.database_url!r}")
     return config
