@@ -14,18 +14,19 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, decode
+from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, ShowcaseButton, decode
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, privacy, rating, start
+from bot.handlers import admin, campaign, console, privacy, rating, showcase, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
@@ -84,12 +85,18 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CommandHandler("export", console.export, filters=private))
     app.add_handler(MessageHandler(filters.Document.ALL & private, console.import_file))
     app.add_handler(CommandHandler("forgetme", privacy.forget_me, filters=private))
+    # For anyone, linked or not (shoppers): browsing, rankings, comparisons, inline mode.
+    app.add_handler(CommandHandler("scores", showcase.scores, filters=private))
+    app.add_handler(CommandHandler("top", showcase.top, filters=private))
+    app.add_handler(CommandHandler("compare", showcase.compare, filters=private))
+    app.add_handler(InlineQueryHandler(showcase.inline_query))
     app.add_handler(MessageHandler(filters.CONTACT & private, start.contact))
     # Routing by the codec itself: a handler only ever sees data that decodes to its button type.
     app.add_handler(CallbackQueryHandler(rating.ballot_button, pattern=_decodes_to(BallotButton)))
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
     app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
+    app.add_handler(CallbackQueryHandler(showcase.browse, pattern=_decodes_to(ShowcaseButton)))
     # Order matters from here: anything not matched above is malformed, unknown, or stray text.
     app.add_handler(CallbackQueryHandler(rating.malformed_button))
     app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))

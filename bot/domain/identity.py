@@ -48,6 +48,13 @@ async def issue_link_token(rt: Runtime, customer_id: str) -> str:
     return nonce + _signature(secret, nonce)
 
 
+def is_link_token(secret: str, payload: str) -> bool:
+    """Whether the payload is a link token we signed (spent or not): other deep links may share its alphabet."""
+    if not _PAYLOAD.match(payload or ""):
+        return False
+    return hmac.compare_digest(payload[_NONCE_LEN:], _signature(secret, payload[:_NONCE_LEN]))
+
+
 async def link_by_token(rt: Runtime, payload: str, telegram_user_id: int) -> str:
     """Links the user to the token's customer and spends the token; returns the customer id."""
     secret = rt.config.require_secret()

@@ -12,6 +12,9 @@ factor keys for rounds from before factor sets were versioned).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -240,3 +243,29 @@ async def remember_photo(rt: Runtime, round_id: int, lang: str, file_id: str) ->
             s.add(ScorecardPhoto(round_id=round_id, lang=lang, file_id=file_id))
     except IntegrityError:
         pass  # already known, from another chat or process
+
+
+# Deep links to a product (`/start p_SKU`): the SPEC's payload is at most 64 of [A-Za-z0-9_-]. A SKU
+# already of those characters is itself; any other is base64url-encoded behind `pb_`.
+_PLAIN_SKU = re.compile(r"[A-Za-z0-9_-]{1,62}")
+_ENCODED_SKU = re.compile(r"pb_([A-Za-z0-9_-]{1,61})")
+
+
+def product_payload(sku: str) -> str | None:
+    """The deep-link payload that opens the product's scorecard; None if the SKU is too long for one."""
+    if _PLAIN_SKU.fullmatch(sku):
+        return f"p_{sku}"
+    encoded = base64.urlsafe_b64encode(sku.encode()).decode().rstrip("=")
+    return f"pb_{encoded}" if len(encoded) <= 61 else None
+
+
+def sku_from_payload(payload: str) -> str | None:
+    """The SKU a product payload names, or None when the payload is not one."""
+    if m := _ENCODED_SKU.fullmatch(payload):
+        try:
+            return base64.urlsafe_b64decode(m[1] + "=" * (-len(m[1]) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+    if payload.startswith("p_") and _PLAIN_SKU.fullmatch(payload[2:]):
+        return payload[2:]
+    return None
