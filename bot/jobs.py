@@ -29,6 +29,7 @@ from bot.domain import outbox, rounds
 from bot.domain.runtime import Runtime
 from bot.screens import Screen, invitation_screen, when
 from bot.sender import Campaign, pacer_for, send_paced
+from bot.site.refresh import refresh_site
 from bot.texts import t
 from storage.statuses import InvitationStatus
 
@@ -68,6 +69,7 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
         if await rounds.close_round(rt, round_id):
             log.info("round %s closed", round_id)
     await publish(bot, rt)
+    await refresh_site(rt)
     await thank(bot, rt, campaign)
     if in_doubt := await outbox.recover_stale_claims(rt):
         log.warning("%s messages were claimed by a process that stopped; marked unknown, not resent", in_doubt)

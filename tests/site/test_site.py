@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+from bot.domain.runtime import Runtime
 from bot.site import SiteSummary
 
 
@@ -67,3 +68,18 @@ def test_the_feed_lists_every_product_with_its_latest_scorecard_and_names_no_rat
     everything = "".join(p.read_text(encoding="utf-8") for p in site.out.rglob("*") if p.is_file())
     # Per-ballot screening and rater pseudonyms (r0, r1… in these rounds) never leave the database.
     assert '"ballot"' not in everything and re.search(r"\br\d{1,3}\b", everything) is None
+
+
+async def test_the_site_is_rebuilt_once_after_a_publication_when_configured(rt: Runtime, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from bot.config import SiteConfig
+    from bot.site.refresh import refresh_site
+    from tests.showcase_data import SHAMPOO, publish
+
+    configured = replace(rt, config=replace(rt.config, site=SiteConfig(out=str(tmp_path / "live"))))
+    assert not await refresh_site(configured)  # nothing published yet
+    await publish(rt, "SHAMPOO-001", dict.fromkeys(SHAMPOO, 4.0), closed=rt.clock.now())
+    assert await refresh_site(configured)
+    assert (tmp_path / "live" / "zh" / "product" / "SHAMPOO-001.html").is_file()
+    assert not await refresh_site(configured)  # up to date: no rebuild on every tick
