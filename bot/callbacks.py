@@ -8,9 +8,10 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     l:{lang}                       a language choice
     f:{y|n}                        /forgetme: y = confirm, n = keep my data
     p:{list}:{page}                a page of a long list (m = /myratings, e = /eligible, r = /rounds)
-    s:c | s:k:{category}:{page} | s:r:{round_id} | s:h:{round_id} | s:t:{category}
-                                   browsing published scorecards: the categories, a category's products,
-                                   one scorecard, a product's history, a category's ranking
+    s:c | s:k:{round_id}:{page} | s:r:{round_id} | s:h:{round_id} | s:t:{round_id}
+                                   browsing published scorecards: the categories, the products of that
+                                   round's category, its scorecard, its product's history, its
+                                   category's ranking (a round id always fits; a category key may not)
 
 Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
 holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
@@ -55,8 +56,7 @@ _INVITE = re.compile(rf"i:{_N}:([rns])")
 _LANG = re.compile(rf"l:({'|'.join(LANGUAGES)})")
 _FORGET = re.compile(r"f:([yn])")
 _PAGE = re.compile(rf"p:([mer]):{_N}")
-_CATEGORY = "([a-z0-9_]{1,48})"  # a category key as the store data allows it, short enough to fit
-_SHOWCASE = re.compile(rf"s:(?:(c)|(k):{_CATEGORY}:{_N}|([rh]):{_N}|(t):{_CATEGORY})")
+_SHOWCASE = re.compile(rf"s:(?:(c)|k:{_N}:{_N}|([rht]):{_N})")
 # The most pages a list may have: far more than any store's products at ~40 a page.
 MAX_PAGE = 99_999
 
@@ -111,19 +111,19 @@ class Shelf(Enum):
     """What a browsing button shows (/scores)."""
 
     CATEGORIES = "c"
-    CATEGORY = "k"  # a category's products, a page at a time
+    CATEGORY = "k"  # the products of the round's category, a page at a time
     SCORECARD = "r"  # one published round's scorecard
     HISTORY = "h"  # every published round of that round's product
-    RANKING = "t"  # a category's ranking
+    RANKING = "t"  # the ranking of the round's category
 
 
 @dataclass(frozen=True)
 class ShowcaseButton(_Data):
-    """A /scores browsing button: `category` for CATEGORY and RANKING, `number` the page or round id."""
+    """A /scores browsing button about published round `round_id` (none for CATEGORIES)."""
 
     shelf: Shelf
-    category: str = ""
-    number: int = 0
+    round_id: int = 0
+    page: int = 0
 
 
 Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | ShowcaseButton
@@ -150,11 +150,9 @@ def encode(button: Button) -> str:
             data = f"p:{kind.value}:{page}"
         case ShowcaseButton(Shelf.CATEGORIES):
             data = "s:c"
-        case ShowcaseButton(Shelf.CATEGORY, category, page):
-            data = f"s:k:{category}:{page}"
-        case ShowcaseButton(Shelf.RANKING, category):
-            data = f"s:t:{category}"
-        case ShowcaseButton(shelf, _, round_id):
+        case ShowcaseButton(Shelf.CATEGORY, round_id, page):
+            data = f"s:k:{round_id}:{page}"
+        case ShowcaseButton(shelf, round_id):
             data = f"s:{shelf.value}:{round_id}"
     if len(data.encode()) > MAX_BYTES or decode(data) != button:
         raise ValueError(f"callback data we could not read back (a bug): {data!r} for {button!r}")
@@ -194,8 +192,6 @@ def _read(data: str) -> Button | None:
         if m[1]:
             return ShowcaseButton(Shelf.CATEGORIES)
         if m[2]:
-            return ShowcaseButton(Shelf.CATEGORY, m[3], _number(m[4], "page"))
-        if m[5]:
-            return ShowcaseButton(Shelf(m[5]), number=_number(m[6], "id"))
-        return ShowcaseButton(Shelf.RANKING, m[8])
+            return ShowcaseButton(Shelf.CATEGORY, _number(m[2], "id"), _number(m[3], "page"))
+        return ShowcaseButton(Shelf(m[4]), _number(m[5], "id"))
     return None

@@ -14,8 +14,8 @@ from scoring.trend import TrendPoint
 PAGE_SIZE = 8
 
 
-def _button(text: str, shelf: Shelf, category: str = "", number: int = 0) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text, callback_data=ShowcaseButton(shelf, category, number).encode())
+def _button(text: str, shelf: Shelf, round_id: int = 0, page: int = 0) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=ShowcaseButton(shelf, round_id, page).encode())
 
 
 def _score(card: showcase.Card) -> str:
@@ -26,37 +26,36 @@ def categories_screen(shelves: list[showcase.CategoryShelf], lang: str) -> tuple
     if not shelves:
         return t(lang, "showcase.none"), None
     rows = [[_button(t_plain(lang, "showcase.category_button", category=s.name(lang), count=s.products),
-                     Shelf.CATEGORY, s.key, 0)] for s in shelves]
+                     Shelf.CATEGORY, s.any_round)] for s in shelves]
     return t(lang, "showcase.categories"), InlineKeyboardMarkup(rows)
 
 
-def category_screen(cards: list[showcase.Card], category: str, page: int,
-                    lang: str) -> tuple[Html, InlineKeyboardMarkup]:
+def category_screen(cards: list[showcase.Card], page: int, lang: str) -> tuple[Html, InlineKeyboardMarkup]:
+    """A page of a category's products (`cards`, at least one), with paging, its ranking and back."""
+    anchor = cards[0].round_id
     pages = max(1, -(-len(cards) // PAGE_SIZE))
     page = min(page, pages - 1)
     shown = cards[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     rows = [[_button(t_plain(lang, "showcase.product_button", product=c.product, score=_score(c)),
-                     Shelf.SCORECARD, number=c.round_id)] for c in shown]
+                     Shelf.SCORECARD, c.round_id)] for c in shown]
     paging = []
     if page > 0:
-        paging.append(_button(t_plain(lang, "showcase.previous"), Shelf.CATEGORY, category, page - 1))
+        paging.append(_button(t_plain(lang, "showcase.previous"), Shelf.CATEGORY, anchor, page - 1))
     if page < pages - 1:
-        paging.append(_button(t_plain(lang, "showcase.next"), Shelf.CATEGORY, category, page + 1))
+        paging.append(_button(t_plain(lang, "showcase.next"), Shelf.CATEGORY, anchor, page + 1))
     if paging:
         rows.append(paging)
-    rows.append([_button(t_plain(lang, "showcase.ranking_button"), Shelf.RANKING, category),
+    rows.append([_button(t_plain(lang, "showcase.ranking_button"), Shelf.RANKING, anchor),
                  _button(t_plain(lang, "showcase.back"), Shelf.CATEGORIES)])
-    name = cards[0].category_name(lang) if cards else category
-    return t(lang, "showcase.products", category=name), InlineKeyboardMarkup(rows)
+    return t(lang, "showcase.products", category=cards[0].category_name(lang)), InlineKeyboardMarkup(rows)
 
 
 def scorecard_buttons(card: showcase.Card, rounds: int, lang: str) -> InlineKeyboardMarkup:
     """Under a scorecard photo: its history (two rounds or more), its category's ranking, back."""
     rows = []
     if rounds >= 2:
-        rows.append([_button(t_plain(lang, "showcase.history_button", count=rounds), Shelf.HISTORY,
-                             number=card.round_id)])
-    rows.append([_button(t_plain(lang, "showcase.ranking_button"), Shelf.RANKING, card.category),
+        rows.append([_button(t_plain(lang, "showcase.history_button", count=rounds), Shelf.HISTORY, card.round_id)])
+    rows.append([_button(t_plain(lang, "showcase.ranking_button"), Shelf.RANKING, card.round_id),
                  _button(t_plain(lang, "showcase.back"), Shelf.CATEGORIES)])
     return InlineKeyboardMarkup(rows)
 

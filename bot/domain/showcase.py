@@ -140,6 +140,7 @@ class CategoryShelf:
     name_en: str
     name_zh: str
     products: int
+    any_round: int  # a published round of the category: what a button names it by
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -148,11 +149,12 @@ class CategoryShelf:
 async def categories(rt: Runtime) -> list[CategoryShelf]:
     """Categories with at least one published scorecard, and how many products each has."""
     counts: dict[str, int] = {}
-    names: dict[str, tuple[str, str]] = {}
+    first: dict[str, Card] = {}
     for card in _latest_per_product(await _cards(rt)):
         counts[card.category] = counts.get(card.category, 0) + 1
-        names[card.category] = (card.category_en, card.category_zh)
-    return sorted((CategoryShelf(k, *names[k], n) for k, n in counts.items()), key=lambda c: c.key)
+        first.setdefault(card.category, card)
+    return sorted((CategoryShelf(k, first[k].category_en, first[k].category_zh, n, first[k].round_id)
+                   for k, n in counts.items()), key=lambda c: c.key)
 
 
 @dataclass(frozen=True)

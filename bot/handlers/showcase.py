@@ -44,24 +44,21 @@ async def browse(update: Update, context: Context, button: ShowcaseButton) -> No
 
 async def _show(bot: Bot, rt: Runtime, chat_id: int, button: ShowcaseButton, lang: str) -> None:
     try:
-        if button.shelf is Shelf.SCORECARD:
-            await send_scorecard(bot, rt, chat_id, await showcase.published(rt, button.number), lang)
-            return
-        if button.shelf is Shelf.HISTORY:
-            await send_history(bot, rt, chat_id, await showcase.published(rt, button.number), lang)
-            return
-        if button.shelf is Shelf.RANKING:
-            ranking = await showcase.ranking(rt, button.category)
-            name = next((c.name(lang) for c in await showcase.categories(rt) if c.key == button.category),
-                        button.category)
-            await bot.send_message(chat_id, showcase_text.ranking_text(ranking, name, None, lang), parse_mode="HTML")
-            return
-        if button.shelf is Shelf.CATEGORY:
-            cards = await showcase.latest(rt, category=button.category)
-            if cards:
-                text, markup = showcase_text.category_screen(cards, button.category, button.number, lang)
+        if button.shelf is not Shelf.CATEGORIES:
+            card = await showcase.published(rt, button.round_id)
+            if button.shelf is Shelf.SCORECARD:
+                await send_scorecard(bot, rt, chat_id, card, lang)
+            elif button.shelf is Shelf.HISTORY:
+                await send_history(bot, rt, chat_id, card, lang)
+            elif button.shelf is Shelf.RANKING:
+                ranking = await showcase.ranking(rt, card.category)
+                text = showcase_text.ranking_text(ranking, card.category_name(lang), None, lang)
+                await bot.send_message(chat_id, text, parse_mode="HTML")
+            else:
+                cards = await showcase.latest(rt, category=card.category)
+                text, markup = showcase_text.category_screen(cards, button.page, lang)
                 await bot.send_message(chat_id, text, parse_mode="HTML", reply_markup=markup)
-                return
+            return
     except DomainError:
         pass  # a scorecard that is no longer published: start over from the categories
     text, categories = showcase_text.categories_screen(await showcase.categories(rt), lang)
