@@ -103,8 +103,8 @@ def test_run_refuses_a_weak_identity_secret_and_says_how_to_make_one(
     assert line.startswith("redheart: config error: identity.secret") and GENERATE in line
 
 
-@pytest.mark.parametrize("secret_token", ["", "webhook-secret_123", "x" * 40, "has spaces but is long enough 0123456789",
-                                          "ü" * 40])
+@pytest.mark.parametrize("secret_token",
+                         ["", "webhook-secret_123", "x" * 40, "has spaces but is long enough 0123456789", "ü" * 40])
 def test_run_refuses_webhook_mode_without_a_strong_secret_token(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], secret_token: str) -> None:
     """Before: an empty secret_token started a webhook that answered 200 to anyone's forged updates."""
