@@ -7,6 +7,7 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     i:{round_id}:{choice}          an invitation button
     l:{lang}                       a language choice
     f:{y|n}                        /forgetme: y = confirm, n = keep my data
+    p:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
 
 The letters are the wire format only: a rating button decodes to the domain's `Move`
 (`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
@@ -44,6 +45,7 @@ _BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):(?:([1-5])|([ukvs])|e(\d{1,2}))$"
 _INVITE = re.compile(r"^i:(\d{1,12}):([rns])$")
 _LANG = re.compile(rf"^l:({'|'.join(LANGUAGES)})$")
 _FORGET = re.compile(r"^f:([yn])$")
+_POST = re.compile(r"^p:(\d{1,12}):([rt])$")
 
 
 class _Data:
@@ -76,7 +78,15 @@ class ForgetButton(_Data):
     confirm: bool
 
 
-Button = BallotButton | InviteButton | LanguageButton | ForgetButton
+@dataclass(frozen=True)
+class PostButton(_Data):
+    """An admin's answer about a scorecard post in doubt (bot.domain.publication)."""
+
+    round_id: int
+    repost: bool  # False: "it's there"
+
+
+Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PostButton
 
 
 def encode(button: Button) -> str:
@@ -94,6 +104,8 @@ def encode(button: Button) -> str:
             data = f"l:{lang}"
         case ForgetButton(confirm):
             data = f"f:{'y' if confirm else 'n'}"
+        case PostButton(round_id, repost):
+            data = f"p:{round_id}:{'r' if repost else 't'}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -113,4 +125,6 @@ def decode(data: str | None) -> Button | None:
         return LanguageButton(m[1])
     if m := _FORGET.fullmatch(data):
         return ForgetButton(m[1] == "y")
+    if m := _POST.fullmatch(data):
+        return PostButton(int(m[1]), m[2] == "r")
     return None
