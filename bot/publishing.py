@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.callbacks import PostButton
 from bot.config import Config
@@ -55,6 +55,10 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) ->
         log.warning("round %s: the publish chat is rate-limited; posting it later", round_id)
         await publication.hand_back(rt, round_id, later=True)
         return False
+    except (BadRequest, Forbidden) as exc:  # (BadRequest is a NetworkError to PTB)
+        log.warning("round %s: Telegram refused the scorecard: %s", round_id, exc)
+        await publication.failed(rt, round_id, exc.message)
+        return True
     except NetworkError as exc:
         if never_left(exc):
             log.warning("round %s: posting failed before reaching Telegram (%s); trying again", round_id, exc)
@@ -62,10 +66,6 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) ->
         else:
             log.warning("round %s: the scorecard post may or may not be in the channel (%s)", round_id, exc)
             await publication.in_doubt(rt, round_id, exc.message)
-        return True
-    except TelegramError as exc:
-        log.warning("round %s: Telegram refused the scorecard: %s", round_id, exc)
-        await publication.failed(rt, round_id, exc.message)
         return True
     await publication.posted(rt, round_id, message.message_id)
     log.info("round %s published", round_id)
