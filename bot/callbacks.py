@@ -15,6 +15,7 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
 
 Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
 holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
+    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
 
 The letters are the wire format only: a rating button decodes to the domain's `Move`
 (`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
@@ -57,6 +58,7 @@ _LANG = re.compile(rf"l:({'|'.join(LANGUAGES)})")
 _FORGET = re.compile(r"f:([yn])")
 _PAGE = re.compile(rf"p:([mer]):{_N}")
 _SHOWCASE = re.compile(rf"s:(?:(c)|k:{_N}:{_N}|([rht]):{_N})")
+_POST = re.compile(rf"a:{_N}:([rt])")
 # The most pages a list may have: far more than any store's products at ~40 a page.
 MAX_PAGE = 99_999
 
@@ -126,7 +128,15 @@ class ShowcaseButton(_Data):
     page: int = 0
 
 
-Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | ShowcaseButton
+@dataclass(frozen=True)
+class PostButton(_Data):
+    """An admin's answer about a scorecard post in doubt (bot.domain.publication)."""
+
+    round_id: int
+    repost: bool  # False: "it's there"
+
+
+Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ShowcaseButton
 # The range of each number on the wire: ids and revisions are INTEGER columns; positions index factors.
 _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "page": (0, MAX_PAGE)}
 
@@ -154,6 +164,8 @@ def encode(button: Button) -> str:
             data = f"s:k:{round_id}:{page}"
         case ShowcaseButton(shelf, round_id):
             data = f"s:{shelf.value}:{round_id}"
+        case PostButton(round_id, repost):
+            data = f"a:{round_id}:{'r' if repost else 't'}"
     if len(data.encode()) > MAX_BYTES or decode(data) != button:
         raise ValueError(f"callback data we could not read back (a bug): {data!r} for {button!r}")
     return data
@@ -194,4 +206,6 @@ def _read(data: str) -> Button | None:
         if m[2]:
             return ShowcaseButton(Shelf.CATEGORY, _number(m[2], "id"), _number(m[3], "page"))
         return ShowcaseButton(Shelf(m[4]), _number(m[5], "id"))
+    if m := _POST.fullmatch(data):
+        return PostButton(_number(m[1], "id"), m[2] == "r")
     return None

@@ -23,9 +23,10 @@ from bot.domain.errors import DomainError
 from bot.domain.numbers import shown
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
+from bot.redaction import redact_logs
+from bot.startup import StartupError, describe_unexpected, open_database
 from bot.texts import error_message
 from bot.texts import t_plain as t
-from storage.db import Database
 
 Command = Callable[[Runtime[Config], argparse.Namespace], Awaitable[None]]
 
@@ -196,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common = Parser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="config file (default: $REDHEART_CONFIG, else defaults)")
+    common.add_argument("--debug", action="store_true", help="on failure, show the traceback too")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", parents=[common], help="run the bot (polling or webhook, per config) with its scheduler")
@@ -296,7 +298,7 @@ async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
 
 
 async def _with_runtime(config: Config, command: Command, args: argparse.Namespace) -> None:
-    db = await Database.open(config.database_url)
+    db = await open_database(config.database_url)
     try:
         await command(Runtime(db, config), args)
     finally:
@@ -308,8 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A tick skipped because the previous one is still sending is normal, not worth a warning.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    config: Config | None = None
+    redact_logs()  # bot tokens in the libraries' URLs; the configured secrets too, once known
     try:
         config = load_config(getattr(args, "config", None))
+        redact_logs(config.secrets())
         if args.command == "run":
             from bot.runner import run
 
@@ -330,10 +335,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"config error: {exc}")
     except DomainError as exc:
         return _fail(_domain_message(exc))
+    except StartupError as exc:
+        if getattr(args, "debug", False):
+            raise
+        return _fail(str(exc))
     except UsageError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the SPEC's one line for anything else too; --debug for the traceback
+        if getattr(args, "debug", False):
+            raise
+        return _fail(describe_unexpected(exc, config.secrets() if config else ()))
     return 0
 
 

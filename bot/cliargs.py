@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from bot.domain.errors import BadInput
-from bot.domain.numbers import INT32_MAX, parse_whole
+from bot.domain.numbers import INT32_MAX, parse_whole, printable
 from bot.texts import error_message
 
 
@@ -20,7 +20,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a wrong argument is one line on stderr (the SPEC's rule for every failure)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: {printable(message)} (see {self.prog} --help)\n")
 
 
 def whole(what: str, *, minimum: int = 1, maximum: int = INT32_MAX) -> Callable[[str], int]:

@@ -44,6 +44,29 @@ class ConfigError(Exception):
     """A configuration value is missing or wrong; the message names the key."""
 
 
+# A secret anyone could guess signs nothing: link tokens and phone hashes (identity.secret) and the
+# webhook's proof that a request came from Telegram (secret_token) need one nobody can. 32 characters of
+# at least 8 different ones refuses the empty string, "changeme", "aaaa…" and short words, and passes
+# what the one-liner below prints (43 characters of ~30 different ones, 256 bits).
+STRONG_LENGTH = 32
+STRONG_DISTINCT = 8
+GENERATE = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+# Telegram's rule for a webhook's secret_token: 1–256 characters, only these.
+_WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def require_strong(name: str, value: str, *, webhook: bool = False) -> str:
+    """`value` when it is a strong secret; else a ConfigError saying why and how to make one."""
+    if webhook and value and not _WEBHOOK_TOKEN.fullmatch(value):
+        raise ConfigError(f"{name}: Telegram takes only 1–256 characters of A-Z a-z 0-9 _ -; generate one with: "
+                          f"{GENERATE}")
+    if len(value) < STRONG_LENGTH or len(set(value)) < STRONG_DISTINCT:
+        why = "is not set" if not value else (
+            f"is too weak (at least {STRONG_LENGTH} characters, {STRONG_DISTINCT} of them different)")
+        raise ConfigError(f"{name}: {why}; generate one with: {GENERATE}")
+    return value
+
+
 @dataclass(frozen=True)
 class WebhookConfig:
     listen: str = "127.0.0.1"
@@ -104,6 +127,19 @@ class Config:
         if not self.identity.secret:
             raise ConfigError("identity.secret: must be set (or REDHEART_SECRET); it signs link tokens")
         return self.identity.secret
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret: what logs and error reports must never show (bot.redaction)."""
+        return tuple(s for s in (self.telegram.token, self.identity.secret, self.telegram.webhook.secret_token) if s)
+
+    def require_strong_secret(self) -> str:
+        """`identity.secret`, refused when weak: `redheart run` signs real links with it."""
+        return require_strong("identity.secret (or REDHEART_SECRET)", self.identity.secret)
+
+    def require_webhook_secret(self) -> str:
+        """The webhook's secret_token, refused when weak or missing: without it anyone who finds the URL
+        can post updates as any user, an admin included."""
+        return require_strong("telegram.webhook.secret_token", self.telegram.webhook.secret_token, webhook=True)
 
     def require_token(self) -> str:
         if not self.telegram.token:

@@ -21,8 +21,14 @@ _MAX_DIGITS = 12
 SHOWN = 24
 
 
+def printable(text: str) -> str:
+    """`text` on one line: control characters (a newline, a NUL) written as escapes."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def shown(text: str) -> str:
-    """`text` as an error message repeats it: at most SHOWN characters."""
+    """`text` as an error message repeats it: on one line, at most SHOWN characters."""
+    text = printable(text[: SHOWN * 2])
     return text if len(text) <= SHOWN else text[: SHOWN - 1] + "…"
 
 

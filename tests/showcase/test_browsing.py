@@ -72,3 +72,15 @@ async def test_compare_calls_a_factor_whose_intervals_overlap_a_tie(h: Harness) 
     assert any(line.startswith("Aroma:") and line.endswith("the second is better") for line in lines)
     await stranger.send("/compare SHAMPOO-001 NOPE")
     assert "There is no product with SKU NOPE" in stranger.last_message.text
+
+
+async def test_a_channel_post_carries_the_products_link_and_its_picture_serves_inline_results(h: Harness) -> None:
+    from tests.admin.test_console import a_round_rated_by
+
+    round_id, _ = await a_round_rated_by(h, 4)
+    await h.admin.send(f"/closeround {round_id}")
+    await h.admin.wait_for(lambda _: h.channel_posts() != [])
+    [post] = h.channel_posts()
+    assert post.endswith(h.sandbox.deep_link("p_SHAMPOO-001"))
+    [result] = (await h.person("Reader").inline_query("SHAMPOO-001")).results
+    assert result.type == "photo"  # the channel's own picture, by file_id: nothing drawn twice

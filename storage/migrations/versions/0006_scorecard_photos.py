@@ -1,7 +1,7 @@
 """scorecard photos: each published chart's Telegram file_id per language, for inline results and /scores
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
