@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from bot.domain import showcase
 from tests.conversations.conftest import Harness
 from tests.site.conftest import publish_three_products
 
@@ -82,5 +85,9 @@ async def test_a_channel_post_carries_the_products_link_and_its_picture_serves_i
     await h.admin.wait_for(lambda _: h.channel_posts() != [])
     [post] = h.channel_posts()
     assert post.endswith(h.sandbox.deep_link("p_SHAMPOO-001"))
+    for _ in range(500):  # the bot keeps the picture's file_id right after the post: wait for that step
+        if await showcase.photo_for(h.rt, round_id, "en") is not None:
+            break
+        await asyncio.sleep(0.01)
     [result] = (await h.person("Reader").inline_query("SHAMPOO-001")).results
     assert result.type == "photo"  # the channel's own picture, by file_id: nothing drawn twice
