@@ -135,11 +135,16 @@ def _trend(history: list[showcase.Card]) -> dict[str, Any] | None:
     scored = [(c, s) for c, s in points if s is not None]
     if len(scored) < 2:
         return None
-    width, height, pad = 320, 120, 16
+    width, height, pad = 320, 120, 20
     step = (width - 2 * pad) / (len(scored) - 1)
-    coords = [(pad + i * step, pad + (5 - s) / 4 * (height - 2 * pad)) for i, (_, s) in enumerate(scored)]
+
+    def y_of(score: float) -> float:  # the whole 1–5 scale, so a small change never looks like a cliff
+        return pad + (5 - score) / 4 * (height - 2 * pad)
+
+    coords = [(pad + i * step, y_of(s)) for i, (_, s) in enumerate(scored)]
     return {"width": width, "height": height, "points": " ".join(f"{x:.1f},{y:.1f}" for x, y in coords),
-            "dots": [(x, y, c, s) for (x, y), (c, s) in zip(coords, scored, strict=True)]}
+            "dots": [(x, y, c, s) for (x, y), (c, s) in zip(coords, scored, strict=True)],
+            "grid": [(y_of(level), str(level)) for level in (1, 3, 5)]}
 
 
 def _feed(data: SiteData, now: datetime) -> dict[str, Any]:
