@@ -19,13 +19,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, decode
+from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, PageButton, decode
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, privacy, rating, start
+from bot.handlers import admin, campaign, console, lists, privacy, rating, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
@@ -90,6 +90,7 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
     app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
+    app.add_handler(CallbackQueryHandler(lists.page_button, pattern=_decodes_to(PageButton)))
     # Order matters from here: anything not matched above is malformed, unknown, or stray text.
     app.add_handler(CallbackQueryHandler(rating.malformed_button))
     app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))
