@@ -53,7 +53,8 @@ async def export(update: Update, context: Context, round_id: int) -> None:
         text, document = await export_round(rt, round_id)
     assert update.effective_message is not None
     await update.effective_message.reply_document(text.encode(), filename=f"round-{round_id}.csv",
-                                                  caption=t(lang, "admin.exported", round_id=round_id))
+                                                  caption=t(lang, "admin.exported", round_id=round_id),
+                                                  parse_mode="HTML")
     await update.effective_message.reply_document(
         json.dumps(document, ensure_ascii=False, indent=2).encode(), filename=f"round-{round_id}.method.json")
 

@@ -28,7 +28,7 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id,
-                                           t(await language(update, context), "error.apology"))
+                                           t(await language(update, context), "error.apology"), parse_mode="HTML")
         except TelegramError:
             log.warning("could not apologise to chat %s", update.effective_chat.id)
     now = time.monotonic()
