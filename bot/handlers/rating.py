@@ -10,6 +10,7 @@ from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
 from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime
 from bot.handlers.lists import send_list
+from bot.pages import fit
 from bot.screens import ballot_screen, when
 from bot.texts import t, t_plain
 
@@ -84,7 +85,7 @@ async def rate(update: Update, context: Context) -> None:
         return
     view = await ballots.begin(rt, pending[0].round_id, user.id)
     screen = ballot_screen(view, lang)
-    sent = await update.effective_message.reply_html(screen.text, reply_markup=screen.markup)
+    sent = await update.effective_message.reply_html(fit(screen.text), reply_markup=screen.markup)
     await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
 
 

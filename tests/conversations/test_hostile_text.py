@@ -88,3 +88,33 @@ async def test_arguments_with_markup_characters_come_back_escaped_in_errors(h: H
         await admin.send(sent)
         assert expected in admin.last_message.text, (sent, admin.last_message.text)
     assert all(c.params.get("parse_mode") in ("HTML", None) for c in h.sandbox.sent_to(ADMIN_ID))
+
+
+async def test_the_longest_names_labels_and_questions_still_make_a_rating_screen_that_can_be_answered(
+        h: Harness, tmp_path: Path) -> None:
+    """300-character names, 200-character labels and 500-character questions, all `&` (five units once
+    escaped): a factor screen would be ~5,000 units, a summary ~10,000 — over the limit, cut to fit."""
+    folder = tmp_path / "longest"
+    folder.mkdir()
+    factors = "".join(f'[[category.factor]]\nkey = "f{i}"\nlabel_en = "{i}{"&" * 199}"\nlabel_zh = "{i}"\n'
+                      f'question_en = "{"&" * 500}"\nquestion_zh = "?"\n\n' for i in range(10))
+    (folder / "categories.toml").write_text(f'[[category]]\nkey = "big"\nname_en = "B"\nname_zh = "B"\n\n{factors}',
+                                            encoding="utf-8")
+    (folder / "products.csv").write_text(f"sku,name,category,popularity,sales_volume\nBIG-1,{'&' * 300},big,500,500\n",
+                                         encoding="utf-8")
+    (folder / "purchases.csv").write_text("order_id,customer_id,sku,purchased_at,status\n"
+                                          "B1,C0001,BIG-1,2026-10-01T10:00:00Z,paid\n", encoding="utf-8")
+    await import_files(h.rt.db, sorted(folder.iterdir()), secret=SECRET)
+    buyer = await h.linked("C0001", "Buyer")
+    await h.open_round("BIG-1")
+    await invitation(buyer)
+    await buyer.tap("❤️ Rate now")
+    screen = buyer.last_message
+    for _ in range(10):
+        h.clock.advance(timedelta(seconds=5))
+        await buyer.tap("3", message=screen)
+    assert "✅ Submit" in screen.button_texts and len(screen.button_texts) == 11  # ten factors to change, submit
+    await buyer.tap("✅ Submit", message=screen)
+    assert "Thank you" in screen.text
+    await buyer.send("/myratings")
+    assert buyer.last_message.text.startswith("Your ratings:")
