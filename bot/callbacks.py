@@ -8,6 +8,7 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     l:{lang}                       a language choice
     f:{y|n}                        /forgetme: y = confirm, n = keep my data
     p:{list}:{page}                a page of a long list (m = /myratings, e = /eligible, r = /rounds)
+    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
 
 Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
 holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
@@ -52,6 +53,7 @@ _INVITE = re.compile(rf"i:{_N}:([rns])")
 _LANG = re.compile(rf"l:({'|'.join(LANGUAGES)})")
 _FORGET = re.compile(r"f:([yn])")
 _PAGE = re.compile(rf"p:([mer]):{_N}")
+_POST = re.compile(rf"a:{_N}:([rt])")
 # The most pages a list may have: far more than any store's products at ~40 a page.
 MAX_PAGE = 99_999
 
@@ -102,7 +104,15 @@ class PageButton(_Data):
     page: int
 
 
-Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton
+@dataclass(frozen=True)
+class PostButton(_Data):
+    """An admin's answer about a scorecard post in doubt (bot.domain.publication)."""
+
+    round_id: int
+    repost: bool  # False: "it's there"
+
+
+Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton
 # The range of each number on the wire: ids and revisions are INTEGER columns; positions index factors.
 _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "page": (0, MAX_PAGE)}
 
@@ -124,6 +134,8 @@ def encode(button: Button) -> str:
             data = f"f:{'y' if confirm else 'n'}"
         case PageButton(kind, page):
             data = f"p:{kind.value}:{page}"
+        case PostButton(round_id, repost):
+            data = f"a:{round_id}:{'r' if repost else 't'}"
     if len(data.encode()) > MAX_BYTES or decode(data) != button:
         raise ValueError(f"callback data we could not read back (a bug): {data!r} for {button!r}")
     return data
@@ -158,4 +170,6 @@ def _read(data: str) -> Button | None:
         return ForgetButton(m[1] == "y")
     if m := _PAGE.fullmatch(data):
         return PageButton(ListKind(m[1]), _number(m[2], "page"))
+    if m := _POST.fullmatch(data):
+        return PostButton(_number(m[1], "id"), m[2] == "r")
     return None
