@@ -41,6 +41,13 @@ def test_environment_overrides_the_file() -> None:
         ({"rounds": {"min_balots": 3}}, "rounds.min_balots: unknown key"),
         ({"telegram": {"mode": "webhook"}}, "telegram.webhook.url: must be set"),
         ({"database": {"url": "mysql://x"}}, "database.url: must be a sqlite:/// or postgresql:// URL"),
+        # Beyond the INTEGER columns they end up in, or beyond what a round may last.
+        ({"rounds": {"invitation_quota": 99999999999}}, "rounds.invitation_quota: must be at most 2147483647"),
+        ({"telegram": {"webhook": {"port": 70000}}}, "telegram.webhook.port: must be at most 65535"),
+        ({"rounds": {"default_duration": "999999999d"}}, "rounds.default_duration: '999999999d' is too long"),
+        ({"rounds": {"default_duration": "91d"}}, "rounds.default_duration: a round lasts at most 90d"),
+        ({"identity": {"link_token_ttl": "٣d"}}, "identity.link_token_ttl: '٣d' is not a duration"),
+        ({"bot": {"publish_chat_id": "١٢٣"}}, "bot.publish_chat_id: must be @channelname or a numeric chat id"),
     ],
 )
 def test_a_wrong_value_stops_with_one_line_naming_the_key(data: dict[str, object], message: str) -> None:
