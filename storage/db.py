@@ -20,10 +20,11 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.sqlite_direct import DirectSqlite
+from storage.sqlite_direct import BUSY_WAIT, DatabaseBusy, DirectSqlite, is_locked
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
@@ -46,8 +47,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # A write waits this long for another process's lock, then fails: see `sqlite_direct.BUSY_WAIT`.
+    # Reads never wait (WAL). Migrations, run once at start-up, wait longer (`_migrate_sqlite`).
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_WAIT * 1000)}")
     cursor.close()
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` says the SQLite file stayed locked by another writer: nothing was written, and
+    the same request can simply be made again in a moment."""
+    if isinstance(error, DatabaseBusy):
+        return True
+    return isinstance(error, OperationalError) and error.orig is not None and is_locked(error)
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -107,6 +118,7 @@ class Database:
             # keys on, dropping `rounds` deletes its rows first, and that cascades into their ballots
             # and invitations. SQLite ignores this pragma inside a transaction, so it comes before one.
             await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.exec_driver_sql("PRAGMA busy_timeout=10000")  # another process may be migrating
             await conn.commit()
             try:
                 async with conn.begin():
@@ -115,6 +127,7 @@ class Database:
                     if broken:
                         raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
             finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(BUSY_WAIT * 1000)}")
                 await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 await conn.commit()
 
