@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -54,11 +54,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def is_busy(error: BaseException) -> bool:
-    """Whether `error` says the SQLite file stayed locked by another writer: nothing was written, and
-    the same request can simply be made again in a moment."""
-    if isinstance(error, DatabaseBusy):
+    """Whether `error` is the database being briefly unavailable, not a bug: the SQLite file stayed
+    locked by another writer, or a PostgreSQL connection dropped (`is_dropped`). The user can simply
+    make the same request again in a moment."""
+    if isinstance(error, DatabaseBusy) or is_dropped(error):
         return True
     return isinstance(error, OperationalError) and error.orig is not None and is_locked(error)
+
+
+# asyncpg's names for a connection that went away under us (a failover, a server restart,
+# pg_terminate_backend, a proxy's idle timeout); SQLAlchemy flags only some as invalidated.
+_DROPPED = {"ConnectionDoesNotExistError", "InterfaceError", "AdminShutdownError", "CannotConnectNowError",
+            "ConnectionFailureError", "ConnectionResetError", "CrashShutdownError"}
+
+
+def is_dropped(error: BaseException) -> bool:
+    """Whether `error` is a PostgreSQL connection lost in the middle of a unit of work."""
+    if not isinstance(error, DBAPIError):
+        return isinstance(error, ConnectionError)
+    if error.connection_invalidated:
+        return True
+    cause: BaseException | None = error.orig
+    while cause is not None:  # SQLAlchemy's adapter wraps asyncpg's own exception
+        if type(cause).__name__ in _DROPPED or isinstance(cause, ConnectionError):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -141,10 +162,22 @@ class Database:
         """Runs `work` in one transaction, committed when it returns and rolled back when it raises.
 
         `work` is short, plain synchronous SQLAlchemy Core on the `Connection` it is given, with no
-        side effects outside the database: on SQLite it may run twice (the second time on a worker
-        thread, when the first found the database locked), so it must not touch the loop's objects."""
+        side effects outside the database: it may run twice — on SQLite on a worker thread, when the
+        first found the database locked (so it must not touch the loop's objects); on PostgreSQL when
+        the connection dropped, possibly after the first run committed (so it must be idempotent)."""
         if self.direct is not None:
             return await self.direct.run(work)
+        try:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+        except DBAPIError as exc:
+            if not is_dropped(exc):
+                raise
+        # The connection dropped: run the unit once more on a fresh one (the pool has let the dead one
+        # go). Idle connections that died are caught by the pool's pre-ping; this is for one lost in
+        # the middle. A drop during COMMIT leaves unknown whether the first run was written, so `work`
+        # must be safe to run again after it was: every `run` caller is a compare-and-set (a tap, a
+        # ballot's start) that a second run finds done — see `bot.domain.ballots.press`.
         async with self.engine.begin() as conn:
             return await conn.run_sync(work)
 
