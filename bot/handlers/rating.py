@@ -26,6 +26,9 @@ async def ballot_button(update: Update, context: Context, button: BallotButton) 
     lang = await language(update, context)
     try:
         view, _outcome = await ballots.press(runtime(context), button.ballot_id, button.rev, button.move, user.id)
+    except StaleButton:
+        await stale_tap(update, context, button, lang)
+        return
     except BadInput:
         await query.answer(t(lang, "alert.incomplete"), show_alert=True)
         return
@@ -35,6 +38,22 @@ async def ballot_button(update: Update, context: Context, button: BallotButton) 
     screen = ballot_screen(view, lang)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer()
+
+
+async def stale_tap(update: Update, context: Context, button: BallotButton, lang: str) -> None:
+    """A tap made on an out-of-date screen changes nothing. On the message that shows the ballot (its
+    screen fell behind: an edit the network lost, a tap the rater made twice) the current screen is
+    drawn again with a short notice, so the rater can go on; on an older message, the alert."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.message is not None and user is not None
+    view = await ballot_views.shown_on(runtime(context), button.ballot_id, user.id,
+                                       query.message.chat.id, query.message.message_id)
+    if view is None or button.rev >= view.rev:  # a rev not yet written was never on any screen
+        await query.answer(t_plain(lang, "alert.stale"), show_alert=True)
+        return
+    screen = ballot_screen(view, lang)
+    await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await query.answer(t_plain(lang, "alert.redrawn"))
 
 
 @on_button(InviteButton)
