@@ -158,13 +158,13 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def run(self, work: Callable[[Connection], T], *, again: Callable[[Connection], T] | None = None) -> T:
         """Runs `work` in one transaction, committed when it returns and rolled back when it raises.
 
         `work` is short, plain synchronous SQLAlchemy Core on the `Connection` it is given, with no
         side effects outside the database: it may run twice — on SQLite on a worker thread, when the
         first found the database locked (so it must not touch the loop's objects); on PostgreSQL when
-        the connection dropped, possibly after the first run committed (so it must be idempotent)."""
+        the connection dropped, possibly after the first run committed — then as `again` if given."""
         if self.direct is not None:
             return await self.direct.run(work)
         try:
@@ -175,11 +175,12 @@ class Database:
                 raise
         # The connection dropped: run the unit once more on a fresh one (the pool has let the dead one
         # go). Idle connections that died are caught by the pool's pre-ping; this is for one lost in
-        # the middle. A drop during COMMIT leaves unknown whether the first run was written, so `work`
-        # must be safe to run again after it was: every `run` caller is a compare-and-set (a tap, a
-        # ballot's start) that a second run finds done — see `bot.domain.ballots.press`.
+        # the middle. A drop during COMMIT leaves unknown whether the first run was written, so the
+        # second run (`again`, else `work`) must be safe after it was: every `run` caller is a
+        # compare-and-set (a tap, a ballot's start) that a second run finds done — see
+        # `bot.domain.ballots.press`.
         async with self.engine.begin() as conn:
-            return await conn.run_sync(work)
+            return await conn.run_sync(again or work)
 
     async def close(self) -> None:
         await self.engine.dispose()

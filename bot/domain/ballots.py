@@ -198,13 +198,15 @@ async def press(rt: Runtime, ballot_id: int, rev: int, move: Move, telegram_user
             and now < known.closes_at):
         known = None
     made = _Press(ballot_id, rev, move)
-    view, outcome, written = await rt.db.run(partial(_press, round_texts(rt), made, telegram_user_id, now, known))
+    work = partial(_press, round_texts(rt), made, telegram_user_id, now, known)
+    view, outcome, written = await rt.db.run(work, again=partial(work, retried=True))
     memo.put(ballot_id, written)
     return view, outcome
 
 
 def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now: datetime,
-           known: _State | None, s: Connection) -> tuple[BallotView, Outcome, _State]:
+           known: _State | None, s: Connection, *, retried: bool = False) -> tuple[BallotView, Outcome, _State]:
+    """The press as one transaction; `retried` when it runs again after its connection dropped."""
     if known is not None:
         try:
             result = _write(s, texts, made, known, now)
@@ -213,19 +215,19 @@ def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now
         if result is not None:
             return result
     try:
-        state = _read(s, made, telegram_user_id, now)
+        state = _read(s, made, telegram_user_id, now, retried)
         result = _write(s, texts, made, state, now)
         if result is None:
             # Another tap on the same screen, a close or a withdrawal got there between the read and
             # the write: read again to say which (a Submit that met the close is told the round closed).
-            _read(s, made, telegram_user_id, now)
+            _read(s, made, telegram_user_id, now, retried)
             raise StaleButton()
     except _Landed as landed:
         return _landed(texts, s, made, landed.state)
     return result
 
 
-def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime) -> _State:
+def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime, retried: bool = False) -> _State:
     row = s.execute(
         select(Ballot.round_id, Ballot.telegram_user_id, Ballot.status, Ballot.rev, Ballot.step, Ballot.answers,
                Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at,
@@ -243,11 +245,11 @@ def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime) -
         raise RoundClosed(round_id=round_id)
     state = _State(round_id, owner, rev, step, dict(answers), submitted is not None, submitted_at, revisions,
                    closes_at)
-    if rev == button.rev + 1 and updated_at == now:
+    if retried and rev == button.rev + 1 and updated_at == now:
         # This very press, already written: its first run committed and then the connection dropped
-        # before the answer came back (`Database.run` runs it again). `now` is the press's own instant,
-        # so no other press wrote it — at most the same button pressed twice within one microsecond,
-        # which leads to the same ballot either way.
+        # before the answer came back (`Database.run` runs it `again`). `now` is the press's own
+        # instant, so no other press wrote it — at most the same button pressed twice within one
+        # microsecond, which leads to the same ballot either way.
         raise _Landed(state)
     if rev != button.rev:
         raise StaleButton()

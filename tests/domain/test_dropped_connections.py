@@ -67,13 +67,13 @@ async def test_a_tap_whose_connection_drops_midway_is_run_again_and_lands_once(
     press = ballots._press
     runs: list[str] = []
 
-    def dropping_once(*args: Any) -> Any:
+    def dropping_once(*args: Any, **kwargs: Any) -> Any:
         conn: Connection = args[-1]
         runs.append("run")
         if len(runs) == 1:
             press(*args)  # the tap is written…
             die(conn)  # …and the connection drops before the commit: nothing of it stays
-        return press(*args)
+        return press(*args, **kwargs)
 
     monkeypatch.setattr(ballots, "_press", dropping_once)
     view, outcome = await ballots.press(rt, view.ballot_id, view.rev, Move.score(4), user)
@@ -99,14 +99,14 @@ async def test_a_tap_committed_just_before_its_connection_dropped_is_not_applied
     press = ballots._press
     runs: list[str] = []
 
-    def committed_then_dropped(*args: Any) -> Any:
+    def committed_then_dropped(*args: Any, **kwargs: Any) -> Any:
         conn: Connection = args[-1]
         runs.append("run")
         if len(runs) == 1:
             press(*args)
             conn.exec_driver_sql("COMMIT")  # the COMMIT reached the server…
             die(conn)  # …and the connection died before its answer came back
-        return press(*args)
+        return press(*args, **kwargs)
 
     monkeypatch.setattr(ballots, "_press", committed_then_dropped)
     view, outcome = await ballots.press(rt, view.ballot_id, view.rev, move, user)
