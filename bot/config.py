@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, ClassVar, TypeVar, get_type_hints
 
 from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, format_duration, parse_duration
 from bot.domain.numbers import INT32_MAX
@@ -86,6 +86,21 @@ class TelegramConfig:
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
 
+class ByteSize(int):
+    """A size in bytes, written in the file as "5MB", "512KB" or a whole number of bytes."""
+
+    UNITS: ClassVar[dict[str, int]] = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+    def __str__(self) -> str:
+        for unit in ("GB", "MB", "KB"):
+            if self >= self.UNITS[unit] and self % self.UNITS[unit] == 0:
+                return f"{self // self.UNITS[unit]} {unit}"
+        return f"{int(self)} bytes"
+
+
+DEFAULT_IMPORT_SIZE = ByteSize(5 * 1024**2)
+
+
 @dataclass(frozen=True)
 class BotConfig:
     admins: tuple[int, ...] = ()
@@ -96,6 +111,9 @@ class BotConfig:
     flood_limit: int = 20
     flood_window: timedelta = timedelta(seconds=10)
     flood_pause: timedelta = timedelta(seconds=60)
+    # The largest store file an admin may send the bot as a document (Telegram lets a bot download
+    # 20 MB at most); bigger ones are refused before download. `redheart import` has no such limit.
+    max_import_size: ByteSize = DEFAULT_IMPORT_SIZE
 
 
 @dataclass(frozen=True)
@@ -240,6 +258,15 @@ def _duration(name: str, value: Any) -> timedelta:
         raise ConfigError(f"{name}: {error_message(exc, 'en', plain=True)}") from None
 
 
+def _size(name: str, value: Any) -> ByteSize:
+    found = re.fullmatch(r"\s*([0-9]{1,6})\s*(B|KB|MB|GB)?\s*", value.upper()) if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**40:
+        return ByteSize(value)
+    if found is None or int(found.group(1)) == 0:
+        raise ConfigError(f"{name}: must be a size such as \"5MB\" or \"512KB\", got {value!r}")
+    return ByteSize(int(found.group(1)) * ByteSize.UNITS[found.group(2) or "B"])
+
+
 def _user_ids(name: str, value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise ConfigError(f"{name}: must be a list of Telegram user ids, got {value!r}")
@@ -248,6 +275,7 @@ def _user_ids(name: str, value: Any) -> tuple[int, ...]:
 
 _READERS: dict[object, Any] = {
     str: _text, int: _whole, float: _number, bool: _flag, timedelta: _duration, tuple[int, ...]: _user_ids,
+    ByteSize: _size,
 }
 
 

@@ -20,10 +20,11 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.sqlite_direct import DirectSqlite
+from storage.sqlite_direct import BUSY_WAIT, DatabaseBusy, DirectSqlite, is_locked
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
@@ -46,8 +47,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # A write waits this long for another process's lock, then fails: see `sqlite_direct.BUSY_WAIT`.
+    # Reads never wait (WAL). Migrations, run once at start-up, wait longer (`_migrate_sqlite`).
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_WAIT * 1000)}")
     cursor.close()
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` is the database being briefly unavailable, not a bug: the SQLite file stayed
+    locked by another writer, or a PostgreSQL connection dropped (`is_dropped`). The user can simply
+    make the same request again in a moment."""
+    if isinstance(error, DatabaseBusy) or is_dropped(error):
+        return True
+    return isinstance(error, OperationalError) and error.orig is not None and is_locked(error)
+
+
+# asyncpg's names for a connection that went away under us (a failover, a server restart,
+# pg_terminate_backend, a proxy's idle timeout); SQLAlchemy flags only some as invalidated.
+_DROPPED = {"ConnectionDoesNotExistError", "InterfaceError", "AdminShutdownError", "CannotConnectNowError",
+            "ConnectionFailureError", "ConnectionResetError", "CrashShutdownError"}
+
+
+def is_dropped(error: BaseException) -> bool:
+    """Whether `error` is a PostgreSQL connection lost in the middle of a unit of work."""
+    if not isinstance(error, DBAPIError):
+        return isinstance(error, ConnectionError)
+    if error.connection_invalidated:
+        return True
+    cause: BaseException | None = error.orig
+    while cause is not None:  # SQLAlchemy's adapter wraps asyncpg's own exception
+        if type(cause).__name__ in _DROPPED or isinstance(cause, ConnectionError):
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def alembic_config(connection: Connection | None = None) -> AlembicConfig:
@@ -107,6 +139,7 @@ class Database:
             # keys on, dropping `rounds` deletes its rows first, and that cascades into their ballots
             # and invitations. SQLite ignores this pragma inside a transaction, so it comes before one.
             await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await conn.exec_driver_sql("PRAGMA busy_timeout=10000")  # another process may be migrating
             await conn.commit()
             try:
                 async with conn.begin():
@@ -115,6 +148,7 @@ class Database:
                     if broken:
                         raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
             finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(BUSY_WAIT * 1000)}")
                 await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
                 await conn.commit()
 
@@ -124,16 +158,29 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
-    async def run(self, work: Callable[[Connection], T]) -> T:
+    async def run(self, work: Callable[[Connection], T], *, again: Callable[[Connection], T] | None = None) -> T:
         """Runs `work` in one transaction, committed when it returns and rolled back when it raises.
 
         `work` is short, plain synchronous SQLAlchemy Core on the `Connection` it is given, with no
-        side effects outside the database: on SQLite it may run twice (the second time on a worker
-        thread, when the first found the database locked), so it must not touch the loop's objects."""
+        side effects outside the database: it may run twice — on SQLite on a worker thread, when the
+        first found the database locked (so it must not touch the loop's objects); on PostgreSQL when
+        the connection dropped, possibly after the first run committed — then as `again` if given."""
         if self.direct is not None:
             return await self.direct.run(work)
+        try:
+            async with self.engine.begin() as conn:
+                return await conn.run_sync(work)
+        except DBAPIError as exc:
+            if not is_dropped(exc):
+                raise
+        # The connection dropped: run the unit once more on a fresh one (the pool has let the dead one
+        # go). Idle connections that died are caught by the pool's pre-ping; this is for one lost in
+        # the middle. A drop during COMMIT leaves unknown whether the first run was written, so the
+        # second run (`again`, else `work`) must be safe after it was: every `run` caller is a
+        # compare-and-set (a tap, a ballot's start) that a second run finds done — see
+        # `bot.domain.ballots.press`.
         async with self.engine.begin() as conn:
-            return await conn.run_sync(work)
+            return await conn.run_sync(again or work)
 
     async def close(self) -> None:
         await self.engine.dispose()
