@@ -215,15 +215,6 @@ async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> l
     ]
 
 
-async def decline(rt: Runtime, round_id: int, telegram_user_id: int) -> None:
-    async with rt.db.session() as s:
-        await s.execute(
-            update(Invitation)
-            .where(Invitation.round_id == round_id, Invitation.telegram_user_id == telegram_user_id)
-            .values(declined_at=rt.clock.now())
-        )
-
-
 @dataclass(frozen=True)
 class ThankYou:
     """A rater of a published round, claimed to be told the result."""

@@ -21,9 +21,10 @@ T = TypeVar("T")
 LANGUAGES = ("zh", "en")
 
 
-def setting(default: T, *, minimum: float | None = None, choices: tuple[str, ...] = ()) -> T:
+def setting(default: T, *, minimum: float | None = None, maximum: float | None = None,
+            choices: tuple[str, ...] = ()) -> T:
     """A dataclass field with its default and the limits the config reader checks."""
-    limits: dict[str, Any] = {"minimum": minimum, "choices": choices}
+    limits: dict[str, Any] = {"minimum": minimum, "maximum": maximum, "choices": choices}
     return field(default=default, metadata=limits)
 
 
