@@ -136,12 +136,11 @@ async def send_thanks(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadlin
             break
 
         async def send(thanks: outbox.ThankYou) -> outbox.Settlement | None:
-            if not await outbox.start_thanks(rt, thanks.id):
+            try:
+                delivery = await send_paced(campaign.pacer, thanks.telegram_user_id, _thanks_sender(bot, rt, thanks),
+                                            campaign.stats)
+            except _Taken:
                 return None
-            text = publishing.thanks_text(thanks)
-            delivery = await send_paced(campaign.pacer, thanks.telegram_user_id,
-                                        partial(bot.send_message, thanks.telegram_user_id, text, parse_mode="HTML"),
-                                        campaign.stats)
             if delivery.outcome != "sent":
                 log.info("rater %s not thanked (%s): %s", thanks.telegram_user_id, delivery.outcome, delivery.error)
             return outbox.Settlement(thanks.id, InvitationStatus(delivery.outcome))
@@ -149,6 +148,26 @@ async def send_thanks(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadlin
         settled = await _send_batch(campaign, batch, deadline, send, partial(outbox.settle_thanks, rt))
         sent += sum(1 for x in settled if x.status is InvitationStatus.SENT)
     return sent
+
+
+class _Taken(Exception):
+    """The thank-you is no longer ours to send (a stale claim, taken again by another process)."""
+
+
+def _thanks_sender(bot: Bot, rt: Runtime[Config], thanks: outbox.ThankYou) -> Callable[[], Awaitable[Message]]:
+    """Marks the thank-you `sending` inside the pacer's slot, right before its first HTTP call (not while
+    it waits its turn), so a crash leaves in doubt only what was really on its way."""
+    started = False
+
+    async def send() -> Message:
+        nonlocal started
+        if not started:
+            if not await outbox.start_thanks(rt, thanks.id):
+                raise _Taken()
+            started = True
+        return await bot.send_message(thanks.telegram_user_id, publishing.thanks_text(thanks), parse_mode="HTML")
+
+    return send
 
 
 class _Claimed(Protocol):
