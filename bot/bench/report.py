@@ -92,7 +92,8 @@ def render(results: dict[str, Any]) -> str:
                              f"{row['floor_seconds']:.3f} s  ratio {_spread(row['ratio'])}  "
                              f"{row['us_per_ballot']:.1f} µs/ballot  ({row['accepted']} accepted)  "
                              f"loop stall {row['longest_loop_stall_ms']:.0f} ms "
-                             f"(floor {row['floor_longest_loop_stall_ms']:.0f} ms)")
+                             f"(floor {row['floor_longest_loop_stall_ms']:.0f} ms, idle loop "
+                             f"{row['idle_loop_stall_ms']:.0f} ms)")
             lines.extend(f"  warning: {w}" for w in sc["warnings"])
         if "memory" in parts:
             m = parts["memory"]

@@ -56,7 +56,7 @@ async def run_scoring(sizes: tuple[int, ...] = (1_000, 10_000, 100_000), pg_url:
             measured = []
             for order in pair_orders(pairs, rng):
                 measured.append({side: await _timed(sides[side]) for side in order})
-            rows.append(_size_row(n, measured))
+            rows.append(_size_row(n, measured) | {"idle_loop_stall_ms": await _idle_stall(IDLE_SECONDS)})
     return {"pairs": pairs, "sizes": rows,
             "warnings": warnings_for({f"scoring {r['ballots']} ballots, ratio": r["ratio"] for r in rows})}
 
@@ -73,6 +73,19 @@ def _size_row(n: int, measured: list[dict[str, dict[str, float]]]) -> dict[str, 
         "floor_longest_loop_stall_ms": round(max(p["floor"]["stall_ms"] for p in measured), 1),
         "runs": measured,
     }
+
+
+# The machine's own share of a stall: the loop doing nothing for a second still wakes late when other
+# processes hold the CPUs (up to ~100 ms on the 2-CPU VM with ~8 agents at work).
+IDLE_SECONDS = 1.0
+
+
+async def _idle_stall(seconds: float) -> float:
+    """The loop's longest stall while it has nothing to do but the monitor, in ms."""
+    gc.collect()
+    with LoopMonitor() as monitor:
+        await asyncio.sleep(seconds)
+    return round(monitor.longest * 1000, 1)
 
 
 async def _timed(side: Callable[[], Awaitable[int]]) -> dict[str, float]:

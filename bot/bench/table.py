@@ -45,6 +45,8 @@ ROWS: list[tuple[str, Cell, str]] = [
     ("closing / bare fetch", lambda r: _scoring(r, lambda s: _spread(s["ratio"])), "100k ≤ 2"),
     ("longest loop stall while closing, ms", lambda r: _scoring(r, lambda s: f"{s['longest_loop_stall_ms']:.0f}"),
      "100k < 50 ms"),
+    ("longest stall of the idle loop (the machine's), ms",
+     lambda r: _scoring(r, lambda s: f"{s['idle_loop_stall_ms']:.0f}"), ""),
     ("RSS idle / with 10,000 open ballots", lambda r: f"{r['memory']['idle_rss_mb']} / {r['memory']['rss_mb_after']} "
      f"MB (+{r['memory']['over_idle_mb']})" if "memory" in r else None, "≤ 15 MB over idle"),
 ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.ballot_rows import as_records, submitted_rows
+from bot.domain.ballot_rows import as_records, kept_while, submitted_rows
 from bot.domain.runtime import Runtime
 from bot.domain.settings import scoring_method
 from scoring.model import FactorSpec, Method
@@ -63,5 +63,6 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     )
     # Building, screening and scoring 100,000 ballots is over a second of CPU: on a worker thread, the
     # event loop gets the interpreter back every few milliseconds and keeps answering taps meanwhile.
-    return await asyncio.to_thread(_report, rows, factors, method_for(rt, rnd), rnd.id, rnd.sku, status_if_scored,
-                                   int(invited or 0))
+    method, count = method_for(rt, rnd), int(invited or 0)
+    return await asyncio.to_thread(kept_while, rows, lambda kept: _report(kept, factors, method, rnd.id, rnd.sku,
+                                                                         status_if_scored, count))

@@ -71,6 +71,7 @@ def test_scoring_sets_each_size_against_the_bare_fetch_of_the_same_rows(
         ratios = sorted(run["ours"]["seconds"] / run["floor"]["seconds"] for run in r["runs"])
         assert r["ratio"]["median"] == round(ratios[2], 3) and r["ratio"]["max"] == round(ratios[-1], 3)
         assert r["longest_loop_stall_ms"] == max(run["ours"]["stall_ms"] for run in r["runs"])
+        assert r["idle_loop_stall_ms"] >= 0
 
 
 def test_memory_reads_the_bot_process_idle_and_with_its_ballots_in_progress(

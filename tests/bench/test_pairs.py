@@ -68,7 +68,7 @@ def test_the_readme_table_is_rendered_from_the_bench_json_with_its_spreads() -> 
     report = interleaved_report(pairs)
     scoring = {"pairs": 5, "warnings": [], "sizes": [
         {"ballots": 100_000, "seconds": 1.2, "floor_seconds": 0.8, "longest_loop_stall_ms": 31.0,
-         "ratio": spread([1.5, 1.4, 1.6, 1.5, 1.45])}]}
+         "idle_loop_stall_ms": 3, "ratio": spread([1.5, 1.4, 1.6, 1.5, 1.45])}]}
     memory = {"idle_rss_mb": 77.0, "rss_mb_after": 90.5, "over_idle_mb": 13.5}
     table = markdown({"sqlite": {"throughput": report, "scoring": scoring, "memory": memory},
                       "postgresql": {"scoring": scoring}})
