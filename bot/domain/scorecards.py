@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.ballot_rows import as_records, kept_while, submitted_rows
+from bot.domain import ballot_rows
+from bot.domain.ballot_rows import as_records, submitted_rows
 from bot.domain.runtime import Runtime
 from bot.domain.settings import scoring_method
 from scoring.model import FactorSpec, Method
@@ -64,5 +65,7 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     # Building, screening and scoring 100,000 ballots is over a second of CPU: on a worker thread, the
     # event loop gets the interpreter back every few milliseconds and keeps answering taps meanwhile.
     method, count = method_for(rt, rnd), int(invited or 0)
-    return await asyncio.to_thread(kept_while, rows, lambda kept: _report(kept, factors, method, rnd.id, rnd.sku,
-                                                                         status_if_scored, count))
+    # The rows are let go a chunk at a time once the report is built (see `ballot_rows.kept_while`).
+    sku = rnd.sku
+    return await asyncio.to_thread(
+        ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rnd.id, sku, status_if_scored, count))
