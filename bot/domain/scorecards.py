@@ -66,6 +66,6 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     # event loop gets the interpreter back every few milliseconds and keeps answering taps meanwhile.
     method, count = method_for(rt, rnd), int(invited or 0)
     # The rows are let go a chunk at a time once the report is built (see `ballot_rows.kept_while`).
-    sku = rnd.sku
+    rid, sku = rnd.id, rnd.sku  # read here: an ORM attribute must not load on the worker thread
     return await asyncio.to_thread(
-        ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rnd.id, sku, status_if_scored, count))
+        ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rid, sku, status_if_scored, count))
