@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.texts import hearts, lookup, t, t_plain
-from scoring.chart import ChartText
+
+if TYPE_CHECKING:  # scoring.chart loads matplotlib (~25 MB): only a process that draws a chart pays it
+    from scoring.chart import ChartText
 
 #: Telegram's limit for a photo caption; counted here in UTF-16 code units, as Telegram does.
 CAPTION_LIMIT = 1024
@@ -138,6 +140,8 @@ def render_caption(
 
 def chart_text(report: Mapping[str, Any], lang: str) -> ChartText:
     """The words on the scorecard's chart, in `lang`, its factors labelled as in the report."""
+    from scoring.chart import ChartText
+
     ballots = report["ballots"]
     info = t_plain(lang, "chart.ballots", accepted=ballots["accepted"], submitted=ballots["submitted"])
     rate = response_rate(report)

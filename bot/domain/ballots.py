@@ -49,11 +49,11 @@ async def begin(
     once = partial(_begin_once, round_texts(rt), rt.config.require_secret, rt.clock.now(), round_id,
                    telegram_user_id, shown_in)
     try:
-        view, state = await rt.db.run(once)
+        view, state = await rt.db.run(once, atomic=False)
     except _Raced:
         # A second tap raced us (both created the ballot, or both bumped it): the database kept one,
         # so reading again finds it.
-        view, state = await rt.db.run(once)
+        view, state = await rt.db.run(once, atomic=False)
     _ballot_memo(rt).put(view.ballot_id, state)
     return view
 
@@ -198,8 +198,10 @@ async def press(rt: Runtime, ballot_id: int, rev: int, move: Move, telegram_user
             and now < known.closes_at):
         known = None
     made = _Press(ballot_id, rev, move)
+    # Every write of a tap is a compare-and-set guarded in itself, so it needs no transaction around it
+    # (`Database.run`: on PostgreSQL one trip instead of three).
     work = partial(_press, round_texts(rt), made, telegram_user_id, now, known)
-    view, outcome, written = await rt.db.run(work, again=partial(work, retried=True))
+    view, outcome, written = await rt.db.run(work, atomic=False, again=partial(work, retried=True))
     memo.put(ballot_id, written)
     return view, outcome
 
