@@ -139,7 +139,8 @@ async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
         print(json.dumps(report, ensure_ascii=False))
     elif args.format == "png":
         out = Path(args.out or f"round-{args.id}.png")
-        out.write_bytes(await chart(report, info.product, args.lang))
+        closed = (await rounds.get_round(rt, args.id)).closed_at
+        out.write_bytes(await chart(report, info.product, args.lang, closed))
         print(f"wrote {out}")
     else:
         print(render_text(report, args.lang, title=info.product))
