@@ -14,15 +14,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from bot.cli_admin import CommandError, command_database, print_preview
+from bot.cli_admin import register as register_admin_commands
 from bot.config import Config, ConfigError, load_config
-from bot.domain import audit, identity, rounds
+from bot.domain import audit, rounds
 from bot.domain.clock import parse_time
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
+from bot.roundview import status_label
 from bot.texts import t_plain as t
-from storage.db import Database
 
 Command = Callable[[Runtime[Config], argparse.Namespace], Awaitable[None]]
 
@@ -46,28 +48,6 @@ async def cmd_import(rt: Runtime[Config], args: argparse.Namespace) -> None:
         outcome.result = "; ".join(f"{r.file}: +{r.added} ~{r.updated}" for r in results)
     for r in results:
         print(f"{r.file}: {r.kind}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
-
-
-async def cmd_link(rt: Runtime[Config], args: argparse.Namespace) -> None:
-    payload = await identity.issue_link_token(rt, args.customer_id)
-    username = await _bot_username(rt.config)
-    print(f"https://t.me/{username}?start={payload}")
-    print(f"payload: {payload}")
-
-
-async def _bot_username(config: Config) -> str:
-    """The bot's @username for the deep link, asked of the Bot API; a placeholder when unreachable."""
-    if not config.telegram.token:
-        return "YOUR_BOT"
-    from telegram import Bot
-    from telegram.error import TelegramError
-
-    bot = Bot(config.telegram.token, base_url=config.telegram.base_url or "https://api.telegram.org/bot")
-    try:
-        async with bot:
-            return str(bot.username)
-    except (TelegramError, OSError):
-        return "YOUR_BOT"
 
 
 def _when(value: datetime) -> str:
@@ -95,7 +75,8 @@ async def cmd_round_list(rt: Runtime[Config], args: argparse.Namespace) -> None:
     if not infos:
         print("no rounds yet")
     for i in infos:
-        print(f"{i.id:>5}  {i.sku:<16} {i.status:<12} opens {_when(i.opens_at)}  closes {_when(i.closes_at)}"
+        status = status_label(rt.config, i, "en")
+        print(f"{i.id:>5}  {i.sku:<16} {status:<12} opens {_when(i.opens_at)}  closes {_when(i.closes_at)}"
               f"  invited {i.stats.invited}  submitted {i.stats.submitted}")
 
 
@@ -103,7 +84,7 @@ async def cmd_round_show(rt: Runtime[Config], args: argparse.Namespace) -> None:
     i = await rounds.round_info(rt, args.id)
     s = i.stats
     print(f"round {i.id}: {i.product} ({i.sku}){' [forced]' if i.forced else ''}")
-    print(f"status:      {i.status}")
+    print(f"status:      {status_label(rt.config, i, 'en')}")
     print(f"opens:       {_when(i.opens_at)}")
     print(f"closes:      {_when(i.closes_at)}")
     print(f"quota:       {i.quota}")
@@ -115,6 +96,7 @@ async def cmd_round_show(rt: Runtime[Config], args: argparse.Namespace) -> None:
           + (f", in doubt {s.in_doubt}" if s.in_doubt else ""))
     if i.excluded_by_rule:
         print("left out:    " + ", ".join(f"{rule} {n}" for rule, n in i.excluded_by_rule.items()))
+    await print_preview(rt, i)
 
 
 async def cmd_round_close(rt: Runtime[Config], args: argparse.Namespace) -> None:
@@ -207,9 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.set_defaults(run=cmd_import)
 
-    link = sub.add_parser("link", parents=[common], help="print a customer's deep link and its payload")
-    link.add_argument("customer_id", metavar="CUSTOMER_ID")
-    link.set_defaults(run=cmd_link)
+    register_admin_commands(parser, sub, common)  # --version, link [--all] (bot/cli_admin.py)
 
     rnd = sub.add_parser("round", help="manage rounds")
     rsub = rnd.add_subparsers(dest="round_command", required=True, metavar="ACTION")
@@ -291,11 +271,8 @@ async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
 
 
 async def _with_runtime(config: Config, command: Command, args: argparse.Namespace) -> None:
-    db = await Database.open(config.database_url)
-    try:
+    async with command_database(config, args.command) as db:
         await command(Runtime(db, config), args)
-    finally:
-        await db.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -325,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"config error: {exc}")
     except DomainError as exc:
         return _fail(_domain_message(exc))
-    except UsageError as exc:
+    except (UsageError, CommandError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

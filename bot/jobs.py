@@ -147,7 +147,12 @@ def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
 
 
 async def publish(bot: Bot, rt: Runtime[Config]) -> None:
-    """Posts each closed round's scorecard to the publish chat, then marks it published."""
+    """Posts each closed round's scorecard to the publish chat, then marks it published.
+
+    With no publish chat nothing is posted, so nothing is marked published: scored rounds stay
+    `closed` (admins see "not posted") and are posted once `bot.publish_chat_id` is set."""
+    if not rt.config.bot.publish_chat_id:
+        return
     for publication in await outbox.claim_publications(rt):
         try:
             message_id = await publishing.post_scorecard(bot, rt, publication)

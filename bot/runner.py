@@ -46,6 +46,8 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
 
 async def serve(config: Config, clock: Clock | None = None) -> None:
     """The production process: runs until SIGINT or SIGTERM."""
+    for warning in config.warnings():
+        log.warning("%s", warning)
     db = await Database.open(config.database_url)
     try:
         rt = Runtime(db, config, clock or SystemClock())

@@ -19,6 +19,7 @@ from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
 from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime, sender_id
 from bot.handlers.start import unknown_command
+from bot.roundview import status_label
 from bot.screens import when
 from bot.texts import Html, html_lines, t
 
@@ -95,7 +96,7 @@ async def list_rounds(update: Update, context: Context) -> None:
         await reply(update, t(lang, "admin.rounds_none"))
         return
     lines = [t(lang, "admin.rounds_header")] + [
-        t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=t(lang, f"status.{i.status}"),
+        t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=status_label(rt.config, i, lang),
           closes_at=when(i.closes_at, lang))
         for i in infos
     ]
@@ -108,7 +109,7 @@ async def show_round(update: Update, context: Context, round_id: int) -> None:
     rt, lang = runtime(context), await language(update, context)
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
-                          status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang),
+                          status=status_label(rt.config, i, lang), opens_at=when(i.opens_at, lang),
                           closes_at=when(i.closes_at, lang), quota=i.quota, eligible=i.stats.eligible,
                           invited=i.stats.invited, delivered=i.stats.delivered, unreachable=i.stats.unreachable,
                           started=i.stats.started, submitted=i.stats.submitted,

@@ -15,7 +15,8 @@ from bot.demo.sampledata import ANCHOR, write_sample_files
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     config = tmp_path / "redheart.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/cli.db"\n[identity]\nsecret = "s"\n'
+    config.write_text(f'[telegram]\nusername = "redheart_test_bot"\n'
+                      f'[database]\nurl = "sqlite:///{tmp_path}/cli.db"\n[identity]\nsecret = "s"\n'
                       '[eligibility]\nactive_within_days = 100000\npurchase_window_days = 100000\n',
                       encoding="utf-8")
 
@@ -83,4 +84,4 @@ def test_link_prints_a_deep_link_and_its_payload(cli, tmp_path: Path) -> None:
     cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
     code, out, _ = cli("link", "C0001")
     payload = out.splitlines()[1].removeprefix("payload: ")
-    assert code == 0 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload) and out.startswith("https://t.me/")
+    assert code == 0 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload) and out.startswith("https://t.me/redheart_test_bot?start=")
