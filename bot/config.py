@@ -74,6 +74,19 @@ class BotConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """The operations endpoint (bot/ops): /metrics for Prometheus and /healthz, in any mode."""
+
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: off
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    format: str = setting("text", choices=("text", "json"))  # json: one object a line, for log shippers
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     # The SPEC's `[database] url`, the one key of its table.
@@ -83,6 +96,8 @@ class Config:
     eligibility: EligibilityConfig = field(default_factory=EligibilityConfig)
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
     def default_language(self) -> str:

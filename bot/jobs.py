@@ -27,6 +27,7 @@ from bot.config import Config
 from bot.context import Context
 from bot.domain import outbox, rounds
 from bot.domain.runtime import Runtime
+from bot.ops.logs import about_round
 from bot.screens import Screen, invitation_screen, when
 from bot.sender import Campaign, pacer_for, send_paced
 from bot.texts import t
@@ -47,6 +48,9 @@ async def reconcile(context: Context) -> None:
     rt = shared.runtime
     more = await run_once(context.bot, rt, budget=max(rt.config.rounds.tick.total_seconds() * 0.8, 1.0),
                           campaign=shared.campaign)
+    shared.last_reconcile = time.monotonic()
+    if shared.metrics is not None:
+        shared.metrics.reconciled()
     # Out of budget with messages still owed: run again at once rather than idle until the next tick,
     # so the sender keeps the full rate while rounds still get opened and closed between budgets.
     if more:
@@ -62,11 +66,13 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
     """One reconcile pass; True when it stopped for its time budget with messages still owed."""
     # Rounds open and close first: a long campaign must never delay a close or a publication.
     for round_id in await rounds.due_to_open(rt):
-        if await rounds.open_round(rt, round_id):
-            log.info("round %s opened", round_id)
+        with about_round(round_id):
+            if await rounds.open_round(rt, round_id):
+                log.info("round %s opened", round_id)
     for round_id in await rounds.due_to_close(rt):
-        if await rounds.close_round(rt, round_id):
-            log.info("round %s closed", round_id)
+        with about_round(round_id):
+            if await rounds.close_round(rt, round_id):
+                log.info("round %s closed", round_id)
     await publish(bot, rt)
     await thank(bot, rt, campaign)
     if in_doubt := await outbox.recover_stale_claims(rt):
@@ -161,10 +167,11 @@ async def publish(bot: Bot, rt: Runtime[Config]) -> None:
             # This round and any claimed after it stay claimed and are posted once the claim expires
             # (outbox.PUBLISH_CLAIM_TIMEOUT), well past any retry_after; the invitations and thanks of
             # this pass go on meanwhile.
-            log.warning("round %s: the publish chat is rate-limited; posting it later", publication.round_id)
+            log.warning("round %s: the publish chat is rate-limited; posting it later", publication.round_id,
+                        extra={"round_id": publication.round_id})
             return
         await outbox.mark_published(rt, publication.round_id, message_id)
-        log.info("round %s published", publication.round_id)
+        log.info("round %s published", publication.round_id, extra={"round_id": publication.round_id})
 
 
 async def thank(bot: Bot, rt: Runtime[Config], campaign: Campaign) -> None:
