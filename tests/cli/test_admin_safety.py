@@ -73,14 +73,6 @@ def test_a_relative_sqlite_path_is_read_from_the_config_files_folder(store, tmp_
     assert code == 0 and "SHAMPOO-001" in out
 
 
-def test_a_failed_first_import_leaves_no_database(store, tmp_path: Path) -> None:
-    bad = tmp_path / "products.csv"
-    bad.write_text("sku,name,category,popularity,sales_volume\nX1,Thing,shampoo,lots,5\n", encoding="utf-8")
-    code, _, err = store("import", str(bad))
-    assert code == 1 and f"{bad}:2:" in err
-    assert not (store.folder / "data").exists() or list((store.folder / "data").iterdir()) == []
-
-
 def test_a_first_import_that_partly_succeeds_keeps_what_it_imported(store, tmp_path: Path) -> None:
     files = samples(tmp_path)
     bad = tmp_path / "purchases.csv"

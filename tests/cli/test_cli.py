@@ -42,6 +42,8 @@ def test_a_bad_row_is_reported_as_file_and_line_and_nothing_is_loaded(cli, tmp_p
     bad.write_text("sku,name,category,popularity,sales_volume\nX1,Thing,shampoo,lots,5\n", encoding="utf-8")
     code, _, err = cli("import", str(bad))
     assert code == 1 and f"{bad}:2:" in err
+    # A first import that loads nothing leaves no database (nor its staging files) behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["products.csv", "redheart.toml"]
 
 
 def test_rounds_are_scheduled_listed_shown_reported_and_cancelled(cli, tmp_path: Path) -> None:
