@@ -84,6 +84,7 @@ async def command_database(config: Config, command: str) -> AsyncIterator[Databa
     if command not in CREATORS:
         raise CommandError(f"no database at {path}: import the store's data first (redheart import), "
                            "or point database.url at the right file")
+    folder_existed = path.parent.exists()
     staged = path.with_name(f"{path.name}.importing-{os.getpid()}")
     db = await Database.open(f"{config.database_url.partition(':///')[0]}:///{staged}")
     keep = False
@@ -95,10 +96,18 @@ async def command_database(config: Config, command: str) -> AsyncIterator[Databa
         raise
     finally:
         await db.close()
-        if keep:
-            staged.replace(path)
-        for leftover in (staged, staged.with_name(staged.name + "-wal"), staged.with_name(staged.name + "-shm")):
-            leftover.unlink(missing_ok=True)
+        try:
+            if keep:
+                # A hard link never replaces a database another process created meanwhile.
+                os.link(staged, path)
+        except FileExistsError:
+            raise CommandError(f"a database appeared at {path} during the import (another import or the bot?); "
+                               "nothing was written to it: import again") from None
+        finally:
+            for leftover in (staged, staged.with_name(staged.name + "-wal"), staged.with_name(staged.name + "-shm")):
+                leftover.unlink(missing_ok=True)
+            if not keep and not folder_existed:
+                path.parent.rmdir()  # the folder the staged database needed, and only that
 
 
 async def bot_username(config: Config) -> str:

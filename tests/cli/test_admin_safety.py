@@ -84,6 +84,33 @@ def test_a_first_import_that_partly_succeeds_keeps_what_it_imported(store, tmp_p
     assert "SHAMPOO-001" in store("products")[1]
 
 
+def test_a_failed_first_import_leaves_no_database_nor_the_folder_it_needed(store, tmp_path: Path) -> None:
+    unknown = tmp_path / "stock.csv"
+    unknown.write_text("warehouse,count\nW1,5\n", encoding="utf-8")
+    code, _, err = store("import", str(unknown))
+    assert code == 1 and str(unknown) in err
+    assert sorted(p.name for p in store.folder.iterdir()) == ["redheart.toml"]
+
+
+def test_a_first_import_never_replaces_a_database_created_meanwhile(store, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.domain.storedata as storedata
+
+    real = storedata.import_files
+    target = store.folder / "data" / "store.db"
+
+    async def racing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        results = await real(*args, **kwargs)
+        target.write_bytes(b"the bot created this one meanwhile")
+        return results
+
+    monkeypatch.setattr(storedata, "import_files", racing)
+    code, _, err = store("import", *samples(tmp_path))
+    assert code == 1 and "a database appeared at" in err and err.count("\n") == 1
+    assert target.read_bytes() == b"the bot created this one meanwhile"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["store.db"]
+
+
 def test_a_command_that_only_reads_refuses_a_missing_database_instead_of_creating_one(store) -> None:
     code, _, err = store("round", "list")
     assert code == 1 and "no database at" in err and str(store.folder / "data" / "store.db") in err
