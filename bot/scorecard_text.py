@@ -166,6 +166,7 @@ def chart_text(report: Mapping[str, Any], lang: str, when: datetime | None = Non
         subtitle=subtitle,
         overall=t_plain(lang, "chart.overall"),
         overall_note=_template(lang, "chart.overall_note"),
+        share=_template(lang, "chart.share"),
         factor_note=_template(lang, "chart.factor_note"),
         insufficient=_template(lang, "chart.insufficient"),
         round_insufficient=_template(lang, "chart.round_insufficient"),

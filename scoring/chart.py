@@ -52,7 +52,8 @@ class ChartText:
     subtitle: str  # the round and its date
     overall: str  # the overall's label
     overall_note: str  # {low} {high} {n}: the overall's interval and the buyers it counts
-    factor_note: str  # {top} {low} {high} {n}: share of 4–5 hearts, interval, answers
+    share: str  # {top}: the share of 4–5 hearts, shown before the factor's note
+    factor_note: str  # {low} {high} {n}: interval, answers
     insufficient: str  # {n}: a factor without a score
     round_insufficient: str  # {n} {needed}: a round without a score
     info: str  # the ballots counted, and the response (one per line)
@@ -214,9 +215,10 @@ def _factor_row(layout: _Layout, factor: Mapping[str, Any], text: ChartText) -> 
     if score is None:
         note = text.insufficient.format(n=n)
     else:
-        top = _top_share(factor)
-        note = text.factor_note.format(top="–" if top is None else top, low=_num(ci[0]) if ci else "–",
-                                       high=_num(ci[1]) if ci else "–", n=n)
+        top = _top_share(factor)  # a report without `distribution` shows the interval alone
+        note = text.factor_note.format(low=_num(ci[0]) if ci else "–", high=_num(ci[1]) if ci else "–", n=n)
+        if top is not None:
+            note = f"{text.share.format(top=top)} · {note}"
     _row(layout, label, score, note, overall=False, ci=ci)
 
 
@@ -234,7 +236,9 @@ def layout_chart(report: Mapping[str, Any], text: ChartText, title: str | None =
     score, ci = overall.get("score"), overall.get("ci")
     n = overall.get("n", ballots["accepted"])
     if score is None:
-        note = text.round_insufficient.format(n=ballots["accepted"], needed=report.get("min_ballots", "?"))
+        needed = report.get("min_ballots")  # not a SPEC key: without it, just the count
+        note = (text.insufficient.format(n=ballots["accepted"]) if needed is None
+                else text.round_insufficient.format(n=ballots["accepted"], needed=needed))
     else:
         note = text.overall_note.format(low=_num(ci[0]) if ci else "–", high=_num(ci[1]) if ci else "–", n=n)
     _row(layout, text.overall, score, note, overall=True, ci=ci)

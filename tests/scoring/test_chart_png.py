@@ -18,11 +18,11 @@ LONG_LABEL = "Cleansing power without stripping natural oils from the scalp"
 # The chart's words come from its caller (the bot's catalogs); these stand in for them.
 WORDS = {
     "en": ("Round 5 · 8 Nov 2026", "Overall", "95% interval {low}–{high} · {n} buyers counted",
-           "{top}% gave 4–5 ♥ · 95% interval {low}–{high} · {n} answers", "Too few answers ({n})",
+           "{top}% gave 4–5 ♥", "95% interval {low}–{high} · {n} answers", "Too few answers ({n})",
            "Too few ballots: {n} counted, {needed} needed", "40 of 40 ballots counted\n50% of 80 replied",
            "Rated on: everything", "Bar: the score. Line: its 95% interval.", "Method rh-score/1"),
     "zh": ("第 5 期 · 2026年11月8日", "综合评分", "95% 区间 {low}–{high} · 共 {n} 位买家",
-           "{top}% 打了 4–5 颗心 · 95% 区间 {low}–{high} · {n} 人作答", "作答人数太少（{n} 人）",
+           "{top}% 打了 4–5 颗心", "95% 区间 {low}–{high} · {n} 人作答", "作答人数太少（{n} 人）",
            "有效评价太少：已有 {n} 份，至少需要 {needed} 份",
            "有效评价 40 份（共收到 40 份）\n邀请 80 位买家，50% 参与了评价",
            "评价维度：清洁力、香味", "色条是得分；黑线是 95% 区间。", "评分方法 rh-score/1"),
@@ -105,6 +105,19 @@ def test_each_factor_shows_the_share_of_four_and_five_hearts_beside_its_interval
     low, high = report["factors"][0]["ci"]
     assert notes[0] == f"60% gave 4–5 ♥ · 95% interval {low:.2f}–{high:.2f} · 40 answers"
     assert len(notes) == len(factors)
+
+
+def test_a_report_without_the_optional_keys_still_reads_well(factors):
+    report = report_for(ordinary_round(40), factors)
+    for f in report["factors"]:
+        del f["distribution"]
+    texts = [item.text for item in layout_chart(report, words(factors, "en"), "x").texts]
+    low, high = report["factors"][0]["ci"]
+    assert f"95% interval {low:.2f}–{high:.2f} · 40 answers" in texts and not any("gave" in t for t in texts)
+    short = report_for(ordinary_round(3), factors)
+    del short["min_ballots"]
+    texts = [item.text for item in layout_chart(short, words(factors, "en"), "x").texts]
+    assert "Too few answers (3)" in texts and not any("?" in t for t in texts)
 
 
 def test_the_overall_says_how_many_buyers_it_counts(factors):
