@@ -19,12 +19,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from bot.config import Config
 from bot.domain.roundchecks import invitation_preview
 from bot.domain.rounds import RoundInfo
 from bot.domain.runtime import Runtime
 from bot.domain.storedata import ImportFailed
+from bot.startup import open_database
 from bot.texts import t_plain
 from storage.db import Database, async_url
 from storage.statuses import RoundStatus
@@ -46,7 +48,7 @@ def installed_version() -> str:
         return "unknown (not installed)"
 
 
-def register(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction[argparse.ArgumentParser],
+def register(parser: argparse.ArgumentParser, sub: argparse._SubParsersAction[Any],
              common: argparse.ArgumentParser) -> None:
     """Adds --version and the `link` command."""
     parser.add_argument("--version", action="version", version=f"redheart {installed_version()}")
@@ -75,18 +77,18 @@ async def command_database(config: Config, command: str) -> AsyncIterator[Databa
     or change existing data; for `import` it is created only if the import loads something."""
     path = sqlite_file(config.database_url)
     if path is None or path.exists():
-        db = await Database.open(config.database_url)
+        db = await open_database(config.database_url)
         try:
             yield db
         finally:
             await db.close()
         return
     if command not in CREATORS:
-        raise CommandError(f"no database at {path}: import the store's data first (redheart import), "
-                           "or point database.url at the right file")
+        raise CommandError(f"database {path}: cannot open it: no such file (only import, run and demo create "
+                           "one); import the store's data first, or point database.url at the right file")
     folder_existed = path.parent.exists()
     staged = path.with_name(f"{path.name}.importing-{os.getpid()}")
-    db = await Database.open(f"{config.database_url.partition(':///')[0]}:///{staged}")
+    db = await open_database(f"{config.database_url.partition(':///')[0]}:///{staged}")
     keep = False
     try:
         yield db

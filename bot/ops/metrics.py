@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 
 from bot.domain.gauges import read_gauges
 from bot.domain.runtime import Runtime
+from bot.retry import RetryingRequest
 
 
 class Metrics:
@@ -60,10 +61,12 @@ class Metrics:
             self.rate_limited.labels(method).inc()
 
     def request(self, *, get_updates: bool) -> HTTPXRequest:
-        """PTB's request with the response hook; pool sizes as PTB's builder picks them (1 for
-        getUpdates, 256 for the rest)."""
-        return HTTPXRequest(connection_pool_size=1 if get_updates else 256,
-                            httpx_kwargs={"event_hooks": {"response": [self.on_response]}})
+        """The requests `bot.app` would use, with the response hook: PTB's for getUpdates (pool of 1),
+        the retrying one for the rest (pool of 256; each attempt is a call, so a retried 429 counts)."""
+        hooks = {"event_hooks": {"response": [self.on_response]}}
+        if get_updates:
+            return HTTPXRequest(connection_pool_size=1, httpx_kwargs=hooks)
+        return RetryingRequest(connection_pool_size=256, httpx_kwargs=hooks)
 
     def reconciled(self) -> None:
         self.last_reconcile.set(time.time())
