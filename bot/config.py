@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -79,6 +79,7 @@ class WebhookConfig:
 class TelegramConfig:
     token: str = ""
     base_url: str = ""
+    username: str = ""  # the bot's @username for printed deep links; empty: asked of the Bot API
     mode: str = setting("polling", choices=("polling", "webhook"))
     paid_broadcast: bool = False
     # Messages per second overall; 0 means Telegram's ceiling (30, or 1000 with paid_broadcast).
@@ -117,6 +118,19 @@ class BotConfig:
 
 
 @dataclass(frozen=True)
+class MetricsConfig:
+    """The operations endpoint (bot/ops): /metrics for Prometheus and /healthz, in any mode."""
+
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: off
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    format: str = setting("text", choices=("text", "json"))  # json: one object a line, for log shippers
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     # The SPEC's `[database] url`, the one key of its table.
@@ -126,10 +140,21 @@ class Config:
     eligibility: EligibilityConfig = field(default_factory=EligibilityConfig)
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
     def default_language(self) -> str:
         return self.bot.default_language
+
+    def warnings(self) -> list[str]:
+        """One line per setting that leaves the bot running but not doing what a store expects."""
+        found = []
+        if not self.bot.admins:
+            found.append("bot.admins is empty: nobody can run rounds from the chat (the command line still can)")
+        if not self.bot.publish_chat_id:
+            found.append("bot.publish_chat_id is empty: scorecards are not posted; scored rounds stay \"closed\"")
+        return found
 
     def require_secret(self) -> str:
         if not self.identity.secret:
@@ -308,4 +333,16 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config: {file} is not valid TOML ({exc})") from None
-    return parse_config(data, env)
+    config = parse_config(data, env)
+    if chosen and not env.get(ENVIRONMENT["database.url"]):
+        config = replace(config, database_url=anchor_sqlite(config.database_url, Path(chosen).resolve().parent))
+    return config
+
+
+def anchor_sqlite(url: str, folder: Path) -> str:
+    """A SQLite URL with a relative file path made relative to `folder` (the config file's), so the
+    bot and the command line use one database whatever folder they are started from."""
+    scheme, sep, path = url.partition(":///")
+    if not scheme.startswith("sqlite") or not sep or not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return f"{scheme}:///{folder / path}"

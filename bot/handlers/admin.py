@@ -30,6 +30,7 @@ from bot.handlers.common import (
 )
 from bot.handlers.lists import send_list
 from bot.handlers.start import unknown_command
+from bot.roundview import status_label
 from bot.screens import when
 from bot.texts import Html, html_lines, t
 
@@ -116,7 +117,7 @@ async def show_round(update: Update, context: Context, round_id: int) -> None:
     rt, lang = runtime(context), await language(update, context)
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
-                          status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang),
+                          status=status_label(rt.config, i, lang), opens_at=when(i.opens_at, lang),
                           closes_at=when(i.closes_at, lang), quota=i.quota, eligible=i.stats.eligible,
                           invited=i.stats.invited, delivered=i.stats.delivered, unreachable=i.stats.unreachable,
                           started=i.stats.started, submitted=i.stats.submitted,

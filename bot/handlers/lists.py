@@ -13,6 +13,7 @@ from bot.domain.eligibility import rank_products
 from bot.domain.errors import NotLinked
 from bot.handlers.common import Context, edit_or_send, error_text, is_admin, language, on_button, reply, runtime
 from bot.pages import page_of, paginate
+from bot.roundview import status_label
 from bot.screens import answer_text, when
 from bot.texts import Html, t
 
@@ -52,11 +53,12 @@ async def _eligible(update: Update, context: Context, lang: str) -> Lines:
 
 
 async def _rounds(update: Update, context: Context, lang: str) -> Lines:
-    infos = await rounds.list_rounds(runtime(context), limit=ROUNDS_LISTED)
+    rt = runtime(context)
+    infos = await rounds.list_rounds(rt, limit=ROUNDS_LISTED)
     if not infos:
         return t(lang, "admin.rounds_none"), []
     return t(lang, "admin.rounds_header"), [
-        t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=t(lang, f"status.{i.status}"),
+        t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=status_label(rt.config, i, lang),
           closes_at=when(i.closes_at, lang))
         for i in infos
     ]
