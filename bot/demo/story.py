@@ -330,10 +330,12 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: P
     for shown in seen + chinese:
         say(shown)
     first = buyers["C0001"]
-    change = _callback_data(first.last_message.buttons[0][0])  # "Change my ratings"
-    await first.tap_data(change)
-    await first.tap_data(change)
-    say(f"Buyer1 taps an old button again → alert “{first.last_alert.text if first.last_alert else ''}”")
+    ballot_message = first.last_message
+    change = _callback_data(ballot_message.buttons[0][0])  # "Change my ratings"
+    await first.tap_data(change, ballot_message)
+    await first.tap_data(change, ballot_message)  # the same button again, as a double tap sends it
+    say(f"Buyer1 taps “Change my ratings” twice → the second changes nothing: "
+        f"“{first.last_alert.text if first.last_alert else ''}”")
 
     say("\n— waiting for the scheduler to close the round —")
     round_id = (await rounds.list_rounds(rt, limit=1))[0].id
