@@ -159,6 +159,8 @@ async def _write_links(rt: Runtime[Config], username: str, out: Path) -> None:
     total, done = len(who.customer_ids), 0
     partial = out.with_name(out.name + ".partial")
     async with audit.audited(rt, "cli", "link.all", str(out)) as outcome:
+        partial.unlink(missing_ok=True)
+        partial.touch(mode=0o600)  # each link opens a buyer's account to whoever holds it: the operator's eyes only
         with partial.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["customer_id", "link", "payload", "expires_at"])

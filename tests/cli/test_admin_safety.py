@@ -149,6 +149,7 @@ def test_link_all_writes_one_working_link_per_customer_who_can_still_link(store,
     code, out, err = store("link", "--all", "--out", str(out_file))
     assert code == 0 and "60 links (skipped 0 already linked, 0 forgotten)" in out
     assert err.splitlines() == ["links: 30/60", "links: 50/60", "links: 60/60"]
+    assert out_file.stat().st_mode & 0o077 == 0  # readable by its owner only
     rows = list(csv.DictReader(out_file.open(encoding="utf-8")))
     assert [r["customer_id"] for r in rows] == [f"C{n:04d}" for n in range(1, 61)]
     assert all(r["link"] == f"https://t.me/lrh_shop_bot?start={r['payload']}" for r in rows)

@@ -120,7 +120,8 @@ async def test_overlapping_reconcile_runs_thank_every_rater_exactly_once(rt: Run
 async def test_a_scorecard_claim_that_died_drawing_is_taken_again_but_one_that_died_sending_is_in_doubt(
     rt: Runtime, clock: ManualClock
 ) -> None:
-    drawing, sending = [await rounds.schedule_round(rt, "SHAMPOO-001", actor="test") for _ in range(2)]
+    # Two overlapping rounds of one product: forced (bot.domain.roundchecks refuses them otherwise).
+    drawing, sending = [await rounds.schedule_round(rt, "SHAMPOO-001", actor="test", force=True) for _ in range(2)]
     for round_id in (drawing, sending):
         await rounds.admin_close(rt, round_id)
     claims = {c.round_id: c for c in await publication.claim(rt)}
