@@ -39,6 +39,26 @@ def pg(rt: Runtime) -> Runtime:
     return rt
 
 
+def first_run_dropped(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> list[str]:
+    """The next tap's first run writes, commits if `committed`, and loses its connection before its
+    answer comes back; the runs are listed in the returned list."""
+    press = ballots._press
+    runs: list[str] = []
+
+    def dropping_once(*args: Any, **kwargs: Any) -> Any:
+        conn: Connection = args[-1]
+        runs.append("run")
+        if len(runs) == 1:
+            press(*args)  # the tap is written…
+            if committed:
+                conn.exec_driver_sql("COMMIT")  # …the COMMIT reaches the server…
+            die(conn)  # …and the connection dies before the answer comes back
+        return press(*args, **kwargs)
+
+    monkeypatch.setattr(ballots, "_press", dropping_once)
+    return runs
+
+
 async def ballot_row(rt: Runtime, ballot_id: int) -> Ballot:
     async with rt.db.session() as s:
         return await s.get_one(Ballot, ballot_id)
@@ -64,18 +84,7 @@ async def test_a_tap_whose_connection_drops_midway_is_run_again_and_lands_once(
     rt = pg
     round_id, (user,) = await seed_raters(rt, 1)
     view = await ballots.begin(rt, round_id, user)
-    press = ballots._press
-    runs: list[str] = []
-
-    def dropping_once(*args: Any, **kwargs: Any) -> Any:
-        conn: Connection = args[-1]
-        runs.append("run")
-        if len(runs) == 1:
-            press(*args)  # the tap is written…
-            die(conn)  # …and the connection drops before the commit: nothing of it stays
-        return press(*args, **kwargs)
-
-    monkeypatch.setattr(ballots, "_press", dropping_once)
+    runs = first_run_dropped(monkeypatch, committed=False)
     view, outcome = await ballots.press(rt, view.ballot_id, view.rev, Move.score(4), user)
     assert runs == ["run", "run"] and outcome is Outcome.ANSWERED
     row = await ballot_row(rt, view.ballot_id)
@@ -96,19 +105,7 @@ async def test_a_tap_committed_just_before_its_connection_dropped_is_not_applied
         for score in (4, 5, 3, 2, 4, 3):
             view, _ = await ballots.press(rt, view.ballot_id, view.rev, Move.score(score), user)
     before = view
-    press = ballots._press
-    runs: list[str] = []
-
-    def committed_then_dropped(*args: Any, **kwargs: Any) -> Any:
-        conn: Connection = args[-1]
-        runs.append("run")
-        if len(runs) == 1:
-            press(*args)
-            conn.exec_driver_sql("COMMIT")  # the COMMIT reached the server…
-            die(conn)  # …and the connection died before its answer came back
-        return press(*args, **kwargs)
-
-    monkeypatch.setattr(ballots, "_press", committed_then_dropped)
+    runs = first_run_dropped(monkeypatch, committed=True)
     view, outcome = await ballots.press(rt, view.ballot_id, view.rev, move, user)
     assert len(runs) == 2
     row = await ballot_row(rt, view.ballot_id)
