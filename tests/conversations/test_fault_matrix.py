@@ -21,6 +21,7 @@ bot cannot tell from a timeout: both may hide a delivery.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,7 +36,8 @@ from bot.domain.outbox import STALE_CLAIM
 from bot.retry import IDEMPOTENT, RetryingRequest
 from bot.sandbox import SimUser
 from bot.sandbox.network import FAULT_KINDS, FaultKind
-from storage.models import Ballot, Invitation
+from storage.models import Ballot, Invitation, Round
+from storage.statuses import PublishState
 from tests.conversations.conftest import Harness, invitation
 from tests.conversations.test_delivery import asked, passes, thanked
 
@@ -60,6 +62,19 @@ def case(h: Harness, kind: FaultKind, method: str) -> Iterator[None]:
         (kind, method, raised)
     assert [r for r in h.sandbox.state.callbacks.values() if r.answered_at is None] == [], (kind, method)
     assert not h.sandbox.network.faults, "the fault was not met"
+
+
+async def handed_back(h: Harness, round_id: int) -> None:
+    """Waits until the bot has recorded the 429 (the round's post claimed again, to retry later): the
+    test clock may move on only then, or the claim would be stamped with the later time."""
+    for _ in range(200):
+        refused = any(c.fault == "429" for c in h.sandbox.calls)  # first: the state read must come after it
+        async with h.rt.db.session() as s:
+            state = await s.scalar(select(Round.publish_state).where(Round.id == round_id))
+        if refused and state == PublishState.CLAIMED:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"round {round_id}: the 429 was never recorded ({state})")
 
 
 async def ballot_of(h: Harness, user: SimUser) -> Ballot:
@@ -140,7 +155,7 @@ async def test_the_scorecard_meets_every_fault_and_is_posted_exactly_once(h: Har
             round_id = await h.open_round(duration="2h")
             await admin.send(f"/closeround {round_id}")
             if kind == "429":  # the channel's limit: posted once the claim expires
-                await admin.wait_for(lambda _: any(c.fault == "429" for c in h.sandbox.calls))
+                await handed_back(h, round_id)
                 h.clock.advance(STALE_CLAIM + timedelta(minutes=1))
             elif kind in AMBIGUOUS:
                 await admin.wait_for(lambda u, r=round_id: any(f"scorecard of round {r} " in q for q in asked(u)))
