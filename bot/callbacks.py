@@ -12,10 +12,10 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
                                    browsing published scorecards: the categories, the products of that
                                    round's category, its scorecard, its product's history, its
                                    category's ranking (a round id always fits; a category key may not)
+    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
 
 Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
 holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
-    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
 
 The letters are the wire format only: a rating button decodes to the domain's `Move`
 (`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.

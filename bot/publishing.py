@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -13,7 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.callbacks import PostButton
 from bot.config import Config
-from bot.domain import people, publication, showcase
+from bot.domain import people, publication, rounds, showcase
 from bot.domain.outbox import ThankYou
 from bot.domain.publication import Doubt, Publication
 from bot.domain.runtime import Runtime
@@ -25,11 +26,11 @@ from storage.statuses import PublishState
 log = logging.getLogger(__name__)
 
 
-async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
-    """The PNG scorecard; drawn in a worker thread so the event loop keeps serving taps meanwhile."""
+async def chart(report: dict[str, Any], product: str, lang: str, when: datetime | None = None) -> bytes:
+    """The PNG scorecard, dated `when`; drawn in a worker thread so the event loop keeps serving taps."""
     from scoring.chart import render_png  # matplotlib loads only when a chart is drawn
 
-    return await asyncio.to_thread(render_png, report, chart_text(report, lang), product)
+    return await asyncio.to_thread(render_png, report, chart_text(report, lang, when), product)
 
 
 async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) -> bool:
@@ -42,7 +43,8 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) ->
         return True
     lang = rt.config.bot.default_language
     target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
-    png = await chart(claimed.report, claimed.product, lang)
+    closed = (await rounds.get_round(rt, round_id)).closed_at
+    png = await chart(claimed.report, claimed.product, lang, closed)
     caption = channel_caption(bot, claimed, lang)
     if not await publication.start_sending(rt, claimed):
         return True  # our claim expired and another process took the round: it posts, not us

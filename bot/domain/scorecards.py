@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import ballot_rows
 from bot.domain.ballot_rows import as_records, submitted_rows
 from bot.domain.runtime import Runtime
 from bot.domain.settings import scoring_method
@@ -63,5 +64,8 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     )
     # Building, screening and scoring 100,000 ballots is over a second of CPU: on a worker thread, the
     # event loop gets the interpreter back every few milliseconds and keeps answering taps meanwhile.
-    return await asyncio.to_thread(_report, rows, factors, method_for(rt, rnd), rnd.id, rnd.sku, status_if_scored,
-                                   int(invited or 0))
+    method, count = method_for(rt, rnd), int(invited or 0)
+    # The rows are let go a chunk at a time once the report is built (see `ballot_rows.kept_while`).
+    rid, sku = rnd.id, rnd.sku  # read here: an ORM attribute must not load on the worker thread
+    return await asyncio.to_thread(
+        ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rid, sku, status_if_scored, count))

@@ -15,7 +15,17 @@ from bot.callbacks import LanguageButton
 from bot.domain import identity, people, showcase
 from bot.domain.errors import LinkRefused
 from bot.domain.settings import LANGUAGES
-from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime, sender_id
+from bot.handlers.common import (
+    Context,
+    edit_or_send,
+    error_text,
+    is_admin,
+    language,
+    on_button,
+    reply,
+    runtime,
+    sender_id,
+)
 from bot.handlers.showcase import show_product
 from bot.texts import t
 
@@ -85,7 +95,7 @@ async def language_chosen(update: Update, context: Context, button: LanguageButt
     assert query is not None and user is not None
     await people.set_language(runtime(context), user.id, button.lang)
     await query.answer()
-    await query.edit_message_text(t(button.lang, "language.set"))
+    await edit_or_send(update, t(button.lang, "language.set"))
 
 
 async def stop(update: Update, context: Context) -> None:
