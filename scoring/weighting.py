@@ -51,6 +51,9 @@ _MAD_TO_SD = 1.4826
 _CELL_SCALE_FLOOR = 0.5
 _OFFSET_SCALE_FLOOR = 0.3
 _ITERATIONS = 8
+#: Sizes up to which medians are exact, and the resolution (hearts) of larger ones.
+_EXACT_UP_TO = 20_000
+_MEDIAN_STEP = 0.001
 #: Robust standard deviations within which the biweights stay at 1.
 _FLAT = 1.5
 #: The least median pull the cap is a multiple of (hearts): in a round where everyone gave the same
@@ -71,14 +74,21 @@ class Weights:
 
 
 def _wmedian(x: Floats, w: Floats) -> float:
-    """The weighted median of the finite x with weights w > 0 (0 when there is none)."""
+    """The weighted median of the finite x with weights w > 0 (0 when there is none).
+
+    Exact (a sort) up to `_EXACT_UP_TO` values; beyond, read off a weighted histogram with bins of
+    `_MEDIAN_STEP` hearts — O(n) instead of a sort, which took 1.2 s of a 100,000-ballot round's 2.5."""
     keep = np.isfinite(x) & (w > 0)
     if not keep.any():
         return 0.0
     xs, ws = x[keep], w[keep]
-    order = np.argsort(xs, kind="stable")
-    cum = np.cumsum(ws[order])
-    return float(xs[order][np.searchsorted(cum, cum[-1] / 2)])
+    if len(xs) <= _EXACT_UP_TO:
+        order = np.argsort(xs, kind="stable")
+        cum = np.cumsum(ws[order])
+        return float(xs[order][np.searchsorted(cum, cum[-1] / 2)])
+    low = float(xs.min())
+    cum = np.cumsum(np.bincount(((xs - low) / _MEDIAN_STEP).astype(np.int64), weights=ws))
+    return low + float(np.searchsorted(cum, cum[-1] / 2)) * _MEDIAN_STEP
 
 
 def _biweight(z: Floats, cutoff: float) -> Floats:
