@@ -43,6 +43,13 @@ class BoundInputs:
     def at(self, p: float) -> float | None:
         return stated_bound(self, p)
 
+    def at_scores(self) -> Floats:
+        """The factor scores (before clipping) the bound is measured around."""
+        u = np.where(self.rated, self.u, 0.0)
+        out: Floats = ((np.where(self.rated, self.x, 0.0) * u).sum(axis=0) + self.prior_weight * self.priors) / (
+            u.sum(axis=0) + self.prior_weight)
+        return out
+
 
 def stated_bound(b: BoundInputs, p: float) -> float | None:
     """The most, in hearts, that any ⌈p·counted⌉ ballots move the overall; None without an overall."""
@@ -55,8 +62,7 @@ def stated_bound(b: BoundInputs, p: float) -> float | None:
         return 0.0
     u = np.where(rated, b.u, 0.0)
     total = u.sum(axis=0)
-    scores = (np.where(rated, x, 0.0) * u).sum(axis=0) + prior_weight * b.priors
-    scores = scores / (total + prior_weight)
+    scores = b.at_scores()
     pull = (np.where(rated, np.abs(x - scores), 0.0) * u * share).sum(axis=1)
     top_pull = float(np.sort(pull)[::-1][:k].sum())
     heaviest = np.sort(u[:, used], axis=0)[::-1][:k].sum(axis=0)
@@ -76,3 +82,12 @@ def typical_bound(pull_cap: float, p: float) -> float:
     ballots, each pulling at most `pull_cap` × the typical pull, against the other 1 − p at full
     weight."""
     return p / (1 - p) * pull_cap * TYPICAL_PULL
+
+
+def overall_without(b: BoundInputs, drop: Bools) -> float:
+    """The overall with the `drop` ballots taken out and every other weight as it was: the quantity
+    the bound is about (the red-team test checks it against the bound in every round)."""
+    u = np.where(b.rated & ~drop[:, None], b.u, 0.0)
+    scores = ((np.where(b.rated, b.x, 0.0) * u).sum(axis=0) + b.prior_weight * b.priors) / (
+        u.sum(axis=0) + b.prior_weight)
+    return float((np.clip(scores, 1.0, 5.0) * b.share).sum())

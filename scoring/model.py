@@ -97,9 +97,15 @@ class Method:
     min_ownership_days: int = 7
     # weighting (scoring/weighting.py explains each, with the red-team numbers that chose it)
     #: Biweight cut-off, in robust standard deviations, for one answer against the rater's own others.
-    answer_cutoff: float = 4.0
+    answer_cutoff: float = 5.0
     #: Biweight cut-off, in robust standard deviations, for a rater's offset from the crowd.
     offset_cutoff: float = 4.0
+    #: Biweight cut-off for the root-mean-square of a ballot's standardised residuals: honest answers
+    #: scatter about 1 around the rater's own level, a random clicker's about 2.
+    noise_cutoff: float = 2.2
+    #: The most of the counted ballots' weight the offset test may reject: above it the round is
+    #: taken as honestly divided (a polarising product), and offsets are judged against everyone.
+    max_rejected_share: float = 0.4
     #: No ballot pulls the overall more than this many times the round's median pull per ballot.
     pull_cap: float = 2.0
     # aggregation

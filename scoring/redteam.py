@@ -50,6 +50,7 @@ from scoring.attacks import (
     matrix,
     stack,
 )
+from scoring.bound import overall_without
 from scoring.matrix import BallotMatrix, Floats
 from scoring.model import FactorSpec, Method
 from scoring.scorecard import score_matrix
@@ -81,6 +82,7 @@ class Cell:
     honest_below_half: float
     bound_held: bool
     worst_move_over_bound: float
+    rerun_within_bound: float
 
 
 def truth_of(qualities: Floats, *, polarised: bool = False) -> float:
@@ -132,7 +134,7 @@ def run_cell(name: str, mix: Sequence[str], share: float, *, rounds: int, seed: 
     if n_ballots < method.min_ballots * 1.2:  # a small round's minimum is set low enough to publish
         method = replace(method, min_ballots=n_ballots // 2)
     rng = np.random.default_rng([seed, int(share * 100), *name.encode()])
-    errors, naive, below, over = [], [], [], []
+    errors, naive, below, over, rerun = [], [], [], [], []
     for _ in range(rounds):
         ballots, n_honest, truth = simulate(rng, mix, share, n_ballots=n_ballots, case=case, method=method)
         card = score_matrix(ballots, factors_of(), method)
@@ -140,20 +142,25 @@ def run_cell(name: str, mix: Sequence[str], share: float, *, rounds: int, seed: 
         assert score is not None
         errors.append(abs(score - truth))
         naive.append(abs(naive_overall(ballots.values) - truth))
-        below.append(float((card.weights[:n_honest] < 0.5).mean()))
+        counted = card.counted
+        below.append(float((card.weights[:n_honest][counted[:n_honest]] < 0.5).mean()))
         if n_honest < len(ballots):
+            attackers = np.arange(len(ballots)) >= n_honest
+            bound = card.bound_inputs.at(int(counted[attackers].sum()) / max(1, int(counted.sum())))
+            assert bound is not None
+            # The bound's own claim: the attackers out, every other weight as the method gave it.
+            unclipped = float((np.clip(card.bound_inputs.at_scores(), 1, 5) * card.bound_inputs.share).sum())
+            over.append(abs(unclipped - overall_without(card.bound_inputs, attackers)) - bound)
+            # And, for information, against the method re-run on the honest ballots alone.
             honest_only = score_matrix(_head(ballots, n_honest), factors_of(), method).overall.score
-            counted = card.masks == 0
-            attackers = int(counted[n_honest:].sum())
-            bound = card.bound_inputs.at(attackers / max(1, int(counted.sum())))
-            assert honest_only is not None and bound is not None
-            over.append(abs(score - honest_only) - bound)
+            rerun.append(float(honest_only is not None and abs(score - honest_only) <= bound + 1e-9))
     return Cell(
         strategy=name, share=share, rounds=rounds,
         mae=float(np.mean(errors)), within=float(np.mean(np.array(errors) <= 0.15)),
         naive_mae=float(np.mean(naive)), naive_within=float(np.mean(np.array(naive) <= 0.15)),
         honest_below_half=float(np.mean(below)),
         bound_held=all(o <= 1e-9 for o in over), worst_move_over_bound=max(over, default=-math.inf),
+        rerun_within_bound=float(np.mean(rerun)) if rerun else 1.0,
     )
 
 
@@ -175,12 +182,12 @@ def run_suite(*, rounds: int = 100, seed: int = 20261207, shares: Sequence[float
 
 def format_table(cells: Sequence[Cell]) -> str:
     head = (f"{'strategy':<28} {'fraud':>5} {'rounds':>6} {'MAE':>6} {'≤0.15':>6} {'naive MAE':>9} "
-            f"{'naive≤0.15':>10} {'honest w<.5':>11} {'bound':>5}")
+            f"{'naive≤0.15':>10} {'honest w<.5':>11} {'bound':>5} {'rerun≤bound':>11}")
     lines = [head, "-" * len(head)]
     for c in cells:
         lines.append(f"{c.strategy:<28} {c.share:>5.0%} {c.rounds:>6} {c.mae:>6.3f} {c.within:>6.1%} "
                      f"{c.naive_mae:>9.3f} {c.naive_within:>10.1%} {c.honest_below_half:>11.1%} "
-                     f"{'ok' if c.bound_held else 'FAIL':>5}")
+                     f"{'ok' if c.bound_held else 'FAIL':>5} {c.rerun_within_bound:>11.0%}")
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from scoring.aggregate import FactorResult, OverallResult, aggregate, leniency_shift, used_shares
 from scoring.bound import BOUND_SHARES, BoundInputs
@@ -74,6 +75,13 @@ class Scorecard:
     def insufficient(self) -> bool:
         """Fewer accepted ballots than the method's minimum: no number may be published."""
         return self.accepted < self.method.min_ballots
+
+    @property
+    def counted(self) -> npt.NDArray[np.bool_]:
+        """Per ballot: it passed the hard rules (it counts, with its weight)."""
+        hard = sum(BIT[code] for code in HARD_REASONS)
+        out: npt.NDArray[np.bool_] = (self.masks & hard) == 0
+        return out
 
     @property
     def bound(self) -> dict[str, float | None]:
