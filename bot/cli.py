@@ -172,6 +172,7 @@ def cmd_score(args: argparse.Namespace) -> None:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print(render_text(report, args.lang, title=str(report.get("sku") or path.name)))
+        print("\n" + t(args.lang, "scorecard.explain"))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -82,6 +82,12 @@ def _lines(
     for kind in ("excluded", "flagged"):
         if found := ballots.get(kind) or {}:
             head.append(esc(f"{say(kind)}{say('label_sep')}{_counts(found, lang)}"))
+    if bands := ballots.get("weight_bands"):
+        head.append(esc(say("bands", full=bands["full"], half=bands["half_or_more"], under=bands["under_half"],
+                            zero=bands["zero"])))
+    bound = report.get("stated_bound") or {}
+    if all(bound.get(p) is not None for p in ("0.1", "0.2", "0.3")):
+        head.append(esc(say("bound", p10=_num(bound["0.1"]), p20=_num(bound["0.2"]), p30=_num(bound["0.3"]))))
 
     body = []
     for f in report.get("factors", []):

@@ -16,6 +16,7 @@ from bot.domain.storedata import import_document
 from bot.handlers.admin import actor, admin_only, on_round
 from bot.handlers.common import Context, language, reply, runtime
 from bot.texts import t
+from scoring.bound import BOUND_SHARES, typical_bound
 
 # The Bot API lets a bot download files up to 20 MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -40,8 +41,9 @@ async def method(update: Update, context: Context) -> None:
     rt, lang = runtime(context), await language(update, context)
     current = scoring_method(rt.config, min_ballots=rt.config.rounds.min_ballots)
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
+    bounds = {f"bound{round(p * 100)}": f"{typical_bound(current.pull_cap, p):.2f}" for p in BOUND_SHARES}
     await reply(update, t(lang, "admin.method", version=current.version, params=params,
-                          confidence=round(current.confidence * 100)))
+                          confidence=round(current.confidence * 100), **bounds))
 
 
 @on_round("/export")

@@ -103,3 +103,36 @@ def test_a_number_out_of_its_range_is_refused_before_anything_runs(cli, args: tu
     with pytest.raises(SystemExit) as stopped:
         cli(*args)
     assert stopped.value.code == 2
+
+
+
+def _plain_export(path: Path) -> None:
+    """A 40-ballot CSV in the export's shape, as an outside tool would write it (no weight column)."""
+    rows = ["ballot,rater,started_at,submitted_at,owned_days,excluded_by_admin,taste,price"]
+    for i in range(40):
+        answers = "1,1" if i < 4 else f"{3 + i % 3},{2 + i % 4}"
+        rows.append(f"{i},r{i},2026-01-01T10:00:00+00:00,2026-01-01T10:01:{i:02d}+00:00,30,0,{answers}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang, words", [("en", ("How this score is made", "weight from 0 to 1", "at most")),
+                                         ("zh", ("这个分数是怎么算的", "0 到 1 的权重", "最多只能"))])
+def test_score_as_text_says_in_plain_words_what_the_method_does_and_its_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, words: tuple[str, ...]
+) -> None:
+    _plain_export(tmp_path / "f.csv")
+    assert main(["score", str(tmp_path / "f.csv"), "--format", "text", "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    assert all(w in out for w in words)
+
+
+def test_score_without_a_method_file_weighs_every_ballot_and_counts_the_bands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _plain_export(tmp_path / "f.csv")
+    assert main(["score", str(tmp_path / "f.csv"), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    ballots = report["ballots"]
+    assert report["method"].startswith("rh-score/2+") and sum(ballots["weight_bands"].values()) == 40
+    assert set(report["stated_bound"]) == {"0.1", "0.2", "0.3"}
+    assert all(0 <= s["weight"] < 1 and (s["flags"] or s["weight"] >= 0.9) for s in report["screening"])
