@@ -18,9 +18,10 @@ from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, identity, rounds
 from bot.domain.clock import parse_time
 from bot.domain.durations import DurationError, parse_duration
-from bot.domain.errors import DomainError, LinkRefused
+from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
+from bot.error_texts import error_message, products_why
 from bot.texts import t_plain as t
 from storage.db import Database
 
@@ -33,16 +34,15 @@ class UsageError(Exception):
 
 def _domain_message(error: DomainError) -> str:
     """The English text of a domain error, unescaped: a terminal is not HTML."""
-    if isinstance(error, LinkRefused):
-        return t("en", f"link.refused.{error.params['reason']}")
-    return t("en", error.key, **error.params)
+    return error_message(error, "en", plain=True)
 
 
 async def cmd_import(rt: Runtime[Config], args: argparse.Namespace) -> None:
     from bot.domain.storedata import import_files
 
     async with audit.audited(rt, "cli", "import", " ".join(args.files)) as outcome:
-        results = await import_files(rt.db, args.files, secret=rt.config.require_secret())
+        results = await import_files(rt.db, args.files, secret=rt.config.require_secret(),
+                                     region=rt.config.identity.default_region)
         outcome.result = "; ".join(f"{r.file}: +{r.added} ~{r.updated}" for r in results)
     for r in results:
         print(f"{r.file}: {r.kind}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
@@ -284,7 +284,7 @@ async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
     print(t("en", "products.header", min_popularity=rules.product_min_popularity, min_sales=rules.product_min_sales))
     for p in ranked:
         print(t("en", "products.line", mark="✓" if p.eligible else "✗", sku=p.sku, name=p.name,
-                popularity=p.popularity, sales=p.sales_volume, why=f" — {'; '.join(p.problems)}" if p.problems else ""))
+                popularity=p.popularity, sales=p.sales_volume, why=products_why(p.problems, "en")))
     if not ranked:
         print(t("en", "products.none"))
 

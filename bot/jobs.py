@@ -18,6 +18,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Message
 from telegram.error import RetryAfter
@@ -27,7 +28,8 @@ from bot.config import Config
 from bot.context import Context
 from bot.domain import outbox, rounds
 from bot.domain.runtime import Runtime
-from bot.screens import Screen, invitation_screen, when
+from bot.formats import when
+from bot.screens import Screen, invitation_screen
 from bot.sender import Campaign, pacer_for, send_paced
 from bot.texts import t
 from storage.statuses import InvitationStatus
@@ -116,7 +118,7 @@ async def _send_batch(
     async def worker() -> None:
         while queue and not campaign.halt.is_set() and time.monotonic() < deadline:
             invitation = queue.pop()
-            screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
+            screen = (reminder_screen if reminders else invitation_screen)(invitation, rt.config.zone)
             delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
                                         _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
             settled.append(outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,
@@ -139,11 +141,11 @@ def _sender(bot: Bot, rt: Runtime[Config], chat_id: int, screen: Screen) -> Call
                                     allow_paid_broadcast=True if paid else None)
 
 
-def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
+def reminder_screen(inv: outbox.InvitationMessage, zone: ZoneInfo) -> Screen:
     """The reminder: the invitation's buttons under a shorter text with the deadline."""
     text = t(inv.language, "remind.text", product=inv.product,
-             closes_at=when(inv.closes_at, inv.language))
-    return Screen(text, invitation_screen(inv).markup)
+             closes_at=when(inv.closes_at, inv.language, zone))
+    return Screen(text, invitation_screen(inv, zone).markup)
 
 
 async def publish(bot: Bot, rt: Runtime[Config]) -> None:

@@ -15,6 +15,7 @@ from bot.app import App, build_application
 from bot.config import Config
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
+from bot.profile import publish_profile
 from storage.db import Database
 from storage.heap import freeze_startup_heap
 
@@ -26,6 +27,9 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
     """Starts the Application and its updater (polling or webhook, per config) for the block."""
     tg = app.bot_data.runtime.config.telegram
     async with app:
+        # PTB's `post_init` runs only inside run_polling/run_webhook, which we do not use (we own the loop).
+        await publish_profile(app.bot, app.bot_data.runtime.config)
+        log.info("bot @%s ready", app.bot.username)
         await app.start()
         assert app.updater is not None
         if tg.mode == "webhook":

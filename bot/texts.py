@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from bot.domain.settings import LANGUAGES
+from bot.formats import plural
 
 
 @cache
@@ -46,6 +47,12 @@ def t(lang: str, key: str, **params: Any) -> Html:
     """The text `key` in `lang` as Telegram HTML, every placeholder's value escaped unless it is `Html`;
     a missing key is a bug, so it raises."""
     return Html(t_plain(lang, key, **{name: _safe(value) for name, value in params.items()}))
+
+
+def tn(lang: str, key: str, count: int, **params: Any) -> Html:
+    """The form of `key` for `count` in `lang` (`key.one`, `key.other`, as the language's CLDR plural
+    rules say), `count` filled in as `{count}`: "1 open rating", "2 open ratings", never "rating(s)"."""
+    return t(lang, plural(key, count, lang), count=count, **params)
 
 
 def t_plain(lang: str, key: str, **params: Any) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import select, update
 
-from bot.domain.errors import UnknownCustomer
+from bot.domain.errors import Forgotten, NotLinked, UnknownCustomer
+from bot.domain.identity import not_linked
 from bot.domain.memo import memo_for
 from bot.domain.runtime import Runtime
 from bot.domain.settings import pick_language
@@ -47,14 +50,42 @@ async def set_language(rt: Runtime, user_id: int, language: str) -> None:
     memo_for(rt.db, "language", LANGUAGE_TTL).drop(user_id)
 
 
-async def opt_out(rt: Runtime, user_id: int) -> bool:
-    """Stops all further invitations to the user's customer; False when the user is not linked."""
+async def opt_out(rt: Runtime, user_id: int) -> None:
+    """Stops all further invitations to the user's customer (/start resumes them); NotLinked (or
+    Forgotten) when the user has no customer."""
+    await _set_opted_out(rt, user_id, True)
+
+
+class Standing(StrEnum):
+    """Where a user stands, as /start tells them."""
+
+    NOT_LINKED = "not_linked"
+    FORGOTTEN = "forgotten"  # they used /forgetme
+    LINKED = "linked"  # linked, and invited
+    RESUMED = "resumed"  # linked, and invited again from now: they had stopped invitations
+
+
+async def resume(rt: Runtime, user_id: int) -> Standing:
+    """/start: a linked user who had stopped invitations gets them again; says where the user stands."""
+    try:
+        was_out = await _set_opted_out(rt, user_id, False)
+    except Forgotten:
+        return Standing.FORGOTTEN
+    except NotLinked:
+        return Standing.NOT_LINKED
+    return Standing.RESUMED if was_out else Standing.LINKED
+
+
+async def _set_opted_out(rt: Runtime, user_id: int, opted_out: bool) -> bool:
+    """Sets the user's customer's opt-out; whether it changed. NotLinked (or Forgotten) without one."""
     async with rt.db.session() as s:
         customer_id = await s.scalar(select(AccountLink.customer_id).where(AccountLink.telegram_user_id == user_id))
         if customer_id is None:
-            return False
-        await s.execute(update(Customer).where(Customer.customer_id == customer_id).values(opted_out=True))
-        return True
+            raise await not_linked(s, user_id)
+        done = await s.execute(update(Customer).where(Customer.customer_id == customer_id,
+                                                      Customer.opted_out.is_(not opted_out))
+                               .values(opted_out=opted_out))
+        return bool(done.rowcount)  # type: ignore[attr-defined]
 
 
 async def exclude(rt: Runtime, customer_id: str) -> None:

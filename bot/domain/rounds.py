@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import scorecards
-from bot.domain.eligibility import eligible_purchasers, product_problems, stratified_sample
+from bot.domain.eligibility import Shortfall, eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.runtime import Runtime
 from storage.models import Ballot, Customer, Factor, Invitation, Product, Round, RoundFactor
@@ -58,7 +58,7 @@ class RoundInfo:
     excluded_by_rule: dict[str, int]
 
 
-def eligibility_problems(rt: Runtime, product: Product) -> list[str]:
+def eligibility_problems(rt: Runtime, product: Product) -> list[Shortfall]:
     return list(product_problems(product, rt.config.eligibility))
 
 
@@ -85,7 +85,7 @@ async def schedule_round(
             raise UnknownProduct(sku=sku)
         problems = eligibility_problems(rt, product)
         if problems and not force:
-            raise ProductNotEligible(sku=sku, why="; ".join(problems))
+            raise ProductNotEligible(sku=sku, shortfalls=tuple(problems))
         factors = await s.scalar(
             select(func.count()).select_from(Factor).where(Factor.category_key == product.category_key)
         )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
-from html import escape
 from typing import Any
 
 from telegram import Update
@@ -17,10 +16,10 @@ from bot.domain import audit, rounds
 from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
+from bot.formats import percent, when
 from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime, sender_id
 from bot.handlers.start import unknown_command
-from bot.screens import when
-from bot.texts import Html, html_lines, t
+from bot.texts import Html, html_lines, t, t_plain
 
 RoundHandler = Callable[[Update, Context, int], Coroutine[Any, Any, None]]
 
@@ -74,7 +73,7 @@ async def new_round(update: Update, context: Context) -> None:
     try:
         duration = parse_duration(args[1]) if len(args) > 1 else None
     except DurationError as exc:
-        await reply(update, f"{escape(str(exc))}\n{t(lang, 'admin.usage.newround')}")
+        await reply(update, html_lines([t(lang, "error.duration", text=exc.text), t(lang, "admin.usage.newround")]))
         return
     quota = int(args[2]) if len(args) == 3 else None
     async with audit.audited(rt, actor(update), "round.new", " ".join(args)) as outcome:
@@ -82,7 +81,8 @@ async def new_round(update: Update, context: Context) -> None:
         outcome.result = f"round {round_id}"
     info = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
-                          opens_at=when(info.opens_at, lang), closes_at=when(info.closes_at, lang), quota=info.quota))
+                          opens_at=when(info.opens_at, lang, rt.config.zone),
+                          closes_at=when(info.closes_at, lang, rt.config.zone), quota=info.quota))
     context.bot_data.wake()
 
 
@@ -96,7 +96,7 @@ async def list_rounds(update: Update, context: Context) -> None:
         return
     lines = [t(lang, "admin.rounds_header")] + [
         t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=t(lang, f"status.{i.status}"),
-          closes_at=when(i.closes_at, lang))
+          closes_at=when(i.closes_at, lang, rt.config.zone))
         for i in infos
     ]
     await reply(update, "\n".join(lines))
@@ -108,19 +108,19 @@ async def show_round(update: Update, context: Context, round_id: int) -> None:
     rt, lang = runtime(context), await language(update, context)
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
-                          status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang),
-                          closes_at=when(i.closes_at, lang), quota=i.quota, eligible=i.stats.eligible,
+                          status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang, rt.config.zone),
+                          closes_at=when(i.closes_at, lang, rt.config.zone), quota=i.quota, eligible=i.stats.eligible,
                           invited=i.stats.invited, delivered=i.stats.delivered, unreachable=i.stats.unreachable,
                           started=i.stats.started, submitted=i.stats.submitted,
                           accepted="—" if i.stats.accepted is None else i.stats.accepted,
-                          response_rate="—" if i.stats.response_rate is None else f"{i.stats.response_rate:.0%}",
+                          response_rate="—" if i.stats.response_rate is None else percent(i.stats.response_rate, lang),
                           left_out=_left_out(i.excluded_by_rule, lang)))
 
 
 def _left_out(by_rule: dict[str, int], lang: str) -> Html:
     """Eligibility rules and how many buyers each left out, e.g. "opted out 3, inactive 2"."""
-    return html_lines([f"{t(lang, f'rule.{rule}')} {n}" for rule, n in by_rule.items() if n], sep=", ") \
-        or t(lang, "rule.none")
+    return html_lines([t(lang, "rule.count", rule=t(lang, f"rule.{rule}"), n=n) for rule, n in by_rule.items() if n],
+                      sep=t_plain(lang, "scorecard.list_sep")) or t(lang, "rule.none")
 
 
 @on_round("/closeround")

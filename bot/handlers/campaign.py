@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain.eligibility import rank_products
+from bot.error_texts import products_why
 from bot.handlers.admin import admin_only
 from bot.handlers.common import Context, language, reply, runtime
 from bot.texts import t
@@ -23,13 +24,10 @@ async def eligible(update: Update, context: Context) -> None:
                min_sales=rules.product_min_sales)]
     lines += [
         t(lang, "products.line", mark="✅" if p.eligible else "✗", sku=p.sku, name=p.name,
-          popularity=p.popularity, sales=p.sales_volume, why=_why(p.problems))
+          popularity=p.popularity, sales=p.sales_volume, why=products_why(p.problems, lang))
         for p in ranked[:MAX_LINES]
     ]
     if not ranked:
         lines.append(t(lang, "products.none"))
     await reply(update, "\n".join(lines))
 
-
-def _why(problems: tuple[str, ...]) -> str:
-    return " — " + "; ".join(problems) if problems else ""

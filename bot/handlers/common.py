@@ -14,9 +14,10 @@ from bot.callbacks import Button, decode
 from bot.config import Config
 from bot.context import Context
 from bot.domain import people
-from bot.domain.errors import DomainError, LinkRefused
+from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
-from bot.texts import t, t_plain
+from bot.error_texts import error_message
+from bot.texts import t
 
 __all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
            "reply", "runtime", "sender_id"]
@@ -51,9 +52,7 @@ def is_admin(update: Update, context: Context) -> bool:
 
 def error_text(error: DomainError, lang: str, *, plain: bool = False) -> str:
     """The error in the user's words: HTML for a message, `plain` for an alert (alerts show no markup)."""
-    if isinstance(error, LinkRefused):
-        return t(lang, f"link.refused.{error.params['reason']}")
-    return (t_plain if plain else t)(lang, error.key, **error.params)
+    return error_message(error, lang, plain=plain)
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:

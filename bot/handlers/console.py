@@ -71,7 +71,8 @@ async def import_file(update: Update, context: Context) -> None:
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
     async with audit.audited(rt, actor(update), "import", name) as outcome:
-        result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
+        result = await import_document(rt.db, name, data, secret=rt.config.require_secret(),
+                                       region=rt.config.identity.default_region)
         outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"
-    await reply(update, t(lang, "admin.imported", file=name, kind=result.kind, added=result.added,
-                          updated=result.updated, unchanged=result.unchanged))
+    await reply(update, t(lang, "admin.imported", file=name, kind=t(lang, f"import.kind.{result.kind}"),
+                          added=result.added, updated=result.updated, unchanged=result.unchanged))

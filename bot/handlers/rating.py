@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.callbacks import BallotButton, InviteButton, InviteChoice
 from bot.context import Context
 from bot.domain import ballot_views, ballots, outbox, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
+from bot.formats import when
 from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
-from bot.screens import answer_text, ballot_screen, when
+from bot.screens import answer_text, ballot_screen
 from bot.texts import t, t_plain
 
 # Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
@@ -32,7 +36,7 @@ async def ballot_button(update: Update, context: Context, button: BallotButton) 
     except DomainError as refused:
         await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
         return
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer()
 
@@ -44,7 +48,11 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
     assert query is not None and query.message is not None and user is not None
     rt, lang = runtime(context), await language(update, context)
     if button.choice is InviteChoice.STOP:
-        await people.opt_out(rt, user.id)
+        try:
+            await people.opt_out(rt, user.id)
+        except NotLinked as refused:  # forgotten since the invitation came
+            await query.answer(error_text(refused, lang, plain=True), show_alert=True)
+            return
         await edit_or_send(update, t(lang, "invite.stopped"))
         await query.answer()
         return
@@ -57,10 +65,10 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
         return
     if button.choice is InviteChoice.NOT_NOW:
         await outbox.decline(rt, button.round_id, user.id)
-        await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang)))
+        await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang, rt.config.zone)))
         await query.answer()
         return
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer()
 
@@ -82,9 +90,12 @@ async def rate(update: Update, context: Context) -> None:
         await reply(update, t(lang, "rate.choose"), reply_markup=InlineKeyboardMarkup(rows))
         return
     view = await ballots.begin(rt, pending[0].round_id, user.id)
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     sent = await update.effective_message.reply_html(screen.text, reply_markup=screen.markup)
-    await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
+    if before := await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id):
+        # The ballot moved to the new message; the old one's buttons are stale, so they go.
+        with suppress(BadRequest):  # already gone: deleted, too old to edit, or no buttons left
+            await context.bot.edit_message_reply_markup(*before, reply_markup=None)
 
 
 @refusing(NotLinked)

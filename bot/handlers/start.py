@@ -13,9 +13,20 @@ from telegram import (
 
 from bot.callbacks import LanguageButton
 from bot.domain import identity, people
-from bot.domain.errors import LinkRefused
+from bot.domain.errors import LinkRefused, NotLinked
 from bot.domain.settings import LANGUAGES
-from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime, sender_id
+from bot.handlers.common import (
+    Context,
+    error_text,
+    is_admin,
+    language,
+    on_button,
+    refusing,
+    reply,
+    runtime,
+    sender_id,
+)
+from bot.profile import publish_admin_menu
 from bot.texts import t
 
 
@@ -25,6 +36,8 @@ async def start(update: Update, context: Context) -> None:
     assert user is not None
     await people.remember(rt, user.id, user.language_code)
     lang = await language(update, context)
+    if is_admin(update, context):
+        await publish_admin_menu(context.bot, rt.config, user.id)  # refused at start-up if they had no chat
     if context.args:
         try:
             await identity.link_by_token(rt, context.args[0], user.id)
@@ -33,8 +46,9 @@ async def start(update: Update, context: Context) -> None:
             return
         await reply(update, t(lang, "link.done"))
         return
-    if await identity.linked_customer(rt, user.id):
-        await reply(update, t(lang, "start.already_linked"))
+    standing = await people.resume(rt, user.id)
+    if standing is not people.Standing.NOT_LINKED:
+        await reply(update, t(lang, f"start.{standing}"))
         return
     keyboard = ReplyKeyboardMarkup([[KeyboardButton(t(lang, "start.share_button"), request_contact=True)]],
                                    resize_keyboard=True, one_time_keyboard=True)
@@ -83,13 +97,11 @@ async def language_chosen(update: Update, context: Context, button: LanguageButt
     await query.edit_message_text(t(button.lang, "language.set"))
 
 
+@refusing(NotLinked)
 async def stop(update: Update, context: Context) -> None:
-    """Stops invitations to the user (their earlier ratings still count)."""
-    lang = await language(update, context)
-    if not await people.opt_out(runtime(context), sender_id(update)):
-        await reply(update, t(lang, "error.not_linked"))
-        return
-    await reply(update, t(lang, "stop.done"))
+    """Stops invitations to the user (their earlier ratings still count; /start resumes them)."""
+    await people.opt_out(runtime(context), sender_id(update))
+    await reply(update, t(await language(update, context), "stop.done"))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

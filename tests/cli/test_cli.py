@@ -67,7 +67,7 @@ def test_rounds_are_scheduled_listed_shown_reported_and_cancelled(cli, tmp_path:
     [
         (("round", "new", "NOPE"), "There is no product with SKU NOPE."),
         (("round", "new", "SHAMPOO-001", "--duration", "7x"), "--duration: '7x' is not a duration"),
-        (("round", "new", "SHAMPOO-003"), "Product SHAMPOO-003 is not eligible: popularity"),
+        (("round", "new", "SHAMPOO-003"), "Product SHAMPOO-003 can't have a round yet: popularity 65 (needs ≥ 100)"),
         (("round", "show", "42"), "There is no round 42."),
         (("link", "C9999"), "There is no customer C9999."),
     ],

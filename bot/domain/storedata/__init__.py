@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.phones import DEFAULT_REGION
 from bot.domain.storedata.categories import import_categories
 from bot.domain.storedata.kinds import CSV_COLUMNS, KIND_ORDER, decode, detect_kind
 from bot.domain.storedata.results import ImportFailed, ImportResult, Invalid
@@ -30,16 +31,19 @@ from storage.db import Database
 __all__ = ["CSV_COLUMNS", "KIND_ORDER", "ImportFailed", "ImportResult", "detect_kind", "import_document",
            "import_files"]
 
-_Importer = Callable[[AsyncSession, str, str, str], Awaitable[ImportResult]]
+# (session, file name, text, identity.secret, identity.default_region)
+_Importer = Callable[[AsyncSession, str, str, str, str], Awaitable[ImportResult]]
 _IMPORTERS: dict[str, _Importer] = {
-    "categories": import_categories,
+    "categories": lambda session, name, text, secret, _region: import_categories(session, name, text, secret),
     "products": partial(upsert, PRODUCTS),
     "customers": partial(upsert, CUSTOMERS),
     "purchases": partial(upsert, PURCHASES),
 }
 
 
-async def import_files(db: Database, paths: Sequence[str | Path], *, secret: str) -> list[ImportResult]:
+async def import_files(
+    db: Database, paths: Sequence[str | Path], *, secret: str, region: str = DEFAULT_REGION
+) -> list[ImportResult]:
     """Imports the files in dependency order, each in its own transaction; ImportFailed if any failed."""
     sources: list[tuple[str, bytes]] = []
     errors: list[str] = []
@@ -49,17 +53,19 @@ async def import_files(db: Database, paths: Sequence[str | Path], *, secret: str
             sources.append((name, Path(path).read_bytes()))
         except OSError as exc:
             errors.append(f"{name}: cannot read the file ({exc.strerror or exc})")
-    return await _import_all(db, sources, secret=secret, errors=errors)
+    return await _import_all(db, sources, secret=secret, region=region, errors=errors)
 
 
-async def import_document(db: Database, filename: str, data: bytes, *, secret: str) -> ImportResult:
+async def import_document(
+    db: Database, filename: str, data: bytes, *, secret: str, region: str = DEFAULT_REGION
+) -> ImportResult:
     """Imports one file received as bytes (a document sent to the bot); raises ImportFailed."""
-    (result,) = await _import_all(db, [(filename, data)], secret=secret, errors=[])
+    (result,) = await _import_all(db, [(filename, data)], secret=secret, region=region, errors=[])
     return result
 
 
 async def _import_all(
-    db: Database, sources: Iterable[tuple[str, bytes]], *, secret: str, errors: list[str]
+    db: Database, sources: Iterable[tuple[str, bytes]], *, secret: str, region: str, errors: list[str]
 ) -> list[ImportResult]:
     ready: list[tuple[str, str, str]] = []  # (name, kind, text)
     for name, data in sources:
@@ -73,7 +79,7 @@ async def _import_all(
     results: list[ImportResult] = []
     for name, kind, text in ready:
         try:
-            results.append(await _import_one(db, name, kind, text, secret))
+            results.append(await _import_one(db, name, kind, text, secret, region))
         except ImportFailed as exc:
             errors.extend(exc.errors)
     if errors:
@@ -81,10 +87,10 @@ async def _import_all(
     return results
 
 
-async def _import_one(db: Database, name: str, kind: str, text: str, secret: str) -> ImportResult:
+async def _import_one(db: Database, name: str, kind: str, text: str, secret: str, region: str) -> ImportResult:
     try:
         async with db.session() as session:
-            return await _IMPORTERS[kind](session, name, text, secret)
+            return await _IMPORTERS[kind](session, name, text, secret, region)
     except Invalid as exc:
         raise ImportFailed(exc.errors) from None
     except IntegrityError:

@@ -38,7 +38,7 @@ class CsvKind:
     key: str  # the natural key: a CSV column, and the model attribute of the same name
     stored: tuple[str, ...]  # the model attributes read back to tell a changed row from an unchanged one
     # Loads what the rows refer to (or refuses the whole file) and returns the row check.
-    prepare: Callable[[AsyncSession, str, str], Awaitable[RowCheck]]
+    prepare: Callable[[AsyncSession, str, str, str], Awaitable[RowCheck]]  # session, file, secret, region
     # Whether a stored row (the `stored` values) stays as it is; default: it equals the record.
     keep: Callable[[tuple[Any, ...], dict[str, Any]], bool] | None = None
     # Values only a new row gets.
@@ -49,9 +49,9 @@ class CsvKind:
         return self.keep(stored, record) if self.keep else stored == tuple(record[c] for c in self.stored)
 
 
-async def upsert(kind: CsvKind, session: AsyncSession, name: str, text: str, secret: str) -> ImportResult:
+async def upsert(kind: CsvKind, session: AsyncSession, name: str, text: str, secret: str, region: str) -> ImportResult:
     """Checks every row of the file, then adds and updates its rows; Invalid with every problem."""
-    check = await kind.prepare(session, name, secret)
+    check = await kind.prepare(session, name, secret, region)
     rows = read_csv(name, text, kind.kind)
     columns = [getattr(kind.model, c) for c in (kind.key, *kind.stored)]
     existing = {key: tuple(rest) for key, *rest in await session.execute(select(*columns))}
@@ -77,7 +77,7 @@ async def upsert(kind: CsvKind, session: AsyncSession, name: str, text: str, sec
     return ImportResult(name, kind.kind, len(added), len(updated), unchanged)
 
 
-async def _products(session: AsyncSession, name: str, secret: str) -> RowCheck:
+async def _products(session: AsyncSession, name: str, secret: str, region: str) -> RowCheck:
     categories = set(await session.scalars(select(Category.key)))
 
     def check(rows: Rows, line: int, row: dict[str, str]) -> dict[str, Any] | None:
@@ -102,7 +102,7 @@ async def _products(session: AsyncSession, name: str, secret: str) -> RowCheck:
     return check
 
 
-async def _customers(session: AsyncSession, name: str, secret: str) -> RowCheck:
+async def _customers(session: AsyncSession, name: str, secret: str, region: str) -> RowCheck:
     if not secret:
         raise Invalid([
             f"{name}: identity.secret must be set before importing customers (phones are stored only as "
@@ -114,10 +114,11 @@ async def _customers(session: AsyncSession, name: str, secret: str) -> RowCheck:
         ok = rows.text(line, "customer_id", customer_id, _ID_MAX) and rows.first_seen(line, "customer_id", customer_id)
         hashed: str | None = None
         if raw_phone:
-            e164 = normalise_phone(raw_phone)
+            e164 = normalise_phone(raw_phone, region)
             if e164 is None:
                 # The number itself stays out of the message: error texts end up in chats and logs.
-                rows.error(line, "phone is not a valid E.164 number (e.g. +8613800138000)")
+                rows.error(line, f"phone is not a valid phone number in {region} or with a country code "
+                           "(e.g. 13800138000 or +86 138 0013 8000)")
                 ok = False
             else:
                 hashed = phone_hash(secret, e164)
@@ -135,7 +136,7 @@ def _customer_kept(stored: tuple[Any, ...], record: dict[str, Any]) -> bool:
     return forgotten is not None or (phone, active) == (record["phone_hash"], record["last_active_at"])
 
 
-async def _purchases(session: AsyncSession, name: str, secret: str) -> RowCheck:
+async def _purchases(session: AsyncSession, name: str, secret: str, region: str) -> RowCheck:
     customers = set(await session.scalars(select(Customer.customer_id)))
     skus = set(await session.scalars(select(Product.sku)))
 
