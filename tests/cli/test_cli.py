@@ -84,3 +84,21 @@ def test_link_prints_a_deep_link_and_its_payload(cli, tmp_path: Path) -> None:
     code, out, _ = cli("link", "C0001")
     payload = out.splitlines()[1].removeprefix("payload: ")
     assert code == 0 and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload) and out.startswith("https://t.me/")
+
+
+def test_opens_at_without_a_zone_is_read_in_the_stores_zone_and_the_output_says_so(cli, tmp_path: Path) -> None:
+    cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
+    code, out, err = cli("round", "new", "SHAMPOO-001", "--opens-at", "2030-11-08T20:00")
+    assert code == 0 and out.strip().isdigit()  # stdout stays the id alone
+    assert "opens 2030-11-08 20:00+08:00" in err and "bot.timezone = Asia/Shanghai" in err
+    _, shown, _ = cli("round", "show", out.strip())
+    assert "opens:       2030-11-08 20:00+08:00" in shown
+    code, out, _ = cli("round", "new", "SHAMPOO-002", "--opens-at", "2030-11-08T12:00Z")
+    _, shown, _ = cli("round", "show", out.strip())
+    assert "opens:       2030-11-08 20:00+08:00" in shown  # the same instant, given in UTC
+
+
+def test_round_new_help_says_how_a_time_without_a_zone_is_read(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["round", "new", "--help"])
+    assert "without a zone" in capsys.readouterr().out.replace("\n", " ")
