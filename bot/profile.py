@@ -61,6 +61,6 @@ async def publish_admin_menu(bot: Bot, config: Config, admin: int) -> bool:
             await bot.set_my_commands(menu(lang, PURCHASER_COMMANDS + ADMIN_COMMANDS),
                                       scope=BotCommandScopeChat(admin), language_code=code)
     except TelegramError as exc:
-        log.warning("admin %s gets the admin menu when they send /start (%s)", admin, exc)
+        log.info("admin %s gets the admin menu when they send /start (%s)", admin, exc)
         return False
     return True

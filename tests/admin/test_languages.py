@@ -22,7 +22,7 @@ async def test_a_chinese_buyer_rates_in_chinese_with_the_categorys_chinese_label
         h.clock.advance(timedelta(seconds=5))
         await wang.tap(score, message=screen)
     assert "您的评分" in screen.text and "洁净力：❤️❤️❤️❤️🤍 4" in screen.text and "点击某一项可修改" in screen.text
-    await wang.tap("✅ 提交", message=screen)
+    await wang.tap("✅ 提交评分", message=screen)
     assert "感谢评分" in screen.text and "计为一票" in screen.text
     await wang.send("/myratings")
     assert "洁净力" in wang.last_message.text
