@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -123,6 +124,15 @@ async def _linked_to(s: AsyncSession, telegram_user_id: int) -> str | None:
 async def linked_customer(rt: Runtime, telegram_user_id: int) -> str | None:
     async with rt.db.session() as s:
         return await _linked_to(s, telegram_user_id)
+
+
+async def mark_forgotten(s: AsyncSession, telegram_user_id: int, now: datetime) -> None:
+    """Remembers that this Telegram user asked to be forgotten (the one fact kept, so the bot can say so)."""
+    person = await s.get(TelegramUser, telegram_user_id)
+    if person is None:  # linked by a shared contact without ever sending /start
+        s.add(TelegramUser(user_id=telegram_user_id, first_seen_at=now, forgotten_at=now))
+    else:
+        person.forgotten_at = now
 
 
 async def not_linked(s: AsyncSession, telegram_user_id: int) -> NotLinked:

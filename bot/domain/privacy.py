@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import identity
 from bot.domain.runtime import Runtime
-from storage.models import AccountLink, Ballot, Customer, Invitation, Round, TelegramUser
+from storage.models import AccountLink, Ballot, Customer, Invitation, Round
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
 
 # Rounds whose ballots can still change, so a forgotten customer's ballot is withdrawn rather than kept.
@@ -66,7 +66,7 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
             .values(forgotten_at=now, phone_hash=None, last_active_at=None, opted_out=True)
         )
         await s.delete(link)
-        await s.execute(update(TelegramUser).where(TelegramUser.user_id == telegram_user_id).values(forgotten_at=now))
+        await identity.mark_forgotten(s, telegram_user_id, now)
         rows = await s.execute(
             select(Ballot, Round.status).join(Round, Round.id == Ballot.round_id)
             .where(Ballot.customer_id == customer_id).with_for_update(of=Ballot)

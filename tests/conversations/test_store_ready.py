@@ -172,6 +172,22 @@ async def test_after_forgetme_rate_stop_and_start_say_so_instead_of_asking_to_li
         assert "/start 并分享" not in buyer.last_message.text and "share your phone" not in buyer.last_message.text
 
 
+async def test_a_contact_linked_buyer_who_forgets_is_told_so_until_they_link_another_customer(
+    h: Harness, local_phones: None
+) -> None:
+    buyer = h.person("Buyer")
+    await buyer.share_contact("8613800138000")  # linked without ever sending /start
+    await buyer.send("/forgetme")
+    await buyer.tap("🗑 Yes, delete my data")
+    await buyer.send("/rate")
+    assert "You deleted your data with /forgetme" in buyer.last_message.text
+    # Their household's other customer account is theirs to link: then they are simply linked.
+    await buyer.send(f"/start {await identity.issue_link_token(h.rt, 'C9002')}")
+    assert "Linked" in buyer.last_message.text
+    await buyer.send("/rate")
+    assert "Nothing to rate right now" in buyer.last_message.text
+
+
 async def rate_halfway(buyer: SimUser) -> None:
     await invitation(buyer)
     await buyer.tap(buyer.last_message.button_texts[0])  # rate now
