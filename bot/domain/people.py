@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import Forgotten, NotLinked, UnknownCustomer
 from bot.domain.identity import not_linked
@@ -53,7 +54,8 @@ async def set_language(rt: Runtime, user_id: int, language: str) -> None:
 async def opt_out(rt: Runtime, user_id: int) -> None:
     """Stops all further invitations to the user's customer (/start resumes them); NotLinked (or
     Forgotten) when the user has no customer."""
-    await _set_opted_out(rt, user_id, True)
+    async with rt.db.session() as s:
+        (await _customer_of(s, user_id)).opted_out = True
 
 
 class Standing(StrEnum):
@@ -63,29 +65,31 @@ class Standing(StrEnum):
     FORGOTTEN = "forgotten"  # they used /forgetme
     LINKED = "linked"  # linked, and invited
     RESUMED = "resumed"  # linked, and invited again from now: they had stopped invitations
+    PAUSED = "paused"  # linked, but an admin excluded their customer: no invitations, whatever they do
 
 
 async def resume(rt: Runtime, user_id: int) -> Standing:
     """/start: a linked user who had stopped invitations gets them again; says where the user stands."""
-    try:
-        was_out = await _set_opted_out(rt, user_id, False)
-    except Forgotten:
-        return Standing.FORGOTTEN
-    except NotLinked:
-        return Standing.NOT_LINKED
+    async with rt.db.session() as s:
+        try:
+            customer = await _customer_of(s, user_id)
+        except Forgotten:
+            return Standing.FORGOTTEN
+        except NotLinked:
+            return Standing.NOT_LINKED
+        was_out, customer.opted_out = customer.opted_out, False
+    if customer.excluded_by_admin:
+        return Standing.PAUSED
     return Standing.RESUMED if was_out else Standing.LINKED
 
 
-async def _set_opted_out(rt: Runtime, user_id: int, opted_out: bool) -> bool:
-    """Sets the user's customer's opt-out; whether it changed. NotLinked (or Forgotten) without one."""
-    async with rt.db.session() as s:
-        customer_id = await s.scalar(select(AccountLink.customer_id).where(AccountLink.telegram_user_id == user_id))
-        if customer_id is None:
-            raise await not_linked(s, user_id)
-        done = await s.execute(update(Customer).where(Customer.customer_id == customer_id,
-                                                      Customer.opted_out.is_(not opted_out))
-                               .values(opted_out=opted_out))
-        return bool(done.rowcount)  # type: ignore[attr-defined]
+async def _customer_of(s: AsyncSession, user_id: int) -> Customer:
+    """The user's customer, locked for the change; NotLinked (or Forgotten) when they have none."""
+    customer = await s.scalar(select(Customer).join(AccountLink, AccountLink.customer_id == Customer.customer_id)
+                              .where(AccountLink.telegram_user_id == user_id).with_for_update(of=Customer))
+    if customer is None:
+        raise await not_linked(s, user_id)
+    return customer
 
 
 async def exclude(rt: Runtime, customer_id: str) -> None:

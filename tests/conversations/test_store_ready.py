@@ -132,6 +132,17 @@ async def test_stop_says_how_to_undo_it_and_start_resumes_invitations_and_tells_
     await invitation(buyer)
 
 
+@pytest.mark.parametrize(("language", "paused"), [("zh", "店铺目前暂不向您发送评分邀请"),
+                                                 ("en", "this store isn't sending you rating invitations")])
+async def test_start_does_not_promise_invitations_to_a_buyer_an_admin_excluded(
+    h: Harness, language: str, paused: str
+) -> None:
+    buyer = await h.linked("C0001", "Buyer", language)
+    await h.admin.send("/exclude C0001")
+    await buyer.send("/start")
+    assert paused in buyer.last_message.text
+
+
 async def test_stop_inviting_me_on_an_invitation_says_how_to_undo_it(h: Harness) -> None:
     buyer = await h.linked("C0001", "Buyer")
     await h.open_round()
