@@ -61,3 +61,22 @@ def test_every_value_put_into_a_text_is_escaped_unless_it_is_already_html() -> N
         "• <b>A&amp;B</b> (<i>open</i>) — x"
     )
     assert t_plain("en", "rate.choose_button", product="<Tom & Jerry>") == "Rate <Tom & Jerry>"
+
+
+def test_the_menus_list_exactly_the_commands_the_bot_answers() -> None:
+    """A command added to the Application without a menu entry (or the reverse) fails here."""
+    from dataclasses import replace
+
+    from telegram.ext import CommandHandler
+
+    from bot.app import build_application
+    from bot.config import Config, TelegramConfig
+    from bot.domain.clock import SystemClock
+    from bot.domain.runtime import Runtime
+    from bot.profile import ADMIN_COMMANDS, PURCHASER_COMMANDS
+
+    config = replace(Config(), telegram=TelegramConfig(token="1:test"))
+    app = build_application(Runtime(None, config, SystemClock()))  # type: ignore[arg-type]
+    answered = {command for handlers in app.handlers.values() for handler in handlers
+                if isinstance(handler, CommandHandler) for command in handler.commands}
+    assert answered == set(PURCHASER_COMMANDS + ADMIN_COMMANDS)
