@@ -19,15 +19,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, decode
+from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, PostButton, decode
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, privacy, rating, start
+from bot.handlers import admin, campaign, console, posts, privacy, rating, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
+from bot.retry import RetryingRequest
 from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ def build_application(rt: Runtime[Config]) -> App:
     """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
     config = rt.config
     builder = (ApplicationBuilder().token(config.require_token()).context_types(ContextTypes(bot_data=BotData))
-               .concurrent_updates(PerUserOrder()))
+               .concurrent_updates(PerUserOrder())
+               # PTB's own request and pool size (256), with safe retries (bot/retry.py).
+               .request(RetryingRequest(connection_pool_size=256)))
     if base_url := config.telegram.base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot", 1))
     app = builder.build()
@@ -77,6 +80,7 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
     app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
+    app.add_handler(CallbackQueryHandler(posts.post_button, pattern=_decodes_to(PostButton)))
     # Order matters from here: anything not matched above is malformed, unknown, or stray text.
     app.add_handler(CallbackQueryHandler(rating.malformed_button))
     app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))

@@ -33,8 +33,12 @@ class ManualClock:
 
 def parse_time(text: str, zone: tzinfo = UTC) -> datetime:
     """ISO-8601 to an aware UTC datetime; a time without zone is read in `zone` (files: UTC; an admin's
-    --opens-at: the store's `bot.timezone`)."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
+    --opens-at: the store's `bot.timezone`). Anything else, including a time that would leave the
+    calendar once moved to UTC (9999-12-31T23:00-05:00), is a ValueError."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of the calendar's range") from None

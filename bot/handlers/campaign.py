@@ -5,10 +5,9 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.domain.eligibility import rank_products
-from bot.error_texts import products_why
 from bot.handlers.admin import admin_only
 from bot.handlers.common import Context, language, reply, runtime
-from bot.texts import t
+from bot.texts import products_why, t
 
 # A Telegram message holds 4096 characters; forty lines of products stay well inside it.
 MAX_LINES = 40

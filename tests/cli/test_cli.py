@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,14 +89,15 @@ def test_link_prints_a_deep_link_and_its_payload(cli, tmp_path: Path) -> None:
 
 def test_opens_at_without_a_zone_is_read_in_the_stores_zone_and_the_output_says_so(cli, tmp_path: Path) -> None:
     cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
-    code, out, err = cli("round", "new", "SHAMPOO-001", "--opens-at", "2030-11-08T20:00")
+    day = (datetime.now(UTC) + timedelta(days=10)).date()
+    code, out, err = cli("round", "new", "SHAMPOO-001", "--opens-at", f"{day}T20:00")
     assert code == 0 and out.strip().isdigit()  # stdout stays the id alone
-    assert "opens 2030-11-08 20:00+08:00" in err and "bot.timezone = Asia/Shanghai" in err
+    assert f"opens {day} 20:00+08:00" in err and "bot.timezone = Asia/Shanghai" in err
     _, shown, _ = cli("round", "show", out.strip())
-    assert "opens:       2030-11-08 20:00+08:00" in shown
-    code, out, _ = cli("round", "new", "SHAMPOO-002", "--opens-at", "2030-11-08T12:00Z")
+    assert f"opens:       {day} 20:00+08:00" in shown
+    code, out, _ = cli("round", "new", "SHAMPOO-002", "--opens-at", f"{day}T12:00Z")
     _, shown, _ = cli("round", "show", out.strip())
-    assert "opens:       2030-11-08 20:00+08:00" in shown  # the same instant, given in UTC
+    assert f"opens:       {day} 20:00+08:00" in shown  # the same instant, given in UTC
 
 
 def test_round_new_help_says_how_a_time_without_a_zone_is_read(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,13 +18,24 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.runtime import Runtime
 from storage.db import Database, alembic_config
 from storage.models import AccountLink, Ballot, Base
-from storage.statuses import BallotStatus, InvitationStatus, LinkMethod, PurchaseStatus, ReminderStatus, RoundStatus
+from storage.statuses import (
+    BallotStatus,
+    InvitationStatus,
+    LinkMethod,
+    PublishState,
+    PurchaseStatus,
+    ReminderStatus,
+    RoundStatus,
+    ThanksStatus,
+)
 
 STATUSES: dict[tuple[str, str], type[StrEnum]] = {
     ("rounds", "status"): RoundStatus,
     ("ballots", "status"): BallotStatus,
     ("invitations", "status"): InvitationStatus,
     ("invitations", "reminder_status"): ReminderStatus,
+    ("rounds", "publish_state"): PublishState,
+    ("ballots", "thanks_status"): ThanksStatus,
     ("purchases", "status"): PurchaseStatus,
     ("account_links", "method"): LinkMethod,
 }
