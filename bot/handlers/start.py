@@ -12,8 +12,10 @@ from telegram import (
 )
 
 from bot.callbacks import LanguageButton
+from bot.config import Config
 from bot.domain import identity, people
 from bot.domain.errors import LinkRefused, NotLinked
+from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.handlers.common import (
     Context,
@@ -44,7 +46,7 @@ async def start(update: Update, context: Context) -> None:
         except LinkRefused as refused:
             await reply(update, error_text(refused, lang))
             return
-        await reply(update, t(lang, "link.done"))
+        await reply(update, await linked_text(rt, user.id, lang))
         return
     standing = await people.resume(rt, user.id)
     if standing is not people.Standing.NOT_LINKED:
@@ -65,7 +67,14 @@ async def contact(update: Update, context: Context) -> None:
     except LinkRefused as refused:
         await reply(update, error_text(refused, lang), reply_markup=ReplyKeyboardRemove())
         return
-    await reply(update, t(lang, "link.done"), reply_markup=ReplyKeyboardRemove())
+    await reply(update, await linked_text(rt, user.id, lang), reply_markup=ReplyKeyboardRemove())
+
+
+async def linked_text(rt: Runtime[Config], user_id: int, lang: str) -> str:
+    """Linking is asking to take part: invitations a buyer had stopped resume, and the answer says so
+    (or that an admin's exclusion means none will come) rather than promising what will not happen."""
+    standing = await people.resume(rt, user_id)
+    return t(lang, "link.done" if standing is people.Standing.LINKED else f"start.{standing}")
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -143,6 +143,14 @@ async def test_start_does_not_promise_invitations_to_a_buyer_an_admin_excluded(
     assert paused in buyer.last_message.text
 
 
+async def test_a_stopped_buyer_who_opens_a_new_link_is_told_invitations_are_back(h: Harness) -> None:
+    buyer = await h.linked("C0001", "Buyer")
+    await buyer.send("/stop")
+    await buyer.send(f"/start {await identity.issue_link_token(h.rt, 'C0001')}")
+    assert "Invitations are on again" in buyer.last_message.text
+    assert not await opted_out(h, "C0001")
+
+
 async def test_stop_inviting_me_on_an_invitation_says_how_to_undo_it(h: Harness) -> None:
     buyer = await h.linked("C0001", "Buyer")
     await h.open_round()
