@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.domain import identity
+from bot.domain import identity, rounds
 from bot.domain.storedata import import_files
 from bot.sandbox import MenuCommand, SimUser
 from storage.models import Customer
@@ -245,16 +245,10 @@ async def test_admin_refusals_are_worded_wholly_in_the_admins_language(
         await admin.tap("中文")
     await admin.send("/newround SHAMPOO-003")
     assert refused in admin.last_message.text
-    round_id = await identity_free_round(h)
+    round_id = await rounds.schedule_round(h.rt, "SHAMPOO-001", actor="test")  # the language is the chat's
     await admin.send(f"/cancelround {round_id}")
     await admin.send(f"/cancelround {round_id}")
     assert state in admin.last_message.text
     await admin.send("/newround SHAMPOO-001 7x")
     assert ("不是有效的时长" if language == "zh" else "is not a duration") in admin.last_message.text
 
-
-async def identity_free_round(h: Harness) -> int:
-    """A round scheduled outside the chat, so the admin's chat language does not matter."""
-    from bot.domain import rounds
-
-    return await rounds.schedule_round(h.rt, "SHAMPOO-001", actor="test")
