@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -33,7 +33,6 @@ from bot.callbacks import (
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
-from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
 from bot.handlers import admin, campaign, console, lists, posts, privacy, rating, showcase, start
 from bot.handlers.errors import on_error
@@ -41,7 +40,6 @@ from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
 from bot.ops.metrics import Metrics
 from bot.retry import RetryingRequest
-from bot.texts import t_plain
 from bot.updates import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -50,22 +48,11 @@ log = logging.getLogger(__name__)
 # does not carry `context_types` over to the job queue's type, hence Any there.
 App: TypeAlias = Application[ExtBot[Any], Context, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-PURCHASER_COMMANDS = ("rate", "myratings", "language", "stop", "forgetme", "help")
-
-
-def menu_entry(command: str) -> str:
-    """A command's description in the one menu everyone sees: English / Chinese; for /language, each
-    language's own name."""
-    if command == "language":
-        return " / ".join(t_plain(lang, "language.name") for lang in LANGUAGES)
-    return f"{t_plain('en', f'menu.{command}')} / {t_plain('zh', f'menu.{command}')}"
-
-
 def build_application(rt: Runtime[Config]) -> App:
     """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
     config = rt.config
     builder = (ApplicationBuilder().token(config.require_token()).context_types(ContextTypes(bot_data=BotData))
-               .post_init(_post_init).concurrent_updates(PerUserOrder())
+               .concurrent_updates(PerUserOrder())
                # PTB's own request and pool size (256), with safe retries (bot/retry.py).
                .request(RetryingRequest(connection_pool_size=256)))
     if base_url := config.telegram.base_url:
@@ -143,10 +130,4 @@ def _waker(app: App) -> Callable[[], None]:
         app.job_queue.run_once(reconcile, 0.0, name="reconcile-now")
 
     return wake
-
-
-async def _post_init(app: App) -> None:
-    await app.bot.set_my_commands([BotCommand(c, menu_entry(c)) for c in PURCHASER_COMMANDS])
-    log.info("bot @%s ready", app.bot.username)
-
 

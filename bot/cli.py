@@ -13,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.cli_admin import CommandError, command_database, print_preview
 from bot.cli_admin import register as register_admin_commands
@@ -28,7 +29,7 @@ from bot.domain.settings import LANGUAGES
 from bot.redaction import redact_logs
 from bot.roundview import status_label
 from bot.startup import StartupError, describe_unexpected
-from bot.texts import error_message
+from bot.texts import error_message, products_why
 from bot.texts import t_plain as t
 
 Command = Callable[[Runtime[Config], argparse.Namespace], Awaitable[None]]
@@ -47,20 +48,22 @@ async def cmd_import(rt: Runtime[Config], args: argparse.Namespace) -> None:
     from bot.domain.storedata import import_files
 
     async with audit.audited(rt, "cli", "import", " ".join(args.files)) as outcome:
-        results = await import_files(rt.db, args.files, secret=rt.config.require_secret())
+        results = await import_files(rt.db, args.files, secret=rt.config.require_secret(),
+                                     region=rt.config.identity.default_region)
         outcome.result = "; ".join(f"{r.file}: +{r.added} ~{r.updated}" for r in results)
     for r in results:
         print(f"{r.file}: {r.kind}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
 
 
-def _when(value: datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC")
+def _when(value: datetime, zone: ZoneInfo) -> str:
+    """A time in the store's zone with its offset, e.g. "2026-11-08 20:00+08:00"."""
+    return value.astimezone(zone).isoformat(sep=" ", timespec="minutes")
 
 
 async def cmd_round_new(rt: Runtime[Config], args: argparse.Namespace) -> None:
     try:
         duration = parse_duration(args.duration, MAX_ROUND_LENGTH) if args.duration else None
-        opens_at = parse_time(args.opens_at) if args.opens_at else None
+        opens_at = parse_time(args.opens_at, rt.config.zone) if args.opens_at else None
     except DurationError as exc:
         raise UsageError(f"--duration: {_domain_message(exc)}") from None
     except ValueError:
@@ -71,15 +74,20 @@ async def cmd_round_new(rt: Runtime[Config], args: argparse.Namespace) -> None:
                                                opens_at=opens_at, force=args.force)
         outcome.result = f"round {round_id}"
     print(round_id)
+    if opens_at is not None:  # stderr: stdout stays the id alone, for scripts
+        print(f"round {round_id} opens {_when(opens_at, rt.config.zone)} (--opens-at without a zone is read in "
+              f"bot.timezone = {rt.config.bot.timezone})", file=sys.stderr)
 
 
 async def cmd_round_list(rt: Runtime[Config], args: argparse.Namespace) -> None:
     infos = await rounds.list_rounds(rt, limit=args.limit)
     if not infos:
         print("no rounds yet")
+    zone = rt.config.zone
     for i in infos:
         status = status_label(rt.config, i, "en")
-        print(f"{i.id:>5}  {i.sku:<16} {status:<12} opens {_when(i.opens_at)}  closes {_when(i.closes_at)}"
+        print(f"{i.id:>5}  {i.sku:<16} {status:<12} opens {_when(i.opens_at, zone)}"
+              f"  closes {_when(i.closes_at, zone)}"
               f"  invited {i.stats.invited}  submitted {i.stats.submitted}")
 
 
@@ -88,8 +96,8 @@ async def cmd_round_show(rt: Runtime[Config], args: argparse.Namespace) -> None:
     s = i.stats
     print(f"round {i.id}: {i.product} ({i.sku}){' [forced]' if i.forced else ''}")
     print(f"status:      {status_label(rt.config, i, 'en')}")
-    print(f"opens:       {_when(i.opens_at)}")
-    print(f"closes:      {_when(i.closes_at)}")
+    print(f"opens:       {_when(i.opens_at, rt.config.zone)}")
+    print(f"closes:      {_when(i.closes_at, rt.config.zone)}")
     print(f"quota:       {i.quota}")
     print(f"eligible {s.eligible}, sampled {s.sampled}, invited {s.invited}, delivered {s.delivered}, "
           f"unreachable {s.unreachable}, started {s.started}, submitted {s.submitted}")
@@ -135,7 +143,7 @@ async def cmd_audit(rt: Runtime[Config], args: argparse.Namespace) -> None:
     since = None
     if args.since:
         try:
-            since = parse_time(args.since)
+            since = parse_time(args.since, rt.config.zone)
         except ValueError:
             raise UsageError(f"--since: not an ISO-8601 time: {args.since!r}") from None
     for e in await audit.entries(rt, since):
@@ -204,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--duration", metavar="D", help="e.g. 45s, 15m, 2h, 7d (default rounds.default_duration)")
     new.add_argument("--quota", type=whole("--quota"), metavar="N",
                      help="invitations at most (default rounds.invitation_quota)")
-    new.add_argument("--opens-at", metavar="ISO", help="when it opens (default now)")
+    new.add_argument("--opens-at", metavar="ISO", help="when it opens (default now); a time without a zone, "
+                     "e.g. 2026-11-08T20:00, is read in bot.timezone (default Asia/Shanghai)")
     new.add_argument("--force", action="store_true", help="open even if the product misses the eligibility thresholds")
     new.set_defaults(run=cmd_round_new)
     lst = rsub.add_parser("list", parents=[common], help="recent rounds")
@@ -235,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
 
     aud = sub.add_parser("audit", parents=[common], help="the audit log of admin actions (tab-separated)")
-    aud.add_argument("--since", metavar="ISO", help="only entries at or after this time")
+    aud.add_argument("--since", metavar="ISO", help="only entries at or after this time"
+                     " (without a zone: in bot.timezone)")
     aud.set_defaults(run=cmd_audit)
 
     prod = sub.add_parser("products", parents=[common], help="products ranked by popularity and sales, vs thresholds")
@@ -278,7 +288,7 @@ async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
     print(t("en", "products.header", min_popularity=rules.product_min_popularity, min_sales=rules.product_min_sales))
     for p in ranked:
         print(t("en", "products.line", mark="✓" if p.eligible else "✗", sku=p.sku, name=p.name,
-                popularity=p.popularity, sales=p.sales_volume, why=f" — {'; '.join(p.problems)}" if p.problems else ""))
+                popularity=p.popularity, sales=p.sales_volume, why=products_why(p.problems, "en")))
     if not ranked:
         print(t("en", "products.none"))
 

@@ -17,6 +17,9 @@ from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
 
 from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, format_duration, parse_duration
 from bot.domain.numbers import INT32_MAX
@@ -107,6 +110,8 @@ class BotConfig:
     admins: tuple[int, ...] = ()
     publish_chat_id: str = ""
     default_language: str = setting("zh", choices=LANGUAGES)
+    # Every date and time users read is in this zone (an IANA name); `--opens-at` without a zone too.
+    timezone: str = "Asia/Shanghai"
     # Flood protection (bot/flood.py): more than flood_limit updates within flood_window from one user
     # pauses them for flood_pause. 0 turns it off.
     flood_limit: int = 20
@@ -156,6 +161,11 @@ class Config:
     @property
     def default_language(self) -> str:
         return self.bot.default_language
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """`bot.timezone`, checked when the config was read."""
+        return _zone(self.bot.timezone)
 
     def warnings(self) -> list[str]:
         """One line per setting that leaves the bot running but not doing what a store expects."""
@@ -314,12 +324,28 @@ _READERS: dict[object, Any] = {
 }
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"bot.timezone: must be an IANA time zone such as Asia/Shanghai or UTC, got {name!r}"
+                          ) from None
+
+
 def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Config:
     """Builds a Config from parsed TOML, applying the SPEC's environment overrides."""
     env = dict(os.environ) if env is None else env
     config = _Section(data, "", env).read(Config)
     if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
         raise ConfigError("telegram.webhook.url: must be set when telegram.mode = \"webhook\"")
+    if config.identity.default_region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError("identity.default_region: must be a two-letter region code in capitals, such as CN or "
+                          f"US, got {config.identity.default_region!r}")
+    _zone(config.bot.timezone)
+    if config.rounds.min_ballots < config.scoring.min_factor_n:
+        # Below it a round could reach min_ballots and still score no factor: "published", no score.
+        raise ConfigError(f"rounds.min_ballots: must be at least scoring.min_factor_n ({config.scoring.min_factor_n}), "
+                          f"got {config.rounds.min_ballots}")
     if config.rounds.default_duration > MAX_ROUND_LENGTH:
         raise ConfigError(f"rounds.default_duration: a round lasts at most {format_duration(MAX_ROUND_LENGTH)}")
     if not re.fullmatch(r"(@[A-Za-z0-9_]{1,64}|-?[0-9]{1,20})?", config.bot.publish_chat_id):

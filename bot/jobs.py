@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Message
 
@@ -27,8 +28,9 @@ from bot.config import Config
 from bot.context import Context
 from bot.domain import outbox, publication, rounds
 from bot.domain.runtime import Runtime
+from bot.formats import when
 from bot.ops.logs import about_round
-from bot.screens import Screen, invitation_screen, when
+from bot.screens import Screen, invitation_screen
 from bot.sender import Campaign, pacer_for, send_paced
 from bot.site.refresh import refresh_site
 from bot.texts import t
@@ -122,7 +124,7 @@ async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: fl
             break
 
         async def send(invitation: outbox.InvitationMessage) -> outbox.Settlement:
-            screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
+            screen = (reminder_screen if reminders else invitation_screen)(invitation, rt.config.zone)
             delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
                                         _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
             return outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,
@@ -218,11 +220,11 @@ def _sender(bot: Bot, rt: Runtime[Config], chat_id: int, screen: Screen) -> Call
                                     allow_paid_broadcast=True if paid else None)
 
 
-def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
+def reminder_screen(inv: outbox.InvitationMessage, zone: ZoneInfo) -> Screen:
     """The reminder: the invitation's buttons under a shorter text with the deadline."""
     text = t(inv.language, "remind.text", product=inv.product,
-             closes_at=when(inv.closes_at, inv.language))
-    return Screen(text, invitation_screen(inv).markup)
+             closes_at=when(inv.closes_at, inv.language, zone))
+    return Screen(text, invitation_screen(inv, zone).markup)
 
 
 async def publish(bot: Bot, rt: Runtime[Config]) -> None:

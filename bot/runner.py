@@ -17,6 +17,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
 from bot.ops.http import add_health_to_webhook, ops_server
 from bot.ops.logs import configure_logging
+from bot.profile import publish_profile
 from bot.startup import open_database, telegram_reachable
 from storage.heap import freeze_startup_heap
 
@@ -30,6 +31,9 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
     # Checked before anything starts: a webhook without a strong secret would take anyone's posts.
     secret_token = app.bot_data.runtime.config.require_webhook_secret() if tg.mode == "webhook" else None
     async with app:
+        # PTB's `post_init` runs only inside run_polling/run_webhook, which we do not use (we own the loop).
+        await publish_profile(app.bot, app.bot_data.runtime.config)
+        log.info("bot @%s ready", app.bot.username)
         await app.start()
         assert app.updater is not None
         if tg.mode == "webhook":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -11,6 +11,7 @@ from bot.callbacks import BallotButton, InviteButton, InviteChoice
 from bot.domain.ballot_rule import NOT_SURE, SCORES, Action, Move
 from bot.domain.ballot_views import BallotScreen, BallotView
 from bot.domain.outbox import InvitationMessage
+from bot.formats import day, when
 from bot.texts import hearts, html_lines, t
 
 # A rater spends about 10 s per factor; rounded up to whole minutes in the invitation.
@@ -23,17 +24,13 @@ class Screen:
     markup: InlineKeyboardMarkup | None
 
 
-def when(moment: datetime, lang: str) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def answer_text(value: int | None, lang: str) -> str:
     if value is None:
         return "—"
     return t(lang, "rate.not_sure_value") if value == NOT_SURE else f"{hearts(value)} {value}"
 
 
-def ballot_screen(view: BallotView, lang: str) -> Screen:
+def ballot_screen(view: BallotView, lang: str, zone: ZoneInfo) -> Screen:
     """The one message of a ballot: a factor question, the summary, or the thank-you."""
     def button(move: Move) -> str:
         return BallotButton(view.ballot_id, view.rev, move).encode()
@@ -65,17 +62,17 @@ def ballot_screen(view: BallotView, lang: str) -> Screen:
         rows.append([InlineKeyboardButton(t(lang, "rate.submit"), callback_data=button(Move(Action.SUBMIT)))])
         return Screen(t(lang, "rate.summary", product=product, lines=lines), InlineKeyboardMarkup(rows))
     key = "rate.resubmitted" if view.revisions else "rate.submitted"
-    text = t(lang, key, product=product, closes_at=when(view.closes_at, lang))
+    text = t(lang, key, product=product, closes_at=when(view.closes_at, lang, zone))
     return Screen(text, InlineKeyboardMarkup([[InlineKeyboardButton(t(lang, "rate.change"),
                                                                     callback_data=button(Move(Action.REVISE)))]]))
 
 
-def invitation_screen(inv: InvitationMessage) -> Screen:
+def invitation_screen(inv: InvitationMessage, zone: ZoneInfo) -> Screen:
     lang = inv.language
     minutes = max(1, -(-inv.factors * SECONDS_PER_FACTOR // 60))
-    purchased_on = inv.purchased_at.strftime("%Y-%m-%d") if inv.purchased_at else "—"
+    purchased_on = day(inv.purchased_at, lang, zone) if inv.purchased_at else "—"
     text = t(lang, "invite.text", product=inv.product, purchased_on=purchased_on, factors=inv.factors,
-             minutes=minutes, closes_at=when(inv.closes_at, lang))
+             minutes=minutes, closes_at=when(inv.closes_at, lang, zone))
     def button(key: str, choice: InviteChoice) -> InlineKeyboardButton:
         return InlineKeyboardButton(t(lang, key), callback_data=InviteButton(inv.round_id, choice).encode())
 

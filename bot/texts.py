@@ -16,8 +16,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from bot.domain.errors import DomainError, LinkRefused
+from bot.domain.eligibility import Shortfall
+from bot.domain.errors import DomainError, LinkRefused, ProductNotEligible, RoundStateError
 from bot.domain.settings import LANGUAGES
+from bot.formats import plural
 
 
 @cache
@@ -50,6 +52,12 @@ def t(lang: str, key: str, **params: Any) -> Html:
     return Html(t_plain(lang, key, **{name: _safe(value) for name, value in params.items()}))
 
 
+def tn(lang: str, key: str, count: int, **params: Any) -> Html:
+    """The form of `key` for `count` in `lang` (`key.one`, `key.other`, as the language's CLDR plural
+    rules say), `count` filled in as `{count}`: "1 open rating", "2 open ratings", never "rating(s)"."""
+    return t(lang, plural(key, count, lang), count=count, **params)
+
+
 def t_plain(lang: str, key: str, **params: Any) -> str:
     """The text `key` in `lang` with placeholders filled as given: for terminals and images, not HTML."""
     text = lookup(lang, key)
@@ -59,9 +67,33 @@ def t_plain(lang: str, key: str, **params: Any) -> str:
 
 
 def error_message(error: DomainError, lang: str, *, plain: bool = False) -> str:
-    """A domain error in the user's words: HTML for a message, `plain` for an alert or a terminal."""
+    """A domain error in the user's words: HTML for a message, `plain` for an alert or a terminal.
+
+    Errors carry what happened as data (a round's status, the thresholds a product misses, a count);
+    the values are worded here in the same language ("第 2 轮当前为“已取消”", not "为 cancelled"), and
+    a text with plural forms (`key.one`, `key.other`) takes the one for the error's `count`."""
     key = f"link.refused.{error.params['reason']}" if isinstance(error, LinkRefused) else error.key
-    return (t_plain if plain else t)(lang, key, **error.params)
+    params: dict[str, Any] = dict(error.params)
+    if isinstance(error, RoundStateError):
+        params |= {"status": t_plain(lang, f"status.{params['status']}"),
+                   "action": t_plain(lang, f"round_action.{params['action']}")}
+    if isinstance(error, ProductNotEligible):
+        params["why"] = shortfalls_text(params.pop("shortfalls"), lang)
+    if lookup(lang, key) is None and "count" in params:
+        key = plural(key, params["count"], lang)
+    return (t_plain if plain else t)(lang, key, **params)
+
+
+def shortfalls_text(shortfalls: tuple[Shortfall, ...], lang: str) -> str:
+    """"popularity 65 (needs ≥ 100), sales 12 (needs ≥ 50)", "热度 65（需 ≥ 100），销量 12（需 ≥ 50）"."""
+    return t_plain(lang, "scorecard.list_sep").join(
+        t_plain(lang, f"shortfall.{s.measure}", value=s.value, minimum=s.minimum) for s in shortfalls
+    )
+
+
+def products_why(shortfalls: tuple[Shortfall, ...], lang: str) -> str:
+    """What a product's line in a ranking adds when it misses thresholds: " — popularity 65 (needs ≥ 100)"."""
+    return t_plain(lang, "products.why", shortfalls=shortfalls_text(shortfalls, lang)) if shortfalls else ""
 
 
 def html_lines(lines: Iterable[str], sep: str = "\n") -> Html:

@@ -160,6 +160,8 @@ class TelegramUser(Base):
     # Their Telegram client's language, remembered for messages the bot starts (invitations).
     telegram_language: Mapped[str | None] = mapped_column(String(16))
     first_seen_at: Mapped[datetime]
+    # When they used /forgetme: their link is gone, and this says why (they cannot link that customer again).
+    forgotten_at: Mapped[datetime | None]
 
 
 class AccountLink(Base):

@@ -20,6 +20,7 @@ import csv
 import io
 import logging
 import random
+import re
 import shutil
 import time
 from dataclasses import dataclass, replace
@@ -125,7 +126,8 @@ async def _rate_all(user: SimUser, rng: random.Random, *, speeder: bool = False,
     while _on_question(user):
         if stop_after is not None and answered >= stop_after:
             return
-        position = int(_text(user).splitlines()[1].split("/")[0].strip())
+        # The question's line reads "2/6 · …" or "第 2/6 题 · …": the number before the slash.
+        position = int(re.findall(r"\d+", _text(user).splitlines()[1].split("/")[0])[-1])
         await user.tap(fixed or _answer(rng, position - 1))
         answered += 1
         if not speeder:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from bot.domain.errors import NotLinked
+from bot.domain import identity
 from bot.domain.memo import Memo, memo_for
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Ballot, Invitation, Product, Round, RoundFactor
@@ -133,7 +133,7 @@ async def customer_of(s: AsyncSession, telegram_user_id: int) -> str:
         select(AccountLink.customer_id).where(AccountLink.telegram_user_id == telegram_user_id)
     )
     if customer_id is None:
-        raise NotLinked()
+        raise await identity.not_linked(s, telegram_user_id)
     return customer_id
 
 

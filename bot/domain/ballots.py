@@ -142,10 +142,16 @@ def _begin_once(
     return view, state
 
 
-async def attach_message(rt: Runtime, ballot_id: int, chat_id: int, message_id: int) -> None:
-    """Remembers which message shows the ballot, so later screens edit it in place."""
+async def attach_message(rt: Runtime, ballot_id: int, chat_id: int, message_id: int) -> tuple[int, int] | None:
+    """Remembers which message shows the ballot, so later screens edit it in place; returns the message
+    that showed it before, if another (its buttons are stale now, so the caller removes them)."""
     async with rt.db.session() as s:
+        before = (await s.execute(select(Ballot.chat_id, Ballot.message_id).where(Ballot.id == ballot_id)
+                                  .with_for_update())).one_or_none()
         await s.execute(update(Ballot).where(Ballot.id == ballot_id).values(chat_id=chat_id, message_id=message_id))
+    if before is None or before.chat_id is None or before.message_id is None:
+        return None
+    return None if (before.chat_id, before.message_id) == (chat_id, message_id) else (before.chat_id, before.message_id)
 
 
 @dataclass(frozen=True)

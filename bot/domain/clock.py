@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
 
 
@@ -31,13 +31,14 @@ class ManualClock:
         self._now = when
 
 
-def parse_time(text: str) -> datetime:
-    """ISO-8601 to an aware UTC datetime; a time without zone is taken as UTC. Anything else, including a
-    time that would leave the calendar once moved to UTC (9999-12-31T23:00-05:00), is a ValueError."""
+def parse_time(text: str, zone: tzinfo = UTC) -> datetime:
+    """ISO-8601 to an aware UTC datetime; a time without zone is read in `zone` (files: UTC; an admin's
+    --opens-at: the store's `bot.timezone`). Anything else, including a time that would leave the
+    calendar once moved to UTC (9999-12-31T23:00-05:00), is a ValueError."""
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
         if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+            value = value.replace(tzinfo=zone)
         return value.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{text!r} is out of the calendar's range") from None

@@ -127,20 +127,33 @@ class ProductStanding:
     name: str
     popularity: int
     sales_volume: int
-    problems: tuple[str, ...]
+    problems: tuple[Shortfall, ...]
 
     @property
     def eligible(self) -> bool:
         return not self.problems
 
 
-def product_problems(product: Product, rules: EligibilityConfig) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class Shortfall:
+    """A product threshold missed: the measure ("popularity" or "sales"), the product's value, the minimum.
+    Each language words it (`shortfall.*` texts); `str` is the terminal's short English form."""
+
+    measure: str
+    value: int
+    minimum: int
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.value} < {self.minimum}"
+
+
+def product_problems(product: Product, rules: EligibilityConfig) -> tuple[Shortfall, ...]:
     """Which SPEC product thresholds the product misses, each with its numbers; empty when eligible."""
     problems = []
     if product.popularity < rules.product_min_popularity:
-        problems.append(f"popularity {product.popularity} < {rules.product_min_popularity}")
+        problems.append(Shortfall("popularity", product.popularity, rules.product_min_popularity))
     if product.sales_volume < rules.product_min_sales:
-        problems.append(f"sales {product.sales_volume} < {rules.product_min_sales}")
+        problems.append(Shortfall("sales", product.sales_volume, rules.product_min_sales))
     return tuple(problems)
 
 

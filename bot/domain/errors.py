@@ -60,6 +60,12 @@ class NotLinked(DomainError):
     key = "error.not_linked"
 
 
+class Forgotten(NotLinked):
+    """Not linked because they used /forgetme: asking them to link would be asking the impossible."""
+
+    key = "error.forgotten"
+
+
 class StaleButton(DomainError):
     key = "alert.stale"
 

@@ -12,15 +12,16 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import LinkRefused, UnknownCustomer
+from bot.domain.errors import Forgotten, LinkRefused, NotLinked, UnknownCustomer
 from bot.domain.phones import normalise_phone, phone_hash
 from bot.domain.runtime import Runtime
-from storage.models import AccountLink, Customer, LinkToken
+from storage.models import AccountLink, Customer, LinkToken, TelegramUser
 from storage.statuses import LinkMethod
 
 _NONCE_LEN = 16
@@ -74,6 +75,9 @@ async def link_by_token(rt: Runtime, payload: str, telegram_user_id: int) -> str
         if token is None:
             raise LinkRefused(reason="forged")
         if token.used_at is not None:
+            # Opening your own link again is no attempt to vote twice: say they are linked, not "used".
+            if token.used_by == telegram_user_id and await _linked_to(s, telegram_user_id) == token.customer_id:
+                raise LinkRefused(reason="yours")
             raise LinkRefused(reason="used")
         if token.expires_at <= now:
             raise LinkRefused(reason="expired")
@@ -86,7 +90,8 @@ async def link_by_contact(rt: Runtime, phone: str, contact_user_id: int | None, 
     """Links the sender through their own shared contact; a forwarded contact is refused."""
     if contact_user_id != sender_id:
         raise LinkRefused(reason="forwarded")
-    e164 = normalise_phone(phone)
+    # Telegram gives the full number as digits, usually without "+": read as international first.
+    e164 = normalise_phone(phone, rt.config.identity.default_region, international=True)
     if e164 is None:
         raise LinkRefused(reason="unknown_phone")
     digest = phone_hash(rt.config.require_secret(), e164)
@@ -116,13 +121,34 @@ async def _link(s: AsyncSession, customer_id: str, user_id: int, method: LinkMet
         async with s.begin_nested():
             s.add(AccountLink(telegram_user_id=user_id, customer_id=customer_id, method=method,
                               linked_at=rt.clock.now()))
+            # A user who forgot one customer and links another is linked now, nothing else.
+            if (person := await s.get(TelegramUser, user_id)) is not None:
+                person.forgotten_at = None
     except IntegrityError:
         # Another request linked one side between our checks and the insert; the database decides.
         raise LinkRefused(reason="taken") from None
 
 
+async def _linked_to(s: AsyncSession, telegram_user_id: int) -> str | None:
+    return await s.scalar(select(AccountLink.customer_id).where(AccountLink.telegram_user_id == telegram_user_id))
+
+
 async def linked_customer(rt: Runtime, telegram_user_id: int) -> str | None:
     async with rt.db.session() as s:
-        return await s.scalar(
-            select(AccountLink.customer_id).where(AccountLink.telegram_user_id == telegram_user_id)
-        )
+        return await _linked_to(s, telegram_user_id)
+
+
+async def mark_forgotten(s: AsyncSession, telegram_user_id: int, now: datetime) -> None:
+    """Remembers that this Telegram user asked to be forgotten (the one fact kept, so the bot can say so)."""
+    person = await s.get(TelegramUser, telegram_user_id)
+    if person is None:  # linked by a shared contact without ever sending /start
+        s.add(TelegramUser(user_id=telegram_user_id, first_seen_at=now, forgotten_at=now))
+    else:
+        person.forgotten_at = now
+
+
+async def not_linked(s: AsyncSession, telegram_user_id: int) -> NotLinked:
+    """The error for a user with no link: `Forgotten` when they asked to be forgotten (they cannot link
+    that customer again, so "please link" would be a lie), else `NotLinked`."""
+    forgotten = await s.scalar(select(TelegramUser.forgotten_at).where(TelegramUser.user_id == telegram_user_id))
+    return Forgotten() if forgotten is not None else NotLinked()

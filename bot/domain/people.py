@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from enum import StrEnum
 
-from bot.domain.errors import UnknownCustomer
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.errors import Forgotten, NotLinked, UnknownCustomer
+from bot.domain.identity import not_linked
 from bot.domain.memo import memo_for
 from bot.domain.runtime import Runtime
 from bot.domain.settings import pick_language
@@ -48,14 +52,45 @@ async def set_language(rt: Runtime, user_id: int, language: str) -> None:
     memo_for(rt.db, "language", LANGUAGE_TTL).drop(user_id)
 
 
-async def opt_out(rt: Runtime, user_id: int) -> bool:
-    """Stops all further invitations to the user's customer; False when the user is not linked."""
+async def opt_out(rt: Runtime, user_id: int) -> None:
+    """Stops all further invitations to the user's customer (/start resumes them); NotLinked (or
+    Forgotten) when the user has no customer."""
     async with rt.db.session() as s:
-        customer_id = await s.scalar(select(AccountLink.customer_id).where(AccountLink.telegram_user_id == user_id))
-        if customer_id is None:
-            return False
-        await s.execute(update(Customer).where(Customer.customer_id == customer_id).values(opted_out=True))
-        return True
+        (await _customer_of(s, user_id)).opted_out = True
+
+
+class Standing(StrEnum):
+    """Where a user stands, as /start tells them."""
+
+    NOT_LINKED = "not_linked"
+    FORGOTTEN = "forgotten"  # they used /forgetme
+    LINKED = "linked"  # linked, and invited
+    RESUMED = "resumed"  # linked, and invited again from now: they had stopped invitations
+    PAUSED = "paused"  # linked, but an admin excluded their customer: no invitations, whatever they do
+
+
+async def resume(rt: Runtime, user_id: int) -> Standing:
+    """/start: a linked user who had stopped invitations gets them again; says where the user stands."""
+    async with rt.db.session() as s:
+        try:
+            customer = await _customer_of(s, user_id)
+        except Forgotten:
+            return Standing.FORGOTTEN
+        except NotLinked:
+            return Standing.NOT_LINKED
+        was_out, customer.opted_out = customer.opted_out, False
+    if customer.excluded_by_admin:
+        return Standing.PAUSED
+    return Standing.RESUMED if was_out else Standing.LINKED
+
+
+async def _customer_of(s: AsyncSession, user_id: int) -> Customer:
+    """The user's customer, locked for the change; NotLinked (or Forgotten) when they have none."""
+    customer = await s.scalar(select(Customer).join(AccountLink, AccountLink.customer_id == Customer.customer_id)
+                              .where(AccountLink.telegram_user_id == user_id).with_for_update(of=Customer))
+    if customer is None:
+        raise await not_linked(s, user_id)
+    return customer
 
 
 async def exclude(rt: Runtime, customer_id: str) -> None:

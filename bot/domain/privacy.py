@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.errors import NotLinked
+from bot.domain import identity
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Ballot, Customer, Invitation, Round
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
@@ -39,7 +39,7 @@ class Forgetting:
 async def _linked(s: AsyncSession, telegram_user_id: int) -> AccountLink:
     link = await s.scalar(select(AccountLink).where(AccountLink.telegram_user_id == telegram_user_id))
     if link is None:
-        raise NotLinked()
+        raise await identity.not_linked(s, telegram_user_id)
     return link
 
 
@@ -84,6 +84,7 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
             .values(forgotten_at=now, phone_hash=None, last_active_at=None, opted_out=True)
         )
         await s.delete(link)
+        await identity.mark_forgotten(s, telegram_user_id, now)
         statuses = await _rounds_held(s, customer_id)
         ballots = await s.scalars(select(Ballot).where(Ballot.customer_id == customer_id).with_for_update())
         withdrawn = anonymised = 0

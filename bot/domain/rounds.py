@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import scorecards
 from bot.domain.durations import check_schedule
-from bot.domain.eligibility import eligible_purchasers, product_problems, stratified_sample
+from bot.domain.eligibility import Shortfall, eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.numbers import check_whole
 from bot.domain.roundchecks import refuse_overlap
@@ -61,7 +61,7 @@ class RoundInfo:
     excluded_by_rule: dict[str, int]
 
 
-def eligibility_problems(rt: Runtime, product: Product) -> list[str]:
+def eligibility_problems(rt: Runtime, product: Product) -> list[Shortfall]:
     return list(product_problems(product, rt.config.eligibility))
 
 
@@ -89,7 +89,7 @@ async def schedule_round(
             raise UnknownProduct(sku=sku)
         problems = eligibility_problems(rt, product)
         if problems and not force:
-            raise ProductNotEligible(sku=sku, why="; ".join(problems))
+            raise ProductNotEligible(sku=sku, shortfalls=tuple(problems))
         factors = await s.scalar(
             select(func.count()).select_from(Factor).where(Factor.category_key == product.category_key)
         )

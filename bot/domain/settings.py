@@ -13,6 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
+from bot.domain.phones import DEFAULT_REGION
 from scoring.model import Method
 
 T = TypeVar("T")
@@ -51,6 +52,8 @@ class Scope(StrEnum):
 class IdentityConfig:
     secret: str = ""
     link_token_ttl: timedelta = timedelta(days=30)
+    # Where a phone written without a country code is read (customers.csv, shared contacts).
+    default_region: str = DEFAULT_REGION
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.domain import audit, rounds
 from bot.domain.errors import BadInput, DomainError
 from bot.domain.runtime import Runtime
+from bot.formats import percent, when
 from bot.handlers.arguments import UsageNeeded, new_round_args, round_id_arg
 from bot.handlers.common import (
     Context,
@@ -31,8 +32,7 @@ from bot.handlers.common import (
 from bot.handlers.lists import send_list
 from bot.handlers.start import unknown_command
 from bot.roundview import status_label
-from bot.screens import when
-from bot.texts import Html, html_lines, t
+from bot.texts import Html, html_lines, t, t_plain
 
 RoundHandler = Callable[[Update, Context, int], Coroutine[Any, Any, None]]
 
@@ -101,7 +101,8 @@ async def new_round(update: Update, context: Context) -> None:
         outcome.result = f"round {round_id}"
     info = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
-                          opens_at=when(info.opens_at, lang), closes_at=when(info.closes_at, lang), quota=info.quota))
+                          opens_at=when(info.opens_at, lang, rt.config.zone),
+                          closes_at=when(info.closes_at, lang, rt.config.zone), quota=info.quota))
     context.bot_data.wake()
 
 
@@ -117,19 +118,19 @@ async def show_round(update: Update, context: Context, round_id: int) -> None:
     rt, lang = runtime(context), await language(update, context)
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
-                          status=status_label(rt.config, i, lang), opens_at=when(i.opens_at, lang),
-                          closes_at=when(i.closes_at, lang), quota=i.quota, eligible=i.stats.eligible,
+                          status=status_label(rt.config, i, lang), opens_at=when(i.opens_at, lang, rt.config.zone),
+                          closes_at=when(i.closes_at, lang, rt.config.zone), quota=i.quota, eligible=i.stats.eligible,
                           invited=i.stats.invited, delivered=i.stats.delivered, unreachable=i.stats.unreachable,
                           started=i.stats.started, submitted=i.stats.submitted,
                           accepted="—" if i.stats.accepted is None else i.stats.accepted,
-                          response_rate="—" if i.stats.response_rate is None else f"{i.stats.response_rate:.0%}",
+                          response_rate="—" if i.stats.response_rate is None else percent(i.stats.response_rate, lang),
                           left_out=_left_out(i.excluded_by_rule, lang)))
 
 
 def _left_out(by_rule: dict[str, int], lang: str) -> Html:
     """Eligibility rules and how many buyers each left out, e.g. "opted out 3, inactive 2"."""
-    return html_lines([f"{t(lang, f'rule.{rule}')} {n}" for rule, n in by_rule.items() if n], sep=", ") \
-        or t(lang, "rule.none")
+    return html_lines([t(lang, "rule.count", rule=t(lang, f"rule.{rule}"), n=n) for rule, n in by_rule.items() if n],
+                      sep=t_plain(lang, "scorecard.list_sep")) or t(lang, "rule.none")
 
 
 @on_round("/closeround")

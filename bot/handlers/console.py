@@ -81,7 +81,8 @@ async def import_file(update: Update, context: Context) -> None:
         await reply(update, t(lang, "admin.import_too_big", file=name, limit=str(limit)))
         return
     async with audit.audited(rt, actor(update), "import", name) as outcome:
-        result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
+        result = await import_document(rt.db, name, data, secret=rt.config.require_secret(),
+                                       region=rt.config.identity.default_region)
         outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"
-    await reply(update, t(lang, "admin.imported", file=name, kind=result.kind, added=result.added,
-                          updated=result.updated, unchanged=result.unchanged))
+    await reply(update, t(lang, "admin.imported", file=name, kind=t(lang, f"import.kind.{result.kind}"),
+                          added=result.added, updated=result.updated, unchanged=result.unchanged))

@@ -11,11 +11,12 @@ from bot.callbacks import ListKind, PageButton
 from bot.domain import ballot_views, rounds
 from bot.domain.eligibility import rank_products
 from bot.domain.errors import NotLinked
+from bot.formats import when
 from bot.handlers.common import Context, edit_or_send, error_text, is_admin, language, on_button, reply, runtime
 from bot.pages import page_of, paginate
 from bot.roundview import status_label
-from bot.screens import answer_text, when
-from bot.texts import Html, t
+from bot.screens import answer_text
+from bot.texts import Html, products_why, t
 
 # /rounds pages through this many of the latest rounds: each costs a few queries to describe.
 ROUNDS_LISTED = 100
@@ -47,7 +48,7 @@ async def _eligible(update: Update, context: Context, lang: str) -> Lines:
         return Html(f"{header}\n{t(lang, 'products.none')}"), []
     return header, [
         t(lang, "products.line", mark="✅" if p.eligible else "✗", sku=p.sku, name=p.name, popularity=p.popularity,
-          sales=p.sales_volume, why=" — " + "; ".join(p.problems) if p.problems else "")
+          sales=p.sales_volume, why=products_why(p.problems, lang))
         for p in ranked
     ]
 
@@ -59,7 +60,7 @@ async def _rounds(update: Update, context: Context, lang: str) -> Lines:
         return t(lang, "admin.rounds_none"), []
     return t(lang, "admin.rounds_header"), [
         t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=status_label(rt.config, i, lang),
-          closes_at=when(i.closes_at, lang))
+          closes_at=when(i.closes_at, lang, rt.config.zone))
         for i in infos
     ]
 

@@ -9,7 +9,7 @@ from bot.context import Context
 from bot.domain import privacy
 from bot.domain.errors import NotLinked
 from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
-from bot.texts import t
+from bot.texts import t, tn
 
 
 @refusing(NotLinked)
@@ -41,4 +41,5 @@ async def forget_button(update: Update, context: Context, button: ForgetButton) 
         await query.answer(error_text(error, lang, plain=True), show_alert=True)
         return
     await query.answer()
-    await edit_or_send(update, t(lang, "forget.done", withdrawn=done.withdrawn, anonymised=done.anonymised))
+    await edit_or_send(update, t(lang, "forget.done", withdrawn=tn(lang, "forget.withdrawn", done.withdrawn),
+                                 anonymised=tn(lang, "forget.anonymised", done.anonymised)))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot.callbacks import BallotButton, InviteButton, InviteChoice, ListKind
 from bot.context import Context
 from bot.domain import ballot_views, ballots, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
+from bot.formats import when
 from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime
 from bot.handlers.lists import send_list
 from bot.pages import fit
-from bot.screens import ballot_screen, when
+from bot.screens import ballot_screen
 from bot.texts import t, t_plain
 
 # Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
@@ -37,7 +41,7 @@ async def ballot_button(update: Update, context: Context, button: BallotButton) 
     except DomainError as refused:
         await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
         return
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer()
 
@@ -53,7 +57,7 @@ async def stale_tap(update: Update, context: Context, button: BallotButton, lang
     if view is None or button.rev >= view.rev:  # a rev not yet written was never on any screen
         await query.answer(t_plain(lang, "alert.stale"), show_alert=True)
         return
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer(t_plain(lang, "alert.redrawn"))
 
@@ -65,7 +69,11 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
     assert query is not None and query.message is not None and user is not None
     rt, lang = runtime(context), await language(update, context)
     if button.choice is InviteChoice.STOP:
-        await people.opt_out(rt, user.id)
+        try:
+            await people.opt_out(rt, user.id)
+        except NotLinked as refused:  # forgotten since the invitation came
+            await query.answer(error_text(refused, lang, plain=True), show_alert=True)
+            return
         await edit_or_send(update, t(lang, "invite.stopped"))
         await query.answer()
         return
@@ -80,10 +88,10 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
         await query.answer(error_text(refused, lang, plain=True), show_alert=True)
         return
     if button.choice is InviteChoice.NOT_NOW:
-        await edit_or_send(update, t(lang, "invite.later", closes_at=when(closes_at, lang)))
+        await edit_or_send(update, t(lang, "invite.later", closes_at=when(closes_at, lang, rt.config.zone)))
         await query.answer()
         return
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer()
 
@@ -105,9 +113,12 @@ async def rate(update: Update, context: Context) -> None:
         await reply(update, t(lang, "rate.choose"), reply_markup=InlineKeyboardMarkup(rows))
         return
     view = await ballots.begin(rt, pending[0].round_id, user.id)
-    screen = ballot_screen(view, lang)
+    screen = ballot_screen(view, lang, runtime(context).config.zone)
     sent = await update.effective_message.reply_html(fit(screen.text), reply_markup=screen.markup)
-    await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
+    if before := await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id):
+        # The ballot moved to the new message; the old one's buttons are stale, so they go.
+        with suppress(BadRequest):  # already gone: deleted, too old to edit, or no buttons left
+            await context.bot.edit_message_reply_markup(*before, reply_markup=None)
 
 
 @refusing(NotLinked)

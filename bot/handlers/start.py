@@ -12,8 +12,10 @@ from telegram import (
 )
 
 from bot.callbacks import LanguageButton
+from bot.config import Config
 from bot.domain import identity, people, showcase
-from bot.domain.errors import LinkRefused
+from bot.domain.errors import LinkRefused, NotLinked
+from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.handlers.common import (
     Context,
@@ -22,11 +24,13 @@ from bot.handlers.common import (
     is_admin,
     language,
     on_button,
+    refusing,
     reply,
     runtime,
     sender_id,
 )
 from bot.handlers.showcase import show_product
+from bot.profile import publish_admin_menu
 from bot.texts import t
 
 
@@ -36,6 +40,8 @@ async def start(update: Update, context: Context) -> None:
     assert user is not None
     await people.remember(rt, user.id, user.language_code)
     lang = await language(update, context)
+    if is_admin(update, context):
+        await publish_admin_menu(context.bot, rt.config, user.id)  # refused at start-up if they had no chat
     if context.args and not identity.is_link_token(rt.config.require_secret(), context.args[0]) \
             and (sku := showcase.sku_from_payload(context.args[0])) is not None:
         await show_product(update, context, sku)  # a shared product link, for anyone
@@ -46,10 +52,11 @@ async def start(update: Update, context: Context) -> None:
         except LinkRefused as refused:
             await reply(update, error_text(refused, lang))
             return
-        await reply(update, t(lang, "link.done"))
+        await reply(update, await linked_text(rt, user.id, lang))
         return
-    if await identity.linked_customer(rt, user.id):
-        await reply(update, t(lang, "start.already_linked"))
+    standing = await people.resume(rt, user.id)
+    if standing is not people.Standing.NOT_LINKED:
+        await reply(update, t(lang, f"start.{standing}"))
         return
     keyboard = ReplyKeyboardMarkup([[KeyboardButton(t(lang, "start.share_button"), request_contact=True)]],
                                    resize_keyboard=True, one_time_keyboard=True)
@@ -66,7 +73,14 @@ async def contact(update: Update, context: Context) -> None:
     except LinkRefused as refused:
         await reply(update, error_text(refused, lang), reply_markup=ReplyKeyboardRemove())
         return
-    await reply(update, t(lang, "link.done"), reply_markup=ReplyKeyboardRemove())
+    await reply(update, await linked_text(rt, user.id, lang), reply_markup=ReplyKeyboardRemove())
+
+
+async def linked_text(rt: Runtime[Config], user_id: int, lang: str) -> str:
+    """Linking is asking to take part: invitations a buyer had stopped resume, and the answer says so
+    (or that an admin's exclusion means none will come) rather than promising what will not happen."""
+    standing = await people.resume(rt, user_id)
+    return t(lang, "link.done" if standing is people.Standing.LINKED else f"start.{standing}")
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -98,13 +112,11 @@ async def language_chosen(update: Update, context: Context, button: LanguageButt
     await edit_or_send(update, t(button.lang, "language.set"))
 
 
+@refusing(NotLinked)
 async def stop(update: Update, context: Context) -> None:
-    """Stops invitations to the user (their earlier ratings still count)."""
-    lang = await language(update, context)
-    if not await people.opt_out(runtime(context), sender_id(update)):
-        await reply(update, t(lang, "error.not_linked"))
-        return
-    await reply(update, t(lang, "stop.done"))
+    """Stops invitations to the user (their earlier ratings still count; /start resumes them)."""
+    await people.opt_out(runtime(context), sender_id(update))
+    await reply(update, t(await language(update, context), "stop.done"))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

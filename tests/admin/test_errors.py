@@ -26,7 +26,7 @@ async def test_a_failing_handler_apologises_in_the_users_language_and_reports_on
     await admin.send("/help")  # an admin who has started the bot can be messaged
     await wang.send("/myratings")
     await wang.wait_for(lambda u: "抱歉" in u.last_message.text)
-    assert "出了点问题" in wang.last_message.text and "sorry" not in wang.last_message.text.lower()
+    assert "系统开了个小差" in wang.last_message.text and "sorry" not in wang.last_message.text.lower()
     await admin.wait_for(lambda a: a.messages and "redheart error" in a.last_message.text)
     [report] = reports(h)
     assert "RuntimeError" in report.params["text"] and "the database caught fire" in report.params["text"]

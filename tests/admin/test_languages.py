@@ -17,13 +17,13 @@ async def test_a_chinese_buyer_rates_in_chinese_with_the_categorys_chinese_label
     await wang.tap("❤️ 立即评分")
     screen = wang.last_message
     assert "1/6" in screen.text and "洁净力" in screen.text and "洗完后头皮和头发感觉干净清爽吗？" in screen.text
-    assert "🤷 不确定" in screen.button_texts
+    assert "🤷 说不准" in screen.button_texts
     for score in "453425":
         h.clock.advance(timedelta(seconds=5))
         await wang.tap(score, message=screen)
     assert "您的评分" in screen.text and "洁净力：❤️❤️❤️❤️🤍 4" in screen.text and "点击某一项可修改" in screen.text
-    await wang.tap("✅ 提交", message=screen)
-    assert "谢谢" in screen.text and "只计一票" in screen.text
+    await wang.tap("✅ 提交评分", message=screen)
+    assert "感谢评分" in screen.text and "计为一票" in screen.text
     await wang.send("/myratings")
     assert "洁净力" in wang.last_message.text
     await wang.send("/help")
@@ -45,7 +45,7 @@ async def test_language_switches_both_ways_and_the_choice_outranks_the_telegram_
     await alice.tap("中文")
     assert alice.last_message.text == "已切换为中文。"
     await alice.send("/nonsense")
-    assert "抱歉，我不认识这个命令" in alice.last_message.text
+    assert "抱歉，暂不支持这个指令" in alice.last_message.text
 
 
 async def test_an_unknown_telegram_language_falls_back_to_the_configured_default(h: Harness) -> None:

@@ -45,7 +45,7 @@ def test_products_are_ranked_by_popularity_and_the_eligible_flag_hides_the_rest(
     assert code == 0 and lines
     popularity = [int(line.split("popularity ")[1].split(" ")[0]) for line in lines]
     assert popularity == sorted(popularity, reverse=True)
-    assert any(line.startswith("✗") and "<" in line for line in lines), "the sample has an ineligible product"
+    assert any(line.startswith("✗") and "(needs ≥" in line for line in lines), "the sample has an ineligible product"
     code, out, _ = run(config, capsys, "products", "--eligible")
     eligible = out.splitlines()[1:]
     assert code == 0 and eligible == [line for line in lines if line.startswith("✓")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ def test_rounds_are_scheduled_listed_shown_reported_and_cancelled(cli, tmp_path:
     [
         (("round", "new", "NOPE"), "There is no product with SKU NOPE."),
         (("round", "new", "SHAMPOO-001", "--duration", "7x"), "--duration: '7x' is not a duration"),
-        (("round", "new", "SHAMPOO-003"), "Product SHAMPOO-003 is not eligible: popularity"),
+        (("round", "new", "SHAMPOO-003"), "Product SHAMPOO-003 can't have a round yet: popularity 65 (needs ≥ 100)"),
         (("round", "show", "42"), "There is no round 42."),
         (("link", "C9999"), "There is no customer C9999."),
         # Before: OverflowError tracebacks, and a round closing in the year 2300 accepted.
@@ -136,3 +137,22 @@ def test_score_without_a_method_file_weighs_every_ballot_and_counts_the_bands(
     assert report["method"].startswith("rh-score/2+") and sum(ballots["weight_bands"].values()) == 40
     assert set(report["stated_bound"]) == {"0.1", "0.2", "0.3"}
     assert all(0 <= s["weight"] < 1 and (s["flags"] or s["weight"] >= 0.9) for s in report["screening"])
+
+
+def test_opens_at_without_a_zone_is_read_in_the_stores_zone_and_the_output_says_so(cli, tmp_path: Path) -> None:
+    cli("import", *[str(p) for p in write_sample_files(tmp_path / "data", anchor=ANCHOR)])
+    day = (datetime.now(UTC) + timedelta(days=10)).date()
+    code, out, err = cli("round", "new", "SHAMPOO-001", "--opens-at", f"{day}T20:00")
+    assert code == 0 and out.strip().isdigit()  # stdout stays the id alone
+    assert f"opens {day} 20:00+08:00" in err and "bot.timezone = Asia/Shanghai" in err
+    _, shown, _ = cli("round", "show", out.strip())
+    assert f"opens:       {day} 20:00+08:00" in shown
+    code, out, _ = cli("round", "new", "SHAMPOO-002", "--opens-at", f"{day}T12:00Z")
+    _, shown, _ = cli("round", "show", out.strip())
+    assert f"opens:       {day} 20:00+08:00" in shown  # the same instant, given in UTC
+
+
+def test_round_new_help_says_how_a_time_without_a_zone_is_read(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["round", "new", "--help"])
+    assert "without a zone" in capsys.readouterr().out.replace("\n", " ")

@@ -134,7 +134,8 @@ async def test_a_screen_the_network_left_behind_is_redrawn_by_the_next_tap_and_t
 async def test_a_tap_on_an_older_message_of_the_ballot_still_gets_the_out_of_date_alert(h: Harness) -> None:
     alice, _ = await alice_rating(h)
     old = alice.last_message
-    await alice.send("/rate")  # the ballot moves to a fresh message
-    await alice.tap("4", message=old)
+    four = old.buttons[0][3].callback_data
+    await alice.send("/rate")  # the ballot moves to a fresh message; the old one loses its buttons
+    await alice.tap_data(four, old)  # a client still showing them
     assert alice.last_alert.text == "This button is out of date — use the latest message."
     assert alice.last_alert.show_alert

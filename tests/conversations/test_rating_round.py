@@ -107,9 +107,14 @@ async def test_rating_resumes_with_rate_after_leaving_and_after_a_restart(h: Har
     alice, round_id = await alice_rating(h)
     await rate_all(alice, "45")
     old = alice.last_message
+    stale = old.buttons[0][0].callback_data
     await alice.send("/rate")
     assert "3/6" in alice.last_message.text
-    await alice.tap("1", message=old)
+    # The ballot moved to the new message: the old one keeps its question but loses its buttons, and a
+    # client still showing them gets an alert.
+    await alice.wait_for(lambda _: old.buttons == [])
+    assert "3/6" in old.text
+    await alice.tap_data(stale, old)
     assert "out of date" in alice.last_alert.text
     await h.restart()
     await alice.send("/rate")
@@ -176,7 +181,7 @@ async def test_bad_admin_input_gets_a_clear_message(h: Harness) -> None:
     await replies(h.admin, {
         "/newround SHAMPOO-001 7x": "'7x' is not a duration",
         "/newround NOPE-1": "no product with SKU NOPE-1",
-        "/newround SHAMPOO-003": "not eligible",
+        "/newround SHAMPOO-003": "can't have a round yet: popularity 65 (needs ≥ 100)",
         "/round abc": "Usage: /round",
         "/closeround 99": "no round 99",
     })

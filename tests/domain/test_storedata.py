@@ -20,6 +20,8 @@ from storage.models import Base, Category, Customer, Factor, Product, Purchase
 SECRET = "test-secret"
 PG_URL = os.environ.get("REDHEART_TEST_DATABASE_URL", "")
 
+BAD_PHONE = "phone is not a valid phone number in CN or with a country code (e.g. 13800138000 or +86 138 0013 8000)"
+
 
 # ------------------------------------------------------------------------------------------ fixtures
 
@@ -176,7 +178,7 @@ async def test_a_failing_file_does_not_stop_the_others_and_their_results_are_rep
         )
 
     assert failed.value.errors == [
-        f"{samples['customers']}:3: phone is not a valid E.164 number (e.g. +8613800138000)"
+        f"{samples['customers']}:3: {BAD_PHONE}"
     ]
     assert [(r.kind, r.added) for r in failed.value.results] == [("categories", 2), ("products", 8)]
     assert await count(db, Product) == 8
@@ -198,7 +200,7 @@ BAD_ROWS = [
         "customers",
         4,
         "C0003,+86 138,2026-10-01T00:00:00Z",
-        "phone is not a valid E.164 number (e.g. +8613800138000)",
+        BAD_PHONE,
         Customer,
         id="bad phone",
     ),
@@ -310,7 +312,7 @@ async def test_every_bad_row_is_reported_and_the_message_is_capped(db: Database,
 
     errors = failed.value.errors
     assert len(errors) == 26
-    assert errors[0] == f"{path}:2: phone is not a valid E.164 number (e.g. +8613800138000)"
+    assert errors[0] == f"{path}:2: {BAD_PHONE}"
     assert errors[-1] == f"{path}:28: duplicate customer_id 'D1' (first on line 27)"
     assert str(failed.value).splitlines()[-1] == "... and 6 more errors"
     assert await count(db, Customer) == 0

@@ -77,6 +77,11 @@ def test_environment_overrides_the_file() -> None:
         ({"rounds": {"default_duration": "91d"}}, "rounds.default_duration: a round lasts at most 90d"),
         ({"identity": {"link_token_ttl": "٣d"}}, "identity.link_token_ttl: '٣d' is not a duration"),
         ({"bot": {"publish_chat_id": "١٢٣"}}, "bot.publish_chat_id: must be @channelname or a numeric chat id"),
+        ({"bot": {"timezone": "Beijing"}}, "bot.timezone: must be an IANA time zone such as Asia/Shanghai"),
+        ({"identity": {"default_region": "China"}}, "identity.default_region: must be a two-letter region code"),
+        # Below min_factor_n a round could reach min_ballots and still score no factor at all.
+        ({"rounds": {"min_ballots": 5}, "scoring": {"min_factor_n": 8}},
+         "rounds.min_ballots: must be at least scoring.min_factor_n (8), got 5"),
     ],
 )
 def test_a_wrong_value_stops_with_one_line_naming_the_key(data: dict[str, object], message: str) -> None:

@@ -23,6 +23,7 @@ from typing import BinaryIO
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.phones import DEFAULT_REGION
 from bot.domain.storedata.categories import import_categories
 from bot.domain.storedata.kinds import CSV_COLUMNS, KIND_ORDER, detect_kind, head_text
 from bot.domain.storedata.results import ImportFailed, ImportResult, Invalid
@@ -32,9 +33,10 @@ from storage.db import Database
 __all__ = ["CSV_COLUMNS", "KIND_ORDER", "ImportFailed", "ImportResult", "detect_kind", "import_document",
            "import_files"]
 
-_Importer = Callable[[AsyncSession, str, BinaryIO, str], Awaitable[ImportResult]]
+# (session, file name, the file as a stream, identity.secret, identity.default_region)
+_Importer = Callable[[AsyncSession, str, BinaryIO, str, str], Awaitable[ImportResult]]
 _IMPORTERS: dict[str, _Importer] = {
-    "categories": import_categories,
+    "categories": lambda session, name, source, secret, _region: import_categories(session, name, source, secret),
     "products": partial(upsert, PRODUCTS),
     "customers": partial(upsert, CUSTOMERS),
     "purchases": partial(upsert, PURCHASES),
@@ -43,22 +45,26 @@ _IMPORTERS: dict[str, _Importer] = {
 _Source = tuple[str, Callable[[], BinaryIO]]
 
 
-async def import_files(db: Database, paths: Sequence[str | Path], *, secret: str) -> list[ImportResult]:
+async def import_files(
+    db: Database, paths: Sequence[str | Path], *, secret: str, region: str = DEFAULT_REGION
+) -> list[ImportResult]:
     """Imports the files in dependency order, each in its own transaction; ImportFailed if any failed."""
-    return await _import_all(db, [(str(path), _opener(Path(path))) for path in paths], secret=secret)
+    return await _import_all(db, [(str(path), _opener(Path(path))) for path in paths], secret=secret, region=region)
 
 
 def _opener(path: Path) -> Callable[[], BinaryIO]:
     return lambda: path.open("rb")
 
 
-async def import_document(db: Database, filename: str, data: bytes, *, secret: str) -> ImportResult:
+async def import_document(
+    db: Database, filename: str, data: bytes, *, secret: str, region: str = DEFAULT_REGION
+) -> ImportResult:
     """Imports one file received as bytes (a document sent to the bot); raises ImportFailed."""
-    (result,) = await _import_all(db, [(filename, partial(io.BytesIO, data))], secret=secret)
+    (result,) = await _import_all(db, [(filename, partial(io.BytesIO, data))], secret=secret, region=region)
     return result
 
 
-async def _import_all(db: Database, sources: Iterable[_Source], *, secret: str) -> list[ImportResult]:
+async def _import_all(db: Database, sources: Iterable[_Source], *, secret: str, region: str) -> list[ImportResult]:
     ready: list[tuple[str, str, Callable[[], BinaryIO]]] = []  # (name, kind, opener)
     errors: list[str] = []
     more = 0
@@ -76,7 +82,7 @@ async def _import_all(db: Database, sources: Iterable[_Source], *, secret: str) 
     results: list[ImportResult] = []
     for name, kind, opener in ready:
         try:
-            results.append(await _import_one(db, name, kind, opener, secret))
+            results.append(await _import_one(db, name, kind, opener, secret, region))
         except ImportFailed as exc:
             errors.extend(exc.errors)
             more += exc.more
@@ -92,11 +98,12 @@ async def _import_all(db: Database, sources: Iterable[_Source], *, secret: str) 
 HEAD_BYTES = 64 * 1024
 
 
-async def _import_one(db: Database, name: str, kind: str, opener: Callable[[], BinaryIO], secret: str) -> ImportResult:
+async def _import_one(db: Database, name: str, kind: str, opener: Callable[[], BinaryIO], secret: str,
+                      region: str) -> ImportResult:
     try:
         with opener() as file:
             async with db.session() as session:
-                return await _IMPORTERS[kind](session, name, file, secret)
+                return await _IMPORTERS[kind](session, name, file, secret, region)
     except Invalid as exc:
         raise ImportFailed(exc.errors, more=exc.more) from None
     except IntegrityError:

@@ -35,7 +35,7 @@ class CsvKind:
     key: str  # the natural key: a CSV column, and the model attribute of the same name
     stored: tuple[str, ...]  # the model attributes read back to tell a changed row from an unchanged one
     # Loads what the rows refer to (or refuses the whole file) and returns the row check.
-    prepare: Callable[[AsyncSession, str, str], Awaitable[RowCheck]]
+    prepare: Callable[[AsyncSession, str, str, str], Awaitable[RowCheck]]  # session, file, secret, region
     # Whether a stored row (the `stored` values) stays as it is; default: it equals the record.
     keep: Callable[[tuple[Any, ...], dict[str, Any]], bool] | None = None
     # Values only a new row gets.
@@ -54,10 +54,11 @@ class CsvKind:
 BATCH = 500
 
 
-async def upsert(kind: CsvKind, session: AsyncSession, name: str, source: BinaryIO, secret: str) -> ImportResult:
+async def upsert(kind: CsvKind, session: AsyncSession, name: str, source: BinaryIO, secret: str,
+                 region: str) -> ImportResult:
     """Checks every row of the file and adds and updates its rows, a batch at a time in the caller's
     transaction; Invalid with every problem, so the caller rolls the whole file back (all or nothing)."""
-    check = await kind.prepare(session, name, secret)
+    check = await kind.prepare(session, name, secret, region)
     rows = await asyncio.to_thread(read_csv, name, source, kind.kind)
     key = getattr(kind.model, kind.key)
     columns = [key, *(getattr(kind.model, c) for c in kind.stored)]
@@ -86,7 +87,7 @@ async def upsert(kind: CsvKind, session: AsyncSession, name: str, source: Binary
     return ImportResult(name, kind.kind, added, updated, unchanged)
 
 
-async def _products(session: AsyncSession, name: str, secret: str) -> RowCheck:
+async def _products(session: AsyncSession, name: str, secret: str, region: str) -> RowCheck:
     categories = set(await session.scalars(select(Category.key)))
 
     def check(rows: Rows, line: int, row: dict[str, str]) -> dict[str, Any] | None:
@@ -111,7 +112,7 @@ async def _products(session: AsyncSession, name: str, secret: str) -> RowCheck:
     return check
 
 
-async def _customers(session: AsyncSession, name: str, secret: str) -> RowCheck:
+async def _customers(session: AsyncSession, name: str, secret: str, region: str) -> RowCheck:
     if not secret:
         raise Invalid([
             f"{name}: identity.secret must be set before importing customers (phones are stored only as "
@@ -123,10 +124,11 @@ async def _customers(session: AsyncSession, name: str, secret: str) -> RowCheck:
         ok = rows.text(line, "customer_id", customer_id, _ID_MAX) and rows.first_seen(line, "customer_id", customer_id)
         hashed: str | None = None
         if raw_phone:
-            e164 = normalise_phone(raw_phone)
+            e164 = normalise_phone(raw_phone, region)
             if e164 is None:
                 # The number itself stays out of the message: error texts end up in chats and logs.
-                rows.error(line, "phone is not a valid E.164 number (e.g. +8613800138000)")
+                rows.error(line, f"phone is not a valid phone number in {region} or with a country code "
+                           "(e.g. 13800138000 or +86 138 0013 8000)")
                 ok = False
             else:
                 hashed = phone_hash(secret, e164)
@@ -144,7 +146,7 @@ def _customer_kept(stored: tuple[Any, ...], record: dict[str, Any]) -> bool:
     return forgotten is not None or (phone, active) == (record["phone_hash"], record["last_active_at"])
 
 
-async def _purchases(session: AsyncSession, name: str, secret: str) -> RowCheck:
+async def _purchases(session: AsyncSession, name: str, secret: str, region: str) -> RowCheck:
     customers = set(await session.scalars(select(Customer.customer_id)))
     skus = set(await session.scalars(select(Product.sku)))
 
