@@ -93,7 +93,7 @@ async def test_eligible_with_forty_long_named_products_pages_and_only_admins_can
 
 async def test_rounds_page_and_a_page_past_the_end_shows_the_last_one(h: Harness) -> None:
     for _ in range(35):
-        await rounds.schedule_round(h.rt, "SHAMPOO-001", actor="test")
+        await rounds.schedule_round(h.rt, "SHAMPOO-001", actor="test", force=True)  # many rounds of one product
     admin = h.admin
     await admin.send("/rounds")
     pages = await every_page(admin, "Rounds:")
