@@ -63,5 +63,7 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     )
     # Building, screening and scoring 100,000 ballots is over a second of CPU: on a worker thread, the
     # event loop gets the interpreter back every few milliseconds and keeps answering taps meanwhile.
-    return await asyncio.to_thread(_report, rows, factors, method_for(rt, rnd), rnd.id, rnd.sku, status_if_scored,
-                                   int(invited or 0))
+    report = await asyncio.to_thread(_report, rows, factors, method_for(rt, rnd), rnd.id, rnd.sku, status_if_scored,
+                                     int(invited or 0))
+    # The SPEC's later key: which version of the category's factors the round rated.
+    return {**report, "factor_set": rnd.factor_set}

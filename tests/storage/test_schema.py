@@ -18,7 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.runtime import Runtime
 from storage.db import Database, alembic_config
 from storage.models import AccountLink, Ballot, Base
-from storage.statuses import BallotStatus, InvitationStatus, LinkMethod, PurchaseStatus, ReminderStatus, RoundStatus
+from storage.statuses import (
+    BallotStatus,
+    FactorSetSource,
+    InvitationStatus,
+    LinkMethod,
+    PurchaseStatus,
+    ReminderStatus,
+    RoundStatus,
+)
 
 STATUSES: dict[tuple[str, str], type[StrEnum]] = {
     ("rounds", "status"): RoundStatus,
@@ -27,6 +35,9 @@ STATUSES: dict[tuple[str, str], type[StrEnum]] = {
     ("invitations", "reminder_status"): ReminderStatus,
     ("purchases", "status"): PurchaseStatus,
     ("account_links", "method"): LinkMethod,
+    ("research_rounds", "status"): RoundStatus,
+    ("research_responses", "status"): BallotStatus,
+    ("factor_sets", "source"): FactorSetSource,
 }
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
