@@ -19,13 +19,21 @@ from telegram.ext import (
     filters,
 )
 
-from bot.callbacks import BallotButton, ForgetButton, InviteButton, LanguageButton, decode
+from bot.callbacks import (
+    BallotButton,
+    ForgetButton,
+    InviteButton,
+    LanguageButton,
+    ResearchButton,
+    ResearchInviteButton,
+    decode,
+)
 from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, privacy, rating, start
+from bot.handlers import admin, campaign, console, privacy, rating, research, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
@@ -82,6 +90,8 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CommandHandler("exclude", console.exclude, filters=private))
     app.add_handler(CommandHandler("method", console.method, filters=private))
     app.add_handler(CommandHandler("export", console.export, filters=private))
+    app.add_handler(CommandHandler("newresearch", research.new_research, filters=private))
+    app.add_handler(CommandHandler("adopt", research.adopt, filters=private))
     app.add_handler(MessageHandler(filters.Document.ALL & private, console.import_file))
     app.add_handler(CommandHandler("forgetme", privacy.forget_me, filters=private))
     app.add_handler(MessageHandler(filters.CONTACT & private, start.contact))
@@ -90,6 +100,9 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
     app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
+    app.add_handler(CallbackQueryHandler(research.research_button, pattern=_decodes_to(ResearchButton)))
+    app.add_handler(CallbackQueryHandler(research.research_invitation_button,
+                                         pattern=_decodes_to(ResearchInviteButton)))
     # Order matters from here: anything not matched above is malformed, unknown, or stray text.
     app.add_handler(CallbackQueryHandler(rating.malformed_button))
     app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))

@@ -7,6 +7,8 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     i:{round_id}:{choice}          an invitation button
     l:{lang}                       a language choice
     f:{y|n}                        /forgetme: y = confirm, n = keep my data
+    m:{response_id}:{rev}:{move}   a research-screen button: p{position} pick, k back, s submit, v revise
+    q:{research_id}:{choice}       a research invitation button (as i:)
 
 The letters are the wire format only: a rating button decodes to the domain's `Move`
 (`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
@@ -20,6 +22,7 @@ from enum import Enum, auto
 from typing import cast
 
 from bot.domain.ballot_rule import Action, Move
+from bot.domain.research_rule import ResearchAction, ResearchMove
 from bot.domain.settings import LANGUAGES
 
 MAX_BYTES = 64
@@ -44,6 +47,10 @@ _BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):(?:([1-5])|([ukvs])|e(\d{1,2}))$"
 _INVITE = re.compile(r"^i:(\d{1,12}):([rns])$")
 _LANG = re.compile(rf"^l:({'|'.join(LANGUAGES)})$")
 _FORGET = re.compile(r"^f:([yn])$")
+_RESEARCH = re.compile(r"^m:(\d{1,12}):(\d{1,9}):(?:p([0-9])|([kvs]))$")
+_RESEARCH_INVITE = re.compile(r"^q:(\d{1,12}):([rns])$")
+_RESEARCH_LETTERS = {ResearchAction.BACK: "k", ResearchAction.SUBMIT: "s", ResearchAction.REVISE: "v"}
+_RESEARCH_ACTIONS = {letter: action for action, letter in _RESEARCH_LETTERS.items()}
 
 
 class _Data:
@@ -76,7 +83,20 @@ class ForgetButton(_Data):
     confirm: bool
 
 
-Button = BallotButton | InviteButton | LanguageButton | ForgetButton
+@dataclass(frozen=True)
+class ResearchButton(_Data):
+    response_id: int
+    rev: int
+    move: ResearchMove
+
+
+@dataclass(frozen=True)
+class ResearchInviteButton(_Data):
+    research_id: int
+    choice: InviteChoice
+
+
+Button = BallotButton | InviteButton | LanguageButton | ForgetButton | ResearchButton | ResearchInviteButton
 
 
 def encode(button: Button) -> str:
@@ -94,6 +114,12 @@ def encode(button: Button) -> str:
             data = f"l:{lang}"
         case ForgetButton(confirm):
             data = f"f:{'y' if confirm else 'n'}"
+        case ResearchButton(response_id, rev, ResearchMove(ResearchAction.PICK, position)):
+            data = f"m:{response_id}:{rev}:p{position}"
+        case ResearchButton(response_id, rev, move):
+            data = f"m:{response_id}:{rev}:{_RESEARCH_LETTERS[move.action]}"
+        case ResearchInviteButton(research_id, choice):
+            data = f"q:{research_id}:{_INVITE_LETTERS[choice]}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -113,4 +139,9 @@ def decode(data: str | None) -> Button | None:
         return LanguageButton(m[1])
     if m := _FORGET.fullmatch(data):
         return ForgetButton(m[1] == "y")
+    if m := _RESEARCH.fullmatch(data):
+        pick = ResearchMove(ResearchAction.PICK, int(m[3])) if m[3] else ResearchMove(_RESEARCH_ACTIONS[m[4]])
+        return ResearchButton(int(m[1]), int(m[2]), pick)
+    if m := _RESEARCH_INVITE.fullmatch(data):
+        return ResearchInviteButton(int(m[1]), _CHOICES[m[2]])
     return None

@@ -16,17 +16,18 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from telegram import Bot, Message
 from telegram.error import RetryAfter
 
-from bot import publishing
+from bot import publishing, research_jobs
 from bot.config import Config
 from bot.context import Context
-from bot.domain import outbox, rounds
+from bot.domain import outbox, research_outbox, rounds
 from bot.domain.runtime import Runtime
+from bot.research_screens import invitation_screen as research_invitation_screen
 from bot.screens import Screen, invitation_screen, when
 from bot.sender import Campaign, pacer_for, send_paced
 from bot.texts import t
@@ -67,6 +68,7 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
     for round_id in await rounds.due_to_close(rt):
         if await rounds.close_round(rt, round_id):
             log.info("round %s closed", round_id)
+    await research_jobs.reconcile(bot, rt)
     await publish(bot, rt)
     await thank(bot, rt, campaign)
     if in_doubt := await outbox.recover_stale_claims(rt):
@@ -79,6 +81,9 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
         deadline = time.monotonic() + budget
         await send_reminders(bot, rt, campaign, deadline)
         await send_invitations(bot, rt, campaign, deadline)
+        # Research invitations share the outbox table, the pacer and the budget (bot.domain.research_outbox).
+        await _drain(bot, rt, campaign, deadline, reminders=True, research=True)
+        await _drain(bot, rt, campaign, deadline, reminders=False, research=True)
         return time.monotonic() >= deadline and not campaign.halt.is_set()
 
 
@@ -92,9 +97,16 @@ async def send_reminders(bot: Bot, rt: Runtime[Config], campaign: Campaign, dead
     return await _drain(bot, rt, campaign, deadline, reminders=True)
 
 
-async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float, *, reminders: bool) -> int:
+Owed = outbox.InvitationMessage | research_outbox.ResearchInvitation
+
+
+async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float, *, reminders: bool,
+                 research: bool = False) -> int:
     batch_size = max(1, min(200, math.ceil(campaign.pacer.rate * CLAIM_SECONDS)))
-    claim = outbox.claim_reminders if reminders else outbox.claim_invitations
+    claim: Callable[[Runtime[Config], int], Awaitable[Sequence[Owed]]] = (
+        (research_outbox.claim_reminders if reminders else research_outbox.claim_invitations) if research
+        else outbox.claim_reminders if reminders else outbox.claim_invitations
+    )
     sent = 0
     while time.monotonic() < deadline and not campaign.halt.is_set():
         batch = await claim(rt, batch_size)
@@ -106,7 +118,7 @@ async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: fl
 
 
 async def _send_batch(
-    bot: Bot, rt: Runtime[Config], campaign: Campaign, batch: list[outbox.InvitationMessage], deadline: float,
+    bot: Bot, rt: Runtime[Config], campaign: Campaign, batch: Sequence[Owed], deadline: float,
     *, reminders: bool,
 ) -> list[outbox.Settlement]:
     """Sends a claimed batch with a few workers; settles what went out, releases what never left."""
@@ -116,7 +128,10 @@ async def _send_batch(
     async def worker() -> None:
         while queue and not campaign.halt.is_set() and time.monotonic() < deadline:
             invitation = queue.pop()
-            screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
+            if isinstance(invitation, research_outbox.ResearchInvitation):
+                screen = research_invitation_screen(invitation, reminder=reminders)
+            else:
+                screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
             delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
                                         _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
             settled.append(outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,

@@ -28,10 +28,11 @@ import numpy as np
 
 MAXDIFF_METHOD = "rh-maxdiff/1"
 
+EXCLUDED_RATER = "excluded_rater"
 SPEEDER = "speeder"
 SAME_POSITION = "same_position"
 #: Reason codes, most decisive first.
-REASONS: tuple[str, ...] = (SPEEDER, SAME_POSITION)
+REASONS: tuple[str, ...] = (EXCLUDED_RATER, SPEEDER, SAME_POSITION)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class Response:
     respondent: str
     tasks: tuple[Task, ...]
     seconds: float | None = None  # from opening to the first submit
+    excluded_by_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,7 +172,7 @@ def screen(response: Response, method: MaxDiffMethod) -> Verdict:
     """A speeder answered faster than anyone can read; a one-position clicker tapped the same button
     place for every most pick and every least pick — with positions shuffled per respondent, an
     attentive respondent does so for six sets with probability 4·3·(1/12)^6 ≈ 4e-6."""
-    reasons = []
+    reasons = [EXCLUDED_RATER] if response.excluded_by_admin else []
     tasks = response.tasks
     if response.seconds is not None and tasks and response.seconds < method.min_seconds_per_set * len(tasks):
         reasons.append(SPEEDER)
