@@ -246,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", choices=("text", "json"), default="text")
     score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
 
+    from bot.cli_research import add_research
+
+    add_research(sub, common)
+
     aud = sub.add_parser("audit", parents=[common], help="the audit log of admin actions (tab-separated)")
     aud.add_argument("--since", metavar="ISO", help="only entries at or after this time")
     aud.set_defaults(run=cmd_audit)
@@ -310,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(config)
         elif args.command == "score":
             cmd_score(args)
+        elif offline := getattr(args, "offline", None):  # e.g. `research score`: no database
+            offline(args)
         elif args.command == "bench":
             from bot.bench.command import bench
 

@@ -95,9 +95,11 @@ def read_export(name: str, text: str) -> list[Response]:
     extra: dict[str, tuple[float | None, bool]] = {}
     for line, row in enumerate(reader, start=2):
         try:
-            shown = tuple(row["shown"].split("|"))
-            if len(set(shown)) != len(shown) or row["most"] == row["least"]:
-                raise ValueError("most and least must be two different candidates of the set")
+            shown = tuple((row["shown"] or "").split("|"))
+            if len(shown) < 3 or len(set(shown)) != len(shown):
+                raise ValueError(f"shown must be three or more different candidates joined by |, got {row['shown']!r}")
+            if row["most"] not in shown or row["least"] not in shown or row["most"] == row["least"]:
+                raise ValueError("most and least must be two different candidates of the shown set")
             task = Task(shown, shown.index(row["most"]), shown.index(row["least"]))
             seconds = float(row["seconds"]) if row["seconds"] else None
             extra[row["respondent"]] = (seconds, row["excluded_by_admin"] == "1")
