@@ -25,8 +25,8 @@ from bot.domain.settings import LANGUAGES
 ACTOR = "cli"
 
 
-def _category_name(report: dict[str, Any]) -> str:
-    return str(report.get("category", ""))
+def _category_name(report: dict[str, Any], lang: str) -> str:
+    return str(report.get(f"category_{lang}") or report.get("category", ""))
 
 
 async def cmd_new(rt: Runtime[Config], args: argparse.Namespace) -> None:
@@ -73,7 +73,7 @@ def _print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False))
     else:
-        print("\n".join(result_lines(report, args.lang, _category_name(report))))
+        print("\n".join(result_lines(report, args.lang, _category_name(report, args.lang))))
 
 
 async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
@@ -82,7 +82,7 @@ async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
         from bot.research_screens import chart_png
 
         out = Path(args.out or f"research-{args.id}-{args.lang}.png")
-        out.write_bytes(chart_png(report, args.lang, _category_name(report)))
+        out.write_bytes(chart_png(report, args.lang, _category_name(report, args.lang)))
         print(f"wrote {out}")
         return
     _print_report(report, args)

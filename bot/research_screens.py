@@ -10,11 +10,13 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import InviteChoice, ResearchButton, ResearchInviteButton
+from bot.domain import factorsets
 from bot.domain.research_outbox import ResearchInvitation
 from bot.domain.research_responses import ResponseView
 from bot.domain.research_rule import ResearchAction, ResearchMove
+from bot.domain.runtime import Runtime
 from bot.screens import Screen, when
-from bot.texts import html_lines, lookup, t, t_plain
+from bot.texts import Html, html_lines, lookup, t, t_plain
 from scoring.maxdiff_chart import ResearchChartText
 
 # Reading four short labels and tapping twice: about 8 s a set, rounded up to whole minutes.
@@ -153,3 +155,13 @@ def chart_png(report: Mapping[str, Any], lang: str, category: str) -> bytes:
     from scoring.maxdiff_chart import render_research_png  # matplotlib loads only when a chart is drawn
 
     return render_research_png(report, chart_text(report, lang, category))
+
+
+async def factor_sets_text(rt: Runtime, lang: str) -> Html:
+    """/method's last part: each category's factor set version in force, and its factors."""
+    async with rt.db.session() as s:
+        versions = await factorsets.all_current(s)
+    return html_lines([t(lang, "method.factor_sets"), *(
+        t(lang, "method.factor_set_line", category=v.category_key, version=v.version,
+          factors=", ".join(f.label_zh if lang == "zh" else f.label_en for f in v.factors))
+        for v in versions)])

@@ -89,8 +89,14 @@ def _lines(
             ci = f.get("ci")
             interval = say("aside", text=f"{_num(ci[0])}–{_num(ci[1])}") if ci else ""
             body.append(esc(f"{label}  {hearts(f['score'])} {_num(f['score'])}{interval} n={f['n']}"))
-    tail = [esc(f"{say('method')} {report.get('method', '')}")]
+    tail = [esc(f"{say('method')} {report.get('method', '')}" + factor_set_text(report, lang))]
     return head, body, tail
+
+
+def factor_set_text(report: Mapping[str, Any], lang: str) -> str:
+    """" · factor set v2": which version of its category's factors the round rated (none in old reports)."""
+    version = report.get("factor_set")
+    return " · " + t_plain(lang, "scorecard.factor_set", version=version) if version else ""
 
 
 def render_text(
@@ -148,8 +154,8 @@ def chart_text(report: Mapping[str, Any], lang: str) -> ChartText:
         overall=t_plain(lang, "chart.overall"),
         insufficient=lookup(lang, "chart.insufficient") or "",
         info=info,
-        footer="   ·   ".join((t_plain(lang, "chart.method", method=report.get("method", "")),
-                                t_plain(lang, "chart.interval"))),
+        footer="   ·   ".join((t_plain(lang, "chart.method", method=report.get("method", ""))
+                                + factor_set_text(report, lang), t_plain(lang, "chart.interval"))),
         axis=t_plain(lang, "chart.axis"),
         labels={str(f["key"]): factor_label(f, lang, None) for f in report.get("factors", [])},
     )

@@ -219,8 +219,9 @@ async def adopt(rt: Runtime, research_id: int, *, actor: str, top: int | None = 
             chosen = list(keys)
         else:
             chosen = ranked[: DEFAULT_TOP if top is None else top]
-        if not MIN_TOP <= len(chosen) <= min(MAX_TOP, len(ranked)):
-            raise AdoptRefused("count", n=len(chosen), low=MIN_TOP, high=min(MAX_TOP, len(ranked)))
+        if not MIN_TOP <= (len(chosen) if top is None else top) <= MAX_TOP or len(chosen) < MIN_TOP:
+            raise AdoptRefused("count", n=len(chosen) if top is None else top, low=MIN_TOP,
+                               high=min(MAX_TOP, len(ranked)))
         # Most important first: raters are asked in the order buyers said matters.
         chosen.sort(key=ranked.index)
         version = await factorsets.add_version(s, rnd.category_key, chosen, source=FactorSetSource.RESEARCH,

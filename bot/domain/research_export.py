@@ -27,6 +27,7 @@ def score_export(name: str, text: str, document: dict[str, Any]) -> dict[str, An
     method = MaxDiffMethod.from_document(document["method"])
     meta = {k: document[k] for k in ("research_id", "category", "factor_set", "candidates", "min_responses",
                                      "invited")}
+    meta |= {k: document[k] for k in ("category_en", "category_zh") if k in document}
     known = {c["key"] for c in meta["candidates"]}
     responses = read_export(name, text)
     for r in responses:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from scoring.maxdiff import MaxDiffMethod, Response, Task, analyse, to_report
-from storage.models import Invitation, ResearchResponse, ResearchRound
+from storage.models import Category, Invitation, ResearchResponse, ResearchRound
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
 
 EXPORT_COLUMNS = ("respondent", "seconds", "excluded_by_admin", "set", "shown", "most", "least")
@@ -37,7 +37,8 @@ def build_report(meta: dict[str, Any], responses: Sequence[Response], method: Ma
         c["label_en"], c["label_zh"] = labels[c["key"]]["label_en"], labels[c["key"]]["label_zh"]
     enough = result.accepted >= int(meta["min_responses"])
     status = RoundStatus.PUBLISHED if enough else RoundStatus.INSUFFICIENT
-    return {"research_id": meta["research_id"], "category": meta["category"], "status": str(status),
+    names: dict[str, Any] = {k: meta[k] for k in ("category_en", "category_zh") if k in meta}
+    return {"research_id": meta["research_id"], "category": meta["category"], **names, "status": str(status),
             "factor_set": meta["factor_set"], "invited": meta["invited"], "min_responses": meta["min_responses"],
             **doc}
 
@@ -47,7 +48,9 @@ async def meta_of(s: AsyncSession, rnd: ResearchRound) -> dict[str, Any]:
         select(func.count()).select_from(Invitation)
         .where(Invitation.research_round_id == rnd.id, Invitation.status != InvitationStatus.CANCELLED)
     )
-    return {"research_id": rnd.id, "category": rnd.category_key, "factor_set": rnd.factor_set,
+    category = await s.get_one(Category, rnd.category_key)
+    return {"research_id": rnd.id, "category": rnd.category_key, "category_en": category.name_en,
+            "category_zh": category.name_zh, "factor_set": rnd.factor_set,
             "candidates": list((rnd.design or {}).get("candidates", [])), "min_responses": rnd.min_responses,
             "invited": int(invited or 0)}
 

@@ -14,6 +14,7 @@ from bot.domain.settings import scoring_method
 from bot.domain.storedata import import_document
 from bot.handlers.admin import actor, admin_only, on_round
 from bot.handlers.common import Context, language, reply, runtime
+from bot.research_screens import factor_sets_text
 from bot.texts import t
 
 # The Bot API lets a bot download files up to 20 MB.
@@ -40,7 +41,7 @@ async def method(update: Update, context: Context) -> None:
     current = scoring_method(rt.config, min_ballots=rt.config.rounds.min_ballots)
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
     await reply(update, t(lang, "admin.method", version=current.version, params=params,
-                          confidence=round(current.confidence * 100)))
+                          confidence=round(current.confidence * 100)) + "\n\n" + await factor_sets_text(rt, lang))
 
 
 @on_round("/export")

@@ -158,6 +158,8 @@ async def test_a_stale_button_after_the_close_gets_an_alert_and_the_result_is_po
     assert "Factor set v2 of shampoo" in h.admin.last_message.text
     await h.admin.send(f"/adopt {research_id}")
     assert "already adopted as factor set v2" in h.admin.last_message.text
+    await h.admin.send("/method")
+    assert "shampoo v2: " in h.admin.last_message.text and "face_cream v1: " in h.admin.last_message.text
     rated_after = await h.open_round()
     await buyers[0].wait_for(lambda u: sum("❤️ Rate now" in m.button_texts for m in u.messages) >= 2)
     async with h.rt.db.session() as s:

@@ -49,7 +49,7 @@ async def test_the_published_result_ranks_what_buyers_care_about_and_names_the_f
     # the most and the least important, 2.7 logits apart, land at their ends.
     assert rank["cleanliness"] <= 3 and rank["packaging"] >= 8
     assert all(c["ci"][0] <= c["share"] <= c["ci"][1] for c in report["candidates"])
-    assert report["candidates"][0]["label_zh"] == "洁净力"
+    assert next(c for c in report["candidates"] if c["key"] == "cleanliness")["label_zh"] == "洁净力"
 
 
 async def test_the_export_recomputes_the_published_result_exactly(rt: Runtime, clock: ManualClock) -> None:
