@@ -24,6 +24,7 @@ from bot.callbacks import (
     ForgetButton,
     InviteButton,
     LanguageButton,
+    PostButton,
     ResearchButton,
     ResearchInviteButton,
     decode,
@@ -33,10 +34,11 @@ from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, privacy, rating, research, start
+from bot.handlers import admin, campaign, console, posts, privacy, rating, research, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
+from bot.retry import RetryingRequest
 from bot.texts import t_plain
 from bot.updates import PerUserOrder
 
@@ -61,7 +63,9 @@ def build_application(rt: Runtime[Config]) -> App:
     """The real bot: handlers registered in order (the catch-alls last), the reconcile job scheduled."""
     config = rt.config
     builder = (ApplicationBuilder().token(config.require_token()).context_types(ContextTypes(bot_data=BotData))
-               .post_init(_post_init).concurrent_updates(PerUserOrder()))
+               .post_init(_post_init).concurrent_updates(PerUserOrder())
+               # PTB's own request and pool size (256), with safe retries (bot/retry.py).
+               .request(RetryingRequest(connection_pool_size=256)))
     if base_url := config.telegram.base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot", 1))
     app = builder.build()
@@ -100,6 +104,7 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
     app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
+    app.add_handler(CallbackQueryHandler(posts.post_button, pattern=_decodes_to(PostButton)))
     app.add_handler(CallbackQueryHandler(research.research_button, pattern=_decodes_to(ResearchButton)))
     app.add_handler(CallbackQueryHandler(research.research_invitation_button,
                                          pattern=_decodes_to(ResearchInviteButton)))

@@ -7,8 +7,13 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     i:{round_id}:{choice}          an invitation button
     l:{lang}                       a language choice
     f:{y|n}                        /forgetme: y = confirm, n = keep my data
-    m:{response_id}:{rev}:{move}   a research-screen button: p{position} pick, k back, s submit, v revise
-    q:{research_id}:{choice}       a research invitation button (as i:)
+    p:{list}:{page}                a page of a long list (m = /myratings, e = /eligible, r = /rounds)
+
+Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
+holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
+    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
+    m:{response_id}:{rev}:{move}   a research-survey button: p{position} pick, k back, s submit, v revise
+    q:{research_id}:{choice}       a research invitation button (choices as i:)
 
 The letters are the wire format only: a rating button decodes to the domain's `Move`
 (`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
@@ -22,6 +27,8 @@ from enum import Enum, auto
 from typing import cast
 
 from bot.domain.ballot_rule import Action, Move
+from bot.domain.errors import BadNumber
+from bot.domain.numbers import INT32_MAX, parse_whole
 from bot.domain.research_rule import ResearchAction, ResearchMove
 from bot.domain.settings import LANGUAGES
 
@@ -43,14 +50,27 @@ _ACTIONS = {letter: action for action, letter in _LETTERS.items()}
 _INVITE_LETTERS = {InviteChoice.RATE_NOW: "r", InviteChoice.NOT_NOW: "n", InviteChoice.STOP: "s"}
 _CHOICES = {letter: choice for choice, letter in _INVITE_LETTERS.items()}
 
-_BALLOT = re.compile(r"^b:(\d{1,12}):(\d{1,9}):(?:([1-5])|([ukvs])|e(\d{1,2}))$")
-_INVITE = re.compile(r"^i:(\d{1,12}):([rns])$")
-_LANG = re.compile(rf"^l:({'|'.join(LANGUAGES)})$")
-_FORGET = re.compile(r"^f:([yn])$")
-_RESEARCH = re.compile(r"^m:(\d{1,12}):(\d{1,9}):(?:p([0-9])|([kvs]))$")
-_RESEARCH_INVITE = re.compile(r"^q:(\d{1,12}):([rns])$")
+_N = "(0|[1-9][0-9]{0,9})"  # a whole number as `encode` writes it; its range is checked after matching
+_BALLOT = re.compile(rf"b:{_N}:{_N}:(?:([1-5])|([ukvs])|e{_N})")
+_INVITE = re.compile(rf"i:{_N}:([rns])")
+_LANG = re.compile(rf"l:({'|'.join(LANGUAGES)})")
+_FORGET = re.compile(r"f:([yn])")
+_PAGE = re.compile(rf"p:([mer]):{_N}")
+_POST = re.compile(rf"a:{_N}:([rt])")
+_RESEARCH = re.compile(rf"m:{_N}:{_N}:(?:p([0-9])|([kvs]))")
+_RESEARCH_INVITE = re.compile(rf"q:{_N}:([rns])")
 _RESEARCH_LETTERS = {ResearchAction.BACK: "k", ResearchAction.SUBMIT: "s", ResearchAction.REVISE: "v"}
 _RESEARCH_ACTIONS = {letter: action for action, letter in _RESEARCH_LETTERS.items()}
+# The most pages a list may have: far more than any store's products at ~40 a page.
+MAX_PAGE = 99_999
+
+
+class ListKind(Enum):
+    """The long lists the bot sends a page at a time."""
+
+    MY_RATINGS = "m"
+    ELIGIBLE = "e"
+    ROUNDS = "r"
 
 
 class _Data:
@@ -84,6 +104,22 @@ class ForgetButton(_Data):
 
 
 @dataclass(frozen=True)
+class PageButton(_Data):
+    """Shows page `page` (0 = the first) of the list `kind`."""
+
+    kind: ListKind
+    page: int
+
+
+@dataclass(frozen=True)
+class PostButton(_Data):
+    """An admin's answer about a scorecard post in doubt (bot.domain.publication)."""
+
+    round_id: int
+    repost: bool  # False: "it's there"
+
+
+@dataclass(frozen=True)
 class ResearchButton(_Data):
     response_id: int
     rev: int
@@ -96,7 +132,10 @@ class ResearchInviteButton(_Data):
     choice: InviteChoice
 
 
-Button = BallotButton | InviteButton | LanguageButton | ForgetButton | ResearchButton | ResearchInviteButton
+Button = (BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ResearchButton
+          | ResearchInviteButton)
+# The range of each number on the wire: ids and revisions are INTEGER columns; positions index factors.
+_RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "page": (0, MAX_PAGE)}
 
 
 def encode(button: Button) -> str:
@@ -114,34 +153,55 @@ def encode(button: Button) -> str:
             data = f"l:{lang}"
         case ForgetButton(confirm):
             data = f"f:{'y' if confirm else 'n'}"
+        case PageButton(kind, page):
+            data = f"p:{kind.value}:{page}"
+        case PostButton(round_id, repost):
+            data = f"a:{round_id}:{'r' if repost else 't'}"
         case ResearchButton(response_id, rev, ResearchMove(ResearchAction.PICK, position)):
             data = f"m:{response_id}:{rev}:p{position}"
         case ResearchButton(response_id, rev, move):
             data = f"m:{response_id}:{rev}:{_RESEARCH_LETTERS[move.action]}"
         case ResearchInviteButton(research_id, choice):
             data = f"q:{research_id}:{_INVITE_LETTERS[choice]}"
-    if len(data.encode()) > MAX_BYTES:
-        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    if len(data.encode()) > MAX_BYTES or decode(data) != button:
+        raise ValueError(f"callback data we could not read back (a bug): {data!r} for {button!r}")
     return data
+
+
+def _number(text: str, kind: str) -> int:
+    minimum, maximum = _RANGES[kind]
+    return parse_whole(text, what=kind, minimum=minimum, maximum=maximum)
 
 
 def decode(data: str | None) -> Button | None:
     """The button this data stands for, or None when it is not one we could have made."""
-    if not data or len(data.encode()) > MAX_BYTES:
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
         return None
+    try:
+        return _read(data)
+    except BadNumber:  # the shape of ours, a number out of its range
+        return None
+
+
+def _read(data: str) -> Button | None:
     if m := _BALLOT.fullmatch(data):
         score, letter, position = m[3], m[4], m[5]
-        move = Move.score(int(score)) if score else Move(_ACTIONS[letter]) if letter else Move.edit(int(position))
-        return BallotButton(int(m[1]), int(m[2]), move)
+        move = (Move.score(int(score)) if score else Move(_ACTIONS[letter]) if letter
+                else Move.edit(_number(position, "position")))
+        return BallotButton(_number(m[1], "id"), _number(m[2], "rev"), move)
     if m := _INVITE.fullmatch(data):
-        return InviteButton(int(m[1]), _CHOICES[m[2]])
+        return InviteButton(_number(m[1], "id"), _CHOICES[m[2]])
     if m := _LANG.fullmatch(data):
         return LanguageButton(m[1])
     if m := _FORGET.fullmatch(data):
         return ForgetButton(m[1] == "y")
+    if m := _PAGE.fullmatch(data):
+        return PageButton(ListKind(m[1]), _number(m[2], "page"))
+    if m := _POST.fullmatch(data):
+        return PostButton(_number(m[1], "id"), m[2] == "r")
     if m := _RESEARCH.fullmatch(data):
         pick = ResearchMove(ResearchAction.PICK, int(m[3])) if m[3] else ResearchMove(_RESEARCH_ACTIONS[m[4]])
-        return ResearchButton(int(m[1]), int(m[2]), pick)
+        return ResearchButton(_number(m[1], "id"), _number(m[2], "rev"), pick)
     if m := _RESEARCH_INVITE.fullmatch(data):
-        return ResearchInviteButton(int(m[1]), _CHOICES[m[2]])
+        return ResearchInviteButton(_number(m[1], "id"), _CHOICES[m[2]])
     return None

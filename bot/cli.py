@@ -14,15 +14,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from bot.cliargs import Parser, whole
 from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, identity, rounds
 from bot.domain.clock import parse_time
-from bot.domain.durations import DurationError, parse_duration
-from bot.domain.errors import DomainError, LinkRefused
+from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, parse_duration
+from bot.domain.errors import DomainError
+from bot.domain.numbers import shown
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
+from bot.redaction import redact_logs
+from bot.startup import StartupError, describe_unexpected, open_database
+from bot.texts import error_message
 from bot.texts import t_plain as t
-from storage.db import Database
 
 Command = Callable[[Runtime[Config], argparse.Namespace], Awaitable[None]]
 
@@ -33,9 +37,7 @@ class UsageError(Exception):
 
 def _domain_message(error: DomainError) -> str:
     """The English text of a domain error, unescaped: a terminal is not HTML."""
-    if isinstance(error, LinkRefused):
-        return t("en", f"link.refused.{error.params['reason']}")
-    return t("en", error.key, **error.params)
+    return error_message(error, "en", plain=True)
 
 
 async def cmd_import(rt: Runtime[Config], args: argparse.Namespace) -> None:
@@ -76,12 +78,12 @@ def _when(value: datetime) -> str:
 
 async def cmd_round_new(rt: Runtime[Config], args: argparse.Namespace) -> None:
     try:
-        duration = parse_duration(args.duration) if args.duration else None
+        duration = parse_duration(args.duration, MAX_ROUND_LENGTH) if args.duration else None
         opens_at = parse_time(args.opens_at) if args.opens_at else None
     except DurationError as exc:
-        raise UsageError(f"--duration: {exc}") from None
+        raise UsageError(f"--duration: {_domain_message(exc)}") from None
     except ValueError:
-        raise UsageError(f"--opens-at: {args.opens_at!r} is not an ISO-8601 time") from None
+        raise UsageError(f"--opens-at: {shown(args.opens_at)!r} is not an ISO-8601 time") from None
     detail = " ".join(str(x) for x in (args.sku, args.duration, args.quota, args.opens_at, args.force) if x)
     async with audit.audited(rt, "cli", "round.new", detail) as outcome:
         round_id = await rounds.schedule_round(rt, args.sku, actor="cli", duration=duration, quota=args.quota,
@@ -189,12 +191,13 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="redheart",
         description="Little Red Heart rating rounds on Telegram: verified buyers, one vote each, honest scorecards.",
     )
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="config file (default: $REDHEART_CONFIG, else defaults)")
+    common.add_argument("--debug", action="store_true", help="on failure, show the traceback too")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", parents=[common], help="run the bot (polling or webhook, per config) with its scheduler")
@@ -215,29 +218,30 @@ def build_parser() -> argparse.ArgumentParser:
     new = rsub.add_parser("new", parents=[common], help="schedule a round, print its id")
     new.add_argument("sku", metavar="SKU")
     new.add_argument("--duration", metavar="D", help="e.g. 45s, 15m, 2h, 7d (default rounds.default_duration)")
-    new.add_argument("--quota", type=int, metavar="N", help="invitations at most (default rounds.invitation_quota)")
+    new.add_argument("--quota", type=whole("--quota"), metavar="N",
+                     help="invitations at most (default rounds.invitation_quota)")
     new.add_argument("--opens-at", metavar="ISO", help="when it opens (default now)")
     new.add_argument("--force", action="store_true", help="open even if the product misses the eligibility thresholds")
     new.set_defaults(run=cmd_round_new)
     lst = rsub.add_parser("list", parents=[common], help="recent rounds")
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--limit", type=whole("--limit"), default=50)
     lst.set_defaults(run=cmd_round_list)
     for name, func, text in (("show", cmd_round_show, "one round in detail"),
                              ("close", cmd_round_close, "close a round now"),
                              ("cancel", cmd_round_cancel, "cancel a round")):
         p = rsub.add_parser(name, parents=[common], help=text)
-        p.add_argument("id", type=int, metavar="ID")
+        p.add_argument("id", type=whole("ID"), metavar="ID")
         p.set_defaults(run=func)
 
     rep = sub.add_parser("report", parents=[common], help="a round's scorecard")
-    rep.add_argument("id", type=int, metavar="ID")
+    rep.add_argument("id", type=whole("ID"), metavar="ID")
     rep.add_argument("--format", choices=("text", "json", "png"), default="text")
     rep.add_argument("--out", metavar="F.png", help="with --format png: where to write (default round-ID.png)")
     rep.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
     rep.set_defaults(run=cmd_report)
 
     exp = sub.add_parser("export", parents=[common], help="a round's ballots, anonymised, to recompute its score")
-    exp.add_argument("id", type=int, metavar="ID")
+    exp.add_argument("id", type=whole("ID"), metavar="ID")
     exp.add_argument("--out", required=True, metavar="FILE.csv", help="also writes FILE.method.json beside it")
     exp.set_defaults(run=cmd_export)
 
@@ -294,7 +298,7 @@ async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
 
 
 async def _with_runtime(config: Config, command: Command, args: argparse.Namespace) -> None:
-    db = await Database.open(config.database_url)
+    db = await open_database(config.database_url)
     try:
         await command(Runtime(db, config), args)
     finally:
@@ -306,8 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # A tick skipped because the previous one is still sending is normal, not worth a warning.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    config: Config | None = None
+    redact_logs()  # bot tokens in the libraries' URLs; the configured secrets too, once known
     try:
         config = load_config(getattr(args, "config", None))
+        redact_logs(config.secrets())
         if args.command == "run":
             from bot.runner import run
 
@@ -330,10 +337,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"config error: {exc}")
     except DomainError as exc:
         return _fail(_domain_message(exc))
+    except StartupError as exc:
+        if getattr(args, "debug", False):
+            raise
+        return _fail(str(exc))
     except UsageError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # the SPEC's one line for anything else too; --debug for the traceback
+        if getattr(args, "debug", False):
+            raise
+        return _fail(describe_unexpected(exc, config.secrets() if config else ()))
     return 0
 
 

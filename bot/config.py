@@ -10,6 +10,7 @@ nothing but its field. A missing or wrong value stops the program with one line 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import timedelta
@@ -17,7 +18,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
-from bot.domain.durations import DurationError, parse_duration
+from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, format_duration, parse_duration
+from bot.domain.numbers import INT32_MAX
 from bot.domain.settings import (
     LANGUAGES,
     EligibilityConfig,
@@ -26,6 +28,7 @@ from bot.domain.settings import (
     ScoringConfig,
     setting,
 )
+from bot.texts import error_message
 
 C = TypeVar("C")
 
@@ -41,10 +44,33 @@ class ConfigError(Exception):
     """A configuration value is missing or wrong; the message names the key."""
 
 
+# A secret anyone could guess signs nothing: link tokens and phone hashes (identity.secret) and the
+# webhook's proof that a request came from Telegram (secret_token) need one nobody can. 32 characters of
+# at least 8 different ones refuses the empty string, "changeme", "aaaa…" and short words, and passes
+# what the one-liner below prints (43 characters of ~30 different ones, 256 bits).
+STRONG_LENGTH = 32
+STRONG_DISTINCT = 8
+GENERATE = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+# Telegram's rule for a webhook's secret_token: 1–256 characters, only these.
+_WEBHOOK_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def require_strong(name: str, value: str, *, webhook: bool = False) -> str:
+    """`value` when it is a strong secret; else a ConfigError saying why and how to make one."""
+    if webhook and value and not _WEBHOOK_TOKEN.fullmatch(value):
+        raise ConfigError(f"{name}: Telegram takes only 1–256 characters of A-Z a-z 0-9 _ -; generate one with: "
+                          f"{GENERATE}")
+    if len(value) < STRONG_LENGTH or len(set(value)) < STRONG_DISTINCT:
+        why = "is not set" if not value else (
+            f"is too weak (at least {STRONG_LENGTH} characters, {STRONG_DISTINCT} of them different)")
+        raise ConfigError(f"{name}: {why}; generate one with: {GENERATE}")
+    return value
+
+
 @dataclass(frozen=True)
 class WebhookConfig:
     listen: str = "127.0.0.1"
-    port: int = setting(8443, minimum=1)
+    port: int = setting(8443, minimum=1, maximum=65535)
     url: str = ""
     secret_token: str = ""
 
@@ -91,6 +117,19 @@ class Config:
         if not self.identity.secret:
             raise ConfigError("identity.secret: must be set (or REDHEART_SECRET); it signs link tokens")
         return self.identity.secret
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret: what logs and error reports must never show (bot.redaction)."""
+        return tuple(s for s in (self.telegram.token, self.identity.secret, self.telegram.webhook.secret_token) if s)
+
+    def require_strong_secret(self) -> str:
+        """`identity.secret`, refused when weak: `redheart run` signs real links with it."""
+        return require_strong("identity.secret (or REDHEART_SECRET)", self.identity.secret)
+
+    def require_webhook_secret(self) -> str:
+        """The webhook's secret_token, refused when weak or missing: without it anyone who finds the URL
+        can post updates as any user, an admin included."""
+        return require_strong("telegram.webhook.secret_token", self.telegram.webhook.secret_token, webhook=True)
 
     def require_token(self) -> str:
         if not self.telegram.token:
@@ -144,11 +183,15 @@ class _Section:
         if enum is not None:  # one of the Enum's values
             limits = {"choices": tuple(enum)}
         checked = _READERS.get(kind, _text)(self.name(key), raw)
-        minimum = limits.get("minimum")
+        minimum, maximum = limits.get("minimum"), limits.get("maximum")
         if minimum is None and kind in (int, float):
             minimum = kind(0)  # counts, limits and rates are never negative
+        if maximum is None and kind is int:
+            maximum = INT32_MAX  # what the database's INTEGER columns hold
         if minimum is not None and checked < minimum:
             raise ConfigError(f"{self.name(key)}: must be at least {minimum}, got {raw}")
+        if maximum is not None and checked > maximum:
+            raise ConfigError(f"{self.name(key)}: must be at most {maximum}, got {raw}")
         choices = limits.get("choices")
         if choices and checked not in choices:
             raise ConfigError(f"{self.name(key)}: must be one of {', '.join(choices)}, got {checked!r}")
@@ -194,7 +237,7 @@ def _duration(name: str, value: Any) -> timedelta:
     try:
         return parse_duration(value)
     except DurationError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
+        raise ConfigError(f"{name}: {error_message(exc, 'en', plain=True)}") from None
 
 
 def _user_ids(name: str, value: Any) -> tuple[int, ...]:
@@ -214,6 +257,11 @@ def parse_config(data: dict[str, Any], env: dict[str, str] | None = None) -> Con
     config = _Section(data, "", env).read(Config)
     if config.telegram.mode == "webhook" and not config.telegram.webhook.url:
         raise ConfigError("telegram.webhook.url: must be set when telegram.mode = \"webhook\"")
+    if config.rounds.default_duration > MAX_ROUND_LENGTH:
+        raise ConfigError(f"rounds.default_duration: a round lasts at most {format_duration(MAX_ROUND_LENGTH)}")
+    if not re.fullmatch(r"(@[A-Za-z0-9_]{1,64}|-?[0-9]{1,20})?", config.bot.publish_chat_id):
+        raise ConfigError(f"bot.publish_chat_id: must be @channelname or a numeric chat id, got "
+                          f"{config.bot.publish_chat_id!r}")
     if not config.database_url.startswith(("sqlite", "postgresql", "postgres://")):
         raise ConfigError(f"database.url: must be a sqlite:/// or postgresql:// URL, got {config.database_url!r}")
     return config

@@ -18,14 +18,14 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from typing import Protocol, TypeVar
 
 from telegram import Bot, Message
-from telegram.error import RetryAfter
 
 from bot import publishing, research_jobs
 from bot.config import Config
 from bot.context import Context
-from bot.domain import outbox, research_outbox, rounds
+from bot.domain import outbox, publication, research_outbox, rounds
 from bot.domain.runtime import Runtime
 from bot.research_screens import invitation_screen as research_invitation_screen
 from bot.screens import Screen, invitation_screen, when
@@ -61,18 +61,26 @@ def campaign_for(config: Config) -> Campaign:
 
 async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campaign) -> bool:
     """One reconcile pass; True when it stopped for its time budget with messages still owed."""
-    # Rounds open and close first: a long campaign must never delay a close or a publication.
-    for round_id in await rounds.due_to_open(rt):
-        if await rounds.open_round(rt, round_id):
-            log.info("round %s opened", round_id)
-    for round_id in await rounds.due_to_close(rt):
-        if await rounds.close_round(rt, round_id):
-            log.info("round %s closed", round_id)
-    await research_jobs.reconcile(bot, rt)
-    await publish(bot, rt)
-    await thank(bot, rt, campaign)
-    if in_doubt := await outbox.recover_stale_claims(rt):
-        log.warning("%s messages were claimed by a process that stopped; marked unknown, not resent", in_doubt)
+    # Rounds open and close first: a long campaign must never delay a close or a publication. One
+    # process does this part one run at a time (the tick and an admin's wake-up used to overlap here
+    # and deadlock on PostgreSQL); a run arriving meanwhile waits, then finds the work already done.
+    async with campaign.bookkeeping:
+        for round_id in await rounds.due_to_open(rt):
+            if await rounds.open_round(rt, round_id):
+                log.info("round %s opened", round_id)
+        for round_id in await rounds.due_to_close(rt):
+            if await rounds.close_round(rt, round_id):
+                log.info("round %s closed", round_id)
+        await research_jobs.reconcile(bot, rt)
+        if in_doubt := await outbox.recover_stale_claims(rt):
+            log.warning("%s messages were being sent by a process that stopped; marked unknown, not resent",
+                        in_doubt)
+        if in_doubt := await publication.recover_stale(rt):
+            log.warning("%s scorecard posts were under way in a process that stopped; asking the admins", in_doubt)
+        await publish(bot, rt)
+        for doubt in await publication.unreported(rt):
+            if await publishing.ask_admins(bot, rt, doubt):
+                await publication.reported(rt, doubt)
     if campaign.sending.locked():
         # The regular tick and a wake-up overlap: the run already sending keeps going alone, so this
         # process never holds more than one claimed batch (the most a crash can leave in doubt).
@@ -84,6 +92,7 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
         # Research invitations share the outbox table, the pacer and the budget (bot.domain.research_outbox).
         await _drain(bot, rt, campaign, deadline, reminders=True, research=True)
         await _drain(bot, rt, campaign, deadline, reminders=False, research=True)
+        await send_thanks(bot, rt, campaign, deadline)
         return time.monotonic() >= deadline and not campaign.halt.is_set()
 
 
@@ -97,45 +106,89 @@ async def send_reminders(bot: Bot, rt: Runtime[Config], campaign: Campaign, dead
     return await _drain(bot, rt, campaign, deadline, reminders=True)
 
 
+def _batch_size(campaign: Campaign) -> int:
+    return max(1, min(200, math.ceil(campaign.pacer.rate * CLAIM_SECONDS)))
+
+
 Owed = outbox.InvitationMessage | research_outbox.ResearchInvitation
 
 
 async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float, *, reminders: bool,
                  research: bool = False) -> int:
-    batch_size = max(1, min(200, math.ceil(campaign.pacer.rate * CLAIM_SECONDS)))
     claim: Callable[[Runtime[Config], int], Awaitable[Sequence[Owed]]] = (
         (research_outbox.claim_reminders if reminders else research_outbox.claim_invitations) if research
         else outbox.claim_reminders if reminders else outbox.claim_invitations
     )
     sent = 0
     while time.monotonic() < deadline and not campaign.halt.is_set():
-        batch = await claim(rt, batch_size)
+        batch = await claim(rt, _batch_size(campaign))
         if not batch:
             break
-        settled = await _send_batch(bot, rt, campaign, batch, deadline, reminders=reminders)
-        sent += sum(1 for x in settled if x.status is InvitationStatus.SENT)
-    return sent
 
-
-async def _send_batch(
-    bot: Bot, rt: Runtime[Config], campaign: Campaign, batch: Sequence[Owed], deadline: float,
-    *, reminders: bool,
-) -> list[outbox.Settlement]:
-    """Sends a claimed batch with a few workers; settles what went out, releases what never left."""
-    queue = list(reversed(batch))
-    settled: list[outbox.Settlement] = []
-
-    async def worker() -> None:
-        while queue and not campaign.halt.is_set() and time.monotonic() < deadline:
-            invitation = queue.pop()
+        async def send(invitation: Owed) -> outbox.Settlement:
             if isinstance(invitation, research_outbox.ResearchInvitation):
                 screen = research_invitation_screen(invitation, reminder=reminders)
             else:
                 screen = reminder_screen(invitation) if reminders else invitation_screen(invitation)
             delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
                                         _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
-            settled.append(outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,
-                                             delivery.error))
+            return outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,
+                                     delivery.error)
+
+        settled = await _send_batch(campaign, batch, deadline, send,
+                                    partial(outbox.settle, rt, reminders=reminders))
+        sent += sum(1 for x in settled if x.status is InvitationStatus.SENT)
+    return sent
+
+
+async def send_thanks(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float) -> int:
+    """Tells every rater of a published round the result, paced like the invitations (a 429 waits and
+    retries); each thank-you is marked `sending` just before it leaves (see `bot.domain.outbox`)."""
+    sent = 0
+    while time.monotonic() < deadline and not campaign.halt.is_set():
+        batch = await outbox.claim_thanks(rt, _batch_size(campaign))
+        if not batch:
+            break
+
+        async def send(thanks: outbox.ThankYou) -> outbox.Settlement | None:
+            if not await outbox.start_thanks(rt, thanks.id):
+                return None
+            text = publishing.thanks_text(thanks)
+            delivery = await send_paced(campaign.pacer, thanks.telegram_user_id,
+                                        partial(bot.send_message, thanks.telegram_user_id, text, parse_mode="HTML"),
+                                        campaign.stats)
+            if delivery.outcome != "sent":
+                log.info("rater %s not thanked (%s): %s", thanks.telegram_user_id, delivery.outcome, delivery.error)
+            return outbox.Settlement(thanks.id, InvitationStatus(delivery.outcome))
+
+        settled = await _send_batch(campaign, batch, deadline, send, partial(outbox.settle_thanks, rt))
+        sent += sum(1 for x in settled if x.status is InvitationStatus.SENT)
+    return sent
+
+
+class _Claimed(Protocol):
+    """A claimed outbox row: an invitation or a thank-you."""
+
+    @property
+    def id(self) -> int: ...
+
+
+M = TypeVar("M", bound=_Claimed)
+
+
+async def _send_batch(
+    campaign: Campaign, batch: Sequence[M], deadline: float,
+    send: Callable[[M], Awaitable[outbox.Settlement | None]],
+    settle: Callable[[list[outbox.Settlement], list[int]], Awaitable[None]],
+) -> list[outbox.Settlement]:
+    """Sends a claimed batch with a few workers; settles what went out, hands back what never left."""
+    queue = list(reversed(batch))
+    settled: list[outbox.Settlement] = []
+
+    async def worker() -> None:
+        while queue and not campaign.halt.is_set() and time.monotonic() < deadline:
+            if (done := await send(queue.pop())) is not None:
+                settled.append(done)
 
     try:
         async with asyncio.TaskGroup() as group:
@@ -143,8 +196,7 @@ async def _send_batch(
                 group.create_task(worker())
     finally:
         # Also on cancellation: record what went out, hand back what never left, so nothing is lost.
-        unsent = [inv.id for inv in queue]
-        await asyncio.shield(outbox.settle(rt, settled, unsent, reminders=reminders))
+        await asyncio.shield(settle(settled, [m.id for m in queue]))
     return settled
 
 
@@ -162,31 +214,9 @@ def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
 
 
 async def publish(bot: Bot, rt: Runtime[Config]) -> None:
-    """Posts each closed round's scorecard to the publish chat, then marks it published."""
-    for publication in await outbox.claim_publications(rt):
-        try:
-            message_id = await publishing.post_scorecard(bot, rt, publication)
-        except RetryAfter:
-            # The chat's own limit (Telegram allows a bot about 20 posts a minute in a group or channel).
-            # This round and any claimed after it stay claimed and are posted once the claim expires
-            # (outbox.PUBLISH_CLAIM_TIMEOUT), well past any retry_after; the invitations and thanks of
-            # this pass go on meanwhile.
-            log.warning("round %s: the publish chat is rate-limited; posting it later", publication.round_id)
+    """Posts each closed round's scorecard to the publish chat, step by step (bot.domain.publication)."""
+    for claimed in await publication.claim(rt):
+        if not await publishing.post_scorecard(bot, rt, claimed):
+            # The chat is rate-limited: this round and any claimed after it stay claimed and are posted
+            # once their claims expire; the invitations and thanks of this pass go on meanwhile.
             return
-        await outbox.mark_published(rt, publication.round_id, message_id)
-        log.info("round %s published", publication.round_id)
-
-
-async def thank(bot: Bot, rt: Runtime[Config], campaign: Campaign) -> None:
-    """Tells every rater of a published round the result, once, paced like the invitations.
-
-    A round's raters are all thanked when it is published, so these sends meet Telegram's limits as a
-    campaign does: a 429 waits and retries (unpaced, the first 429 ended the pass, and the rest of the
-    claimed batch was never thanked)."""
-    for thanks in await outbox.claim_thanks(rt):
-        text = publishing.thanks_text(thanks)
-        delivery = await send_paced(campaign.pacer, thanks.telegram_user_id,
-                                    partial(bot.send_message, thanks.telegram_user_id, text, parse_mode="HTML"),
-                                    campaign.stats)
-        if delivery.outcome != "sent":
-            log.info("rater %s not thanked (%s): %s", thanks.telegram_user_id, delivery.outcome, delivery.error)

@@ -1,18 +1,28 @@
-"""The scorecard as readers of the publish channel see it (a chart with an HTML caption), and the
+"""The scorecard as readers of the publish channel see it (a chart with an HTML caption), posted step
+by step as `bot.domain.publication` records them; the admins' question about a post in doubt; and the
 thank-you raters get."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.callbacks import PostButton
 from bot.config import Config
-from bot.domain.outbox import Publication, ThankYou
+from bot.domain import people, publication
+from bot.domain.outbox import ThankYou
+from bot.domain.publication import Doubt, Publication
 from bot.domain.runtime import Runtime
+from bot.retry import never_left, own_failures
 from bot.scorecard_text import chart_text, overall_text, render_caption
-from bot.texts import t
+from bot.texts import t, t_plain
+from storage.statuses import PublishState
+
+log = logging.getLogger(__name__)
 
 
 async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
@@ -22,17 +32,66 @@ async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
     return await asyncio.to_thread(render_png, report, chart_text(report, lang), product)
 
 
-async def post_scorecard(bot: Bot, rt: Runtime[Config], publication: Publication) -> int | None:
-    """Posts the chart with its caption to `bot.publish_chat_id`; nothing to post without one."""
+async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) -> bool:
+    """Posts a claimed scorecard to `bot.publish_chat_id` (nothing to post without one) and records how
+    it went; False when the chat is rate-limited, so the pass posts nothing more."""
     chat = rt.config.bot.publish_chat_id
+    round_id = claimed.round_id
     if not chat:
-        return None
+        await publication.posted(rt, round_id, None, was=PublishState.CLAIMED)
+        return True
     lang = rt.config.bot.default_language
     target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
-    png = await chart(publication.report, publication.product, lang)
-    caption = render_caption(publication.report, lang, title=publication.product)
-    message = await bot.send_photo(target, png, caption=caption, parse_mode="HTML")
-    return message.message_id
+    png = await chart(claimed.report, claimed.product, lang)
+    caption = render_caption(claimed.report, lang, title=claimed.product)
+    if not await publication.start_sending(rt, claimed):
+        return True  # our claim expired and another process took the round: it posts, not us
+    try:
+        with own_failures():  # every outcome below is recorded; nothing may repeat the post behind our back
+            message = await bot.send_photo(target, png, caption=caption, parse_mode="HTML")
+    except RetryAfter:
+        # The chat's own limit (Telegram allows a bot about 20 posts a minute in a group or channel):
+        # posted again once the claim expires, well past any retry_after.
+        log.warning("round %s: the publish chat is rate-limited; posting it later", round_id)
+        await publication.hand_back(rt, round_id, later=True)
+        return False
+    except (BadRequest, Forbidden) as exc:  # (BadRequest is a NetworkError to PTB)
+        log.warning("round %s: Telegram refused the scorecard: %s", round_id, exc)
+        await publication.failed(rt, round_id, exc.message)
+        return True
+    except NetworkError as exc:
+        if never_left(exc):
+            log.warning("round %s: posting failed before reaching Telegram (%s); trying again", round_id, exc)
+            await publication.hand_back(rt, round_id, later=False)
+        else:
+            log.warning("round %s: the scorecard post may or may not be in the channel (%s)", round_id, exc)
+            await publication.in_doubt(rt, round_id, exc.message)
+        return True
+    await publication.posted(rt, round_id, message.message_id)
+    log.info("round %s published", round_id)
+    return True
+
+
+async def ask_admins(bot: Bot, rt: Runtime[Config], doubt: Doubt) -> bool:
+    """Tells every admin, in their language, about a post in doubt or refused, with the buttons to
+    answer; True when at least one admin got it (else it is asked again on the next pass)."""
+    told = False
+    for admin in rt.config.bot.admins:
+        lang = await people.language_of(rt, admin, None)
+        buttons = [InlineKeyboardButton(t_plain(lang, "publish.button.repost"),
+                                        callback_data=PostButton(doubt.round_id, repost=True).encode())]
+        if doubt.state == PublishState.IN_DOUBT:
+            buttons.append(InlineKeyboardButton(t_plain(lang, "publish.button.there"),
+                                                callback_data=PostButton(doubt.round_id, repost=False).encode()))
+        key = "publish.in_doubt" if doubt.state == PublishState.IN_DOUBT else "publish.failed"
+        try:
+            await bot.send_message(admin, t(lang, key, round_id=doubt.round_id, product=doubt.product,
+                                            error=doubt.error), parse_mode="HTML",
+                                   reply_markup=InlineKeyboardMarkup([buttons]))
+            told = True
+        except TelegramError as exc:
+            log.warning("could not ask admin %s about round %s: %s", admin, doubt.round_id, exc)
+    return told
 
 
 def thanks_text(thanks: ThankYou) -> str:

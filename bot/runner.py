@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from urllib.parse import urlparse
 
 from telegram import Update
@@ -15,7 +15,7 @@ from bot.app import App, build_application
 from bot.config import Config
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
-from storage.db import Database
+from bot.startup import open_database, telegram_reachable
 from storage.heap import freeze_startup_heap
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
     """Starts the Application and its updater (polling or webhook, per config) for the block."""
     tg = app.bot_data.runtime.config.telegram
+    # Checked before anything starts: a webhook without a strong secret would take anyone's posts.
+    secret_token = app.bot_data.runtime.config.require_webhook_secret() if tg.mode == "webhook" else None
     async with app:
         await app.start()
         assert app.updater is not None
@@ -32,7 +34,7 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
             path = urlparse(tg.webhook.url).path.lstrip("/")
             await app.updater.start_webhook(
                 listen=tg.webhook.listen, port=tg.webhook.port, url_path=path, webhook_url=tg.webhook.url,
-                secret_token=tg.webhook.secret_token or None, allowed_updates=Update.ALL_TYPES,
+                secret_token=secret_token, allowed_updates=Update.ALL_TYPES,
             )
         else:
             await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
@@ -46,7 +48,7 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
 
 async def serve(config: Config, clock: Clock | None = None) -> None:
     """The production process: runs until SIGINT or SIGTERM."""
-    db = await Database.open(config.database_url)
+    db = await open_database(config.database_url)
     try:
         rt = Runtime(db, config, clock or SystemClock())
         app = build_application(rt)
@@ -55,7 +57,9 @@ async def serve(config: Config, clock: Clock | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        async with running(app):
+        async with AsyncExitStack() as started:
+            async with telegram_reachable(config.telegram.base_url, config.secrets()):
+                await started.enter_async_context(running(app))
             freeze_startup_heap()
             log.info("redheart is running (%s); Ctrl+C stops it", config.telegram.mode)
             await stop.wait()
@@ -65,7 +69,9 @@ async def serve(config: Config, clock: Clock | None = None) -> None:
 
 def run(config: Config) -> None:
     config.require_token()
-    config.require_secret()
+    config.require_strong_secret()
+    if config.telegram.mode == "webhook":
+        config.require_webhook_secret()
     logging.getLogger().setLevel(logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(serve(config))

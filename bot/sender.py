@@ -10,6 +10,7 @@ send per private chat per `chat_interval`. A 429 that still arrives pauses every
 means for the outbox: 429 → wait and retry the same message; 403 → unreachable (never retried); a
 network error where the request surely never reached Telegram → retry with backoff; a timeout or a
 dropped connection after the request left → delivery unknown, never retried (see `bot.domain.outbox`).
+The request layer's own retries (`bot.retry`) stay out of it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-import httpx
 from telegram import Message
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.retry import never_left, own_failures
 
 # Telegram's documented ceilings: ~30 messages/s overall, 1000/s with paid broadcasts, ~1/s per chat.
 FREE_RATE = 30.0
@@ -144,6 +146,8 @@ class Campaign:
     halt: asyncio.Event = field(default_factory=asyncio.Event)
     # Held by the one reconcile run that is sending; see `bot.jobs.run_once`.
     sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Held by the one reconcile run opening, closing and publishing rounds; see `bot.jobs.run_once`.
+    bookkeeping: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 @dataclass(frozen=True)
@@ -151,22 +155,6 @@ class Delivery:
     outcome: Outcome
     message_id: int | None = None
     error: str | None = None
-
-
-def _never_left(exc: NetworkError) -> bool:
-    """True when the request provably never reached Telegram, so sending again cannot duplicate it.
-
-    A refused connection, or an answer from Telegram that is a server error, means no message was
-    made. A timeout or a connection dropped after the request was written may hide a delivery.
-    """
-    cause = exc.__cause__
-    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return True
-    if isinstance(exc, TimedOut):
-        return False
-    # PTB raises a bare NetworkError for a 5xx answer (no httpx cause): Telegram replied and made nothing.
-    # Any other transport failure (a connection dropped mid-request) may hide a delivery.
-    return cause is None
 
 
 async def send_paced(
@@ -180,8 +168,9 @@ async def send_paced(
     network_failures = 0
     while True:
         try:
-            async with pacer.slot(chat_id):
-                message = await send()
+            with own_failures():  # this loop's own account of 429s and network errors, not the request layer's
+                async with pacer.slot(chat_id):
+                    message = await send()
         except RetryAfter as flood:
             stats.flood_waits += 1
             wait = flood.retry_after
@@ -192,7 +181,7 @@ async def send_paced(
         except BadRequest as exc:
             return _done(stats, Delivery("failed", error=exc.message))
         except NetworkError as exc:
-            if not _never_left(exc):
+            if not never_left(exc):
                 return _done(stats, Delivery("unknown", error=f"delivery unknown: {exc.message}"[:300]))
             network_failures += 1
             if network_failures > NETWORK_RETRIES:

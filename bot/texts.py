@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bot.domain.errors import DomainError, LinkRefused
 from bot.domain.settings import LANGUAGES
 
 
@@ -54,6 +55,12 @@ def t_plain(lang: str, key: str, **params: Any) -> str:
     if text is None:
         raise KeyError(key)
     return text.format(**params)
+
+
+def error_message(error: DomainError, lang: str, *, plain: bool = False) -> str:
+    """A domain error in the user's words: HTML for a message, `plain` for an alert or a terminal."""
+    key = f"link.refused.{error.params['reason']}" if isinstance(error, LinkRefused) else error.key
+    return (t_plain if plain else t)(lang, key, **error.params)
 
 
 def html_lines(lines: list[str], sep: str = "\n") -> Html:

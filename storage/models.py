@@ -37,9 +37,11 @@ from storage.statuses import (
     FactorSetSource,
     InvitationStatus,
     LinkMethod,
+    PublishState,
     PurchaseStatus,
     ReminderStatus,
     RoundStatus,
+    ThanksStatus,
     one_of,
 )
 
@@ -205,7 +207,8 @@ class LinkToken(Base):
 
 class Round(Base):
     __tablename__ = "rounds"
-    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus))
+    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus),
+                      one_of("publish_state", PublishState))
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
     category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
@@ -222,8 +225,14 @@ class Round(Base):
     # What the opening found: counts per eligibility rule, the sampling seed, etc.
     eligibility: Mapped[dict[str, Any] | None]
     report: Mapped[dict[str, Any] | None]
-    # Claimed by the process that posts the scorecard, so several processes never all post it.
+    # Claimed by the process that posts the scorecard, so several processes never all post it; the
+    # state says how far the post got (bot.domain.outbox, "Scorecards").
     publish_claimed_at: Mapped[datetime | None]
+    publish_state: Mapped[PublishState] = mapped_column(Status(PublishState), default=PublishState.NONE,
+                                                        server_default=PublishState.NONE.value)
+    # When the admins were asked about a post in doubt or refused, and what went wrong.
+    publish_reported_at: Mapped[datetime | None]
+    publish_error: Mapped[str | None] = mapped_column(String(300))
     published_at: Mapped[datetime | None]
     publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
     reminders_queued_at: Mapped[datetime | None]
@@ -270,7 +279,8 @@ class Invitation(Base):
 
 class Ballot(Base):
     __tablename__ = "ballots"
-    __table_args__ = (UniqueConstraint("round_id", "customer_id"), one_of("status", BallotStatus))
+    __table_args__ = (UniqueConstraint("round_id", "customer_id"), one_of("status", BallotStatus),
+                      one_of("thanks_status", ThanksStatus), Index("ix_ballots_thanks_status", "thanks_status", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
@@ -296,7 +306,11 @@ class Ballot(Base):
     # The admin's exclusion as it stood when the round closed, so an export recomputes the published
     # score even after the customer is excluded later or forgotten. None while the round is open.
     excluded_by_admin: Mapped[bool | None] = mapped_column(Boolean)
+    # The thank-you outbox (bot.domain.outbox, "Thanks"): sent at `thanked_at`.
     thanked_at: Mapped[datetime | None]
+    thanks_status: Mapped[ThanksStatus] = mapped_column(Status(ThanksStatus), default=ThanksStatus.NONE,
+                                                        server_default=ThanksStatus.NONE.value)
+    thanks_claimed_at: Mapped[datetime | None]
 
 
 class ResearchRound(Base):

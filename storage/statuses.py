@@ -54,6 +54,34 @@ class ReminderStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class PublishState(StrEnum):
+    """Where a closed round's scorecard post stands (see `bot.domain.outbox`, "Scorecards").
+
+    none → claimed (drawing the chart: safe to redo) → sending (the HTTP call is under way) → posted;
+    sending → in_doubt (the call may have reached the channel) | failed (Telegram refused it). In doubt
+    and failed wait for an admin: "Repost" goes back to none, "It's there" to posted."""
+
+    NONE = "none"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    POSTED = "posted"
+    IN_DOUBT = "in_doubt"
+    FAILED = "failed"
+
+
+class ThanksStatus(StrEnum):
+    """A rater's thank-you: none → claimed → sending → sent | unreachable | failed | unknown; a claim
+    never sent goes back to none (see `bot.domain.outbox`, "Thanks")."""
+
+    NONE = "none"
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
 class PurchaseStatus(StrEnum):
     """A store order's state, as the SPEC's purchases.csv gives it; only `paid` ever makes a buyer eligible."""
 

@@ -102,6 +102,26 @@ def round_text(s: Connection | Session, texts: Memo[object, object], round_id: i
     return text
 
 
+async def shown_on(rt: Runtime, ballot_id: int, telegram_user_id: int, chat_id: int,
+                   message_id: int) -> BallotView | None:
+    """The ballot as it stands now, if it is this user's, its round still takes answers, and the
+    message (chat_id, message_id) is the one that shows it; else None."""
+    async with rt.db.session() as s:
+        row = (await s.execute(
+            select(Ballot.round_id, Ballot.rev, Ballot.step, Ballot.answers, Ballot.submitted, Ballot.revisions,
+                   Round.status, Round.closes_at)
+            .join(Round, Round.id == Ballot.round_id)
+            .where(Ballot.id == ballot_id, Ballot.telegram_user_id == telegram_user_id, Ballot.chat_id == chat_id,
+                   Ballot.message_id == message_id, Ballot.status != BallotStatus.WITHDRAWN)
+        )).one_or_none()
+        if row is None or not is_open(row.status, row.closes_at, rt.clock.now()):
+            return None
+        text = await s.run_sync(round_text, round_texts(rt), row.round_id)
+    return BallotView(ballot_id=ballot_id, rev=row.rev, round_id=row.round_id, product=text.product,
+                      factors=text.factors, answers=dict(row.answers), step=row.step,
+                      submitted=row.submitted is not None, revisions=row.revisions, closes_at=row.closes_at)
+
+
 def is_open(status: RoundStatus, closes_at: datetime, now: datetime) -> bool:
     """Whether a round takes answers at `now`: open, and its deadline not reached (the scheduler may
     not have closed it yet)."""

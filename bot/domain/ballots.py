@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, bindparam, insert, literal, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -57,14 +58,27 @@ async def begin(
     return view
 
 
-def _begin_once(
-    texts: Memo[object, object], secret: Callable[[], str], now: datetime, round_id: int, telegram_user_id: int,
-    shown_in: tuple[int, int] | None, s: Connection,
-) -> tuple[BallotView, _State]:
-    """One read (link, round, invitation and ballot together) and one write."""
+async def not_now(rt: Runtime, round_id: int, telegram_user_id: int) -> datetime:
+    """"Not now" on an invitation: noted on the invitation, and no ballot begun — "started" counts only
+    buyers who opened their ballot. Refused exactly as Rate now would be (not linked, not invited, the
+    round closed). Returns when the round closes, to say until when they can still rate."""
+    now = rt.clock.now()
+
+    def decline(s: Connection) -> datetime:
+        row = _invited(s, now, round_id, telegram_user_id)
+        s.execute(update(Invitation).where(Invitation.id == row.invited).values(declined_at=now))
+        closes_at: datetime = row.closes_at
+        return closes_at
+
+    return await rt.db.run(decline)
+
+
+def _invited(s: Connection, now: datetime, round_id: int, telegram_user_id: int) -> Any:
+    """The user's link, the round, their invitation and ballot, read together; refused unless linked,
+    invited, and the round open."""
     row = s.execute(
-        select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id, Ballot.id, Ballot.rev,
-               Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
+        select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id.label("invited"), Ballot.id,
+               Ballot.rev, Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
         .select_from(AccountLink)
         .outerjoin(Round, Round.id == round_id)
         .outerjoin(Invitation, (Invitation.round_id == round_id)
@@ -74,30 +88,47 @@ def _begin_once(
     ).one_or_none()
     if row is None:
         raise NotLinked()
-    customer_id, status, closes_at, invited, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
-    if not is_open(status, closes_at, now):
+    if not is_open(row.status, row.closes_at, now):
         raise RoundClosed(round_id=round_id)
-    if invited is None:
+    if row.invited is None:
         raise NotInvited(round_id=round_id)
+    return row
+
+
+def _begin_once(
+    texts: Memo[object, object], secret: Callable[[], str], now: datetime, round_id: int, telegram_user_id: int,
+    shown_in: tuple[int, int] | None, s: Connection,
+) -> tuple[BallotView, _State]:
+    """One read (link, round, invitation and ballot together) and one write."""
+    row = _invited(s, now, round_id, telegram_user_id)
+    customer_id, _, closes_at, _, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
     text = round_text(s, texts, round_id)
     shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
+    # Both writes are guarded by the round, as a tap is (see `_CAS`): a round that closed while this
+    # read was going on gets no new ballot, so "started" never grows after the close. A write that
+    # finds it closed (or a twin tap's ballot) raises _Raced, and the read again says which.
+    still_open = _held_open(literal(round_id), literal(now, Round.__table__.c.closes_at.type))
     if ballot_id is None:
         rev, step, answers, revisions = 1, 0, {}, 0
+        values = {
+            "round_id": round_id, "customer_id": customer_id, "telegram_user_id": telegram_user_id,
+            "chat_id": telegram_user_id, "rater": rater_pseudonym(secret(), round_id, customer_id),
+            "step": step, "rev": rev, "answers": answers, "status": BallotStatus.IN_PROGRESS, "started_at": now,
+            "updated_at": now, "revisions": 0,
+        } | shown
+        row = select(*(literal(v, Ballot.__table__.c[k].type) for k, v in values.items())).where(still_open)
         try:
-            ballot_id = s.execute(insert(Ballot).returning(Ballot.id).values({
-                "round_id": round_id, "customer_id": customer_id, "telegram_user_id": telegram_user_id,
-                "chat_id": telegram_user_id, "rater": rater_pseudonym(secret(), round_id, customer_id),
-                "step": step, "rev": rev, "answers": answers, "status": BallotStatus.IN_PROGRESS, "started_at": now,
-                "updated_at": now, "revisions": 0,
-            } | shown)).scalar_one()
+            ballot_id = s.execute(insert(Ballot).from_select(list(values), row).returning(Ballot.id)).scalar()
         except IntegrityError as raced:  # one ballot per round x customer, enforced by the database
             raise _Raced() from raced
+        if ballot_id is None:
+            raise _Raced()
     else:
         rev += 1
         if submitted is not None:
             step = len(text.factors) + 1
         done = s.execute(
-            update(Ballot).where(Ballot.id == ballot_id, Ballot.rev == rev - 1)
+            update(Ballot).where(Ballot.id == ballot_id, Ballot.rev == rev - 1, still_open)
             .values(rev=rev, telegram_user_id=telegram_user_id, step=step, **shown)
         )
         if done.rowcount != 1:
@@ -176,14 +207,18 @@ def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now
            known: _State | None, s: Connection) -> tuple[BallotView, Outcome, _State]:
     if known is not None:
         try:
-            result = _write(s, texts, made, known, now, guarded=True)
+            result = _write(s, texts, made, known, now)
         except DomainError:
             result = None  # let the reading path give the authoritative answer
         if result is not None:
             return result
     state = _read(s, made, telegram_user_id, now)
-    result = _write(s, texts, made, state, now, guarded=False)
-    assert result is not None
+    result = _write(s, texts, made, state, now)
+    if result is None:
+        # Another tap on the same screen, a close or a withdrawal got there between the read and the
+        # write: read again to say which (a Submit that met the close is told the round closed).
+        _read(s, made, telegram_user_id, now)
+        raise StaleButton()
     return result
 
 
@@ -212,18 +247,33 @@ def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime) -
 # The guard is in the UPDATE on both paths: a read is its own snapshot (SQLite begins the transaction
 # at the first write), so a round closed or a ballot withdrawn between the read and the write must
 # still stop the write — the database checks it under the write lock.
+#
+# The guarantee against a close: a tap and a close serialise on the round's row, so a tap lands either
+# wholly before the close (and is counted) or is refused as closed — never accepted after it. SQLite
+# gets this from its single writer. PostgreSQL under READ COMMITTED did not: the close locks the round
+# and then every ballot of it; a tap reading the round as open then waited on its ballot's row lock and,
+# when the close committed, re-checked only the ballot row — not the round, read from the old snapshot
+# — and was accepted after the scorecard had counted without it. So the round is read `FOR SHARE`
+# here: it waits for the close's lock on the round row (taken first, by its UPDATE of the status), and
+# a row lock re-reads the newest version of the row it waited for, which then says closed. The locks
+# are taken in the close's order (round, then ballot), so the two cannot deadlock; still one statement.
+def _held_open(round_id: SQLColumnExpression[int], now: SQLColumnExpression[datetime]) -> ColumnElement[bool]:
+    """The round is open at `now`, its row held `FOR SHARE` (PostgreSQL) until the commit."""
+    return select(Round.id).where(Round.id == round_id, Round.status == RoundStatus.OPEN, Round.closes_at > now) \
+        .with_for_update(read=True).exists()
+
+
 _CAS = update(Ballot).where(
     Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"),
     Ballot.telegram_user_id == bindparam("b_owner"), Ballot.status != BallotStatus.WITHDRAWN,
-    select(Round.id).where(Round.id == Ballot.round_id, Round.status == RoundStatus.OPEN,
-                           Round.closes_at > bindparam("b_now", type_=Round.__table__.c.closes_at.type)).exists(),
+    _held_open(Ballot.round_id, bindparam("b_now", type_=Round.__table__.c.closes_at.type)),
 )
 
 
 def _write(
-    s: Connection, texts: Memo[object, object], button: _Press, state: _State, now: datetime, *, guarded: bool
+    s: Connection, texts: Memo[object, object], button: _Press, state: _State, now: datetime
 ) -> tuple[BallotView, Outcome, _State] | None:
-    """The compare-and-set of one press on `state`; None when `guarded` and the database disagrees."""
+    """The compare-and-set of one press on `state`; None when the database disagrees."""
     text = round_text(s, texts, state.round_id)
     answers, step, outcome = apply(text.keys, dict(state.answers), state.step, button.move)
     submitted, submitted_at, revisions = state.submitted, state.submitted_at, state.revisions
@@ -242,9 +292,7 @@ def _write(
     params = values | {"b_id": button.ballot_id, "b_rev": button.rev, "b_owner": state.owner, "b_now": now}
     done = s.execute(_CAS, params)
     if done.rowcount != 1:
-        if guarded:
-            return None
-        raise StaleButton()  # another tap on the same screen, a close or a withdrawal got there first
+        return None
     written = _State(state.round_id, state.owner, state.rev + 1, step, answers, submitted, submitted_at, revisions,
                      state.closes_at)
     view = BallotView(

@@ -32,8 +32,12 @@ class ManualClock:
 
 
 def parse_time(text: str) -> datetime:
-    """ISO-8601 to an aware UTC datetime; a time without zone is taken as UTC."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    """ISO-8601 to an aware UTC datetime; a time without zone is taken as UTC. Anything else, including a
+    time that would leave the calendar once moved to UTC (9999-12-31T23:00-05:00), is a ValueError."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text!r} is out of the calendar's range") from None

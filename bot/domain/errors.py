@@ -76,6 +76,31 @@ class NotInvited(DomainError):
     key = "error.not_invited"
 
 
+class BadNumber(BadInput):
+    """Not a whole number in the range a field takes (`what`, `value`, `minimum`, `maximum`)."""
+
+    key = "error.bad_number"
+
+
+class DurationError(BadInput, ValueError):
+    """Not a duration as operators write them ("45s", "15m", "2h", "7d"); `text` is what was written."""
+
+    key = "error.bad_duration"
+
+
+class DurationTooLong(DurationError):
+    """A duration over its ceiling (`text`, `maximum`)."""
+
+    key = "error.duration_too_long"
+
+
+class OpensTooFar(BadInput):
+    """A round's opening time too far from now (`opens_at`, `maximum`): past it, dates stop meaning much
+    and far enough out they overflow."""
+
+    key = "error.opens_too_far"
+
+
 class UnknownCategory(NotFound):
     key = "error.unknown_category"
 

@@ -1,5 +1,5 @@
-"""Messages the bot owes people, kept in the database until sent: invitations, reminders, scorecards,
-thanks.
+"""Messages the bot owes people, kept in the database until sent: invitations, reminders and thanks
+(a round's scorecard post has steps of its own: `bot.domain.publication`).
 
 Delivery guarantee for invitations and reminders: **at most once**, and nothing lost silently.
 
@@ -14,27 +14,34 @@ Delivery guarantee for invitations and reminders: **at most once**, and nothing 
   whether a message went out. After `STALE_CLAIM` they become `unknown` (`recover_stale_claims`) and
   are counted in the round's statistics, never resent: a buyer asked twice to rate the same product
   is worse for trust than one invitation in doubt, and the count tells the admin how many there are.
+
+Thanks ("your rating counted, here is the result") are **at most once** too, but finer: a thank-you is
+claimed with its batch (`none → claimed`), and marked `sending` one commit before its own HTTP call
+(`start_thanks`). A claimed thank-you never started is safe to send again, so a stop hands it back and
+a crash releases it after `rounds.claim_timeout`; only the few in flight at a crash (at most one per
+sending worker) become `unknown`. At least once was the alternative, and the cost of each is one
+message: a duplicate thank-you reads as a bug in a bot that promises "one person, one vote", while one
+missing thank-you in a thousand loses nothing the buyer needs — the scorecard is public. Before, the
+claim itself marked the rater thanked, so a stop 11 s after a 60k-ballot publication lost the rest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.runtime import Runtime
-from bot.domain.settings import pick_language
+from bot.domain.settings import RoundsConfig, pick_language
 from storage.models import Ballot, Customer, Invitation, Product, Round, RoundFactor, TelegramUser
-from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus
+from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus, ThanksStatus
 
-# A scorecard claim older than this is presumed to belong to a process that died before posting.
-PUBLISH_CLAIM_TIMEOUT = timedelta(minutes=5)
-# A claim lives for one batch (well under a minute even through flood waits); one this old belongs to
-# a process that died mid-batch.
-STALE_CLAIM = timedelta(minutes=5)
+# A claim lives for one batch (well under a minute even through flood waits); one older than
+# `rounds.claim_timeout` (this by default) belongs to a process that died mid-batch.
+STALE_CLAIM = RoundsConfig().claim_timeout
 
 
 @dataclass(frozen=True)
@@ -128,9 +135,18 @@ async def settle(rt: Runtime, settled: list[Settlement], unsent: list[int], *, r
 
 
 async def recover_stale_claims(rt: Runtime) -> int:
-    """Marks invitations and reminders claimed by a process that died as `unknown`; never resent."""
-    cutoff = rt.clock.now() - STALE_CLAIM
+    """Marks invitations, reminders and thank-yous a process that died was sending as `unknown` (never
+    resent), and hands back the thank-yous it had claimed but not started; returns how many are in doubt."""
+    cutoff = rt.clock.now() - rt.config.rounds.claim_timeout
     async with rt.db.session() as s:
+        await s.execute(
+            update(Ballot).where(Ballot.thanks_status == ThanksStatus.CLAIMED, Ballot.thanks_claimed_at < cutoff)
+            .values(thanks_status=ThanksStatus.NONE, thanks_claimed_at=None)
+        )
+        thanks = await s.execute(
+            update(Ballot).where(Ballot.thanks_status == ThanksStatus.SENDING, Ballot.thanks_claimed_at < cutoff)
+            .values(thanks_status=ThanksStatus.UNKNOWN)
+        )
         invitations = await s.execute(
             update(Invitation).where(Invitation.status == InvitationStatus.SENDING, Invitation.claimed_at < cutoff)
             .values(status=InvitationStatus.UNKNOWN, error="claimed by a process that stopped; delivery unknown")
@@ -140,7 +156,7 @@ async def recover_stale_claims(rt: Runtime) -> int:
             .where(Invitation.reminder_status == ReminderStatus.SENDING, Invitation.claimed_at < cutoff)
             .values(reminder_status=ReminderStatus.UNKNOWN)
         )
-        return int(invitations.rowcount + reminders.rowcount)  # type: ignore[attr-defined]
+        return int(invitations.rowcount + reminders.rowcount + thanks.rowcount)  # type: ignore[attr-defined]
 
 
 async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
@@ -199,92 +215,90 @@ async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> l
     ]
 
 
-async def decline(rt: Runtime, round_id: int, telegram_user_id: int) -> None:
-    async with rt.db.session() as s:
-        await s.execute(
-            update(Invitation)
-            .where(Invitation.round_id == round_id, Invitation.telegram_user_id == telegram_user_id)
-            .values(declined_at=rt.clock.now())
-        )
-
-
-@dataclass(frozen=True)
-class Publication:
-    """A closed round's scorecard, claimed for posting to the publish chat."""
-
-    round_id: int
-    product: str
-    report: dict[str, Any]
-
-
-async def claim_publications(rt: Runtime) -> list[Publication]:
-    """Closed rounds whose scorecard is not posted yet, claimed so only one process posts each."""
-    now = rt.clock.now()
-    async with rt.db.session() as s:
-        ids = list(await s.scalars(
-            select(Round.id).where(
-                Round.status == RoundStatus.CLOSED,
-                or_(Round.publish_claimed_at.is_(None), Round.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT),
-            )
-        ))
-        out = []
-        for round_id in ids:
-            claimed = await s.execute(
-                update(Round).where(
-                    Round.id == round_id, Round.status == RoundStatus.CLOSED,
-                    or_(Round.publish_claimed_at.is_(None), Round.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT),
-                ).values(publish_claimed_at=now)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            rnd = await s.get_one(Round, round_id)
-            product = await s.get_one(Product, rnd.sku)
-            assert rnd.report is not None
-            out.append(Publication(round_id, product.name, dict(rnd.report)))
-        return out
-
-
-async def mark_published(rt: Runtime, round_id: int, message_id: int | None) -> None:
-    async with rt.db.session() as s:
-        rnd = await s.get_one(Round, round_id)
-        insufficient = (rnd.report or {}).get("status") == RoundStatus.INSUFFICIENT
-        final = RoundStatus.INSUFFICIENT if insufficient else RoundStatus.PUBLISHED
-        await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == RoundStatus.CLOSED)
-            .values(status=final, published_at=rt.clock.now(), publish_message_id=message_id)
-        )
-
-
 @dataclass(frozen=True)
 class ThankYou:
-    """A rater of a published round, claimed to be told the result, once."""
+    """A rater of a published round, claimed to be told the result."""
 
+    id: int  # the rater's ballot, which holds the thank-you's status
     telegram_user_id: int
     product: str
     report: dict[str, Any]
     language: str
 
 
-async def claim_thanks(rt: Runtime, limit: int = 100) -> list[ThankYou]:
-    """Submitted ballots of published rounds whose rater has not been thanked; claimed at most once."""
+async def claim_thanks(rt: Runtime, limit: int) -> list[ThankYou]:
+    """Claims up to `limit` thank-yous owed to raters of published rounds, oldest ballot first.
+
+    One guarded UPDATE … RETURNING in id order; on PostgreSQL the candidates are locked with SKIP
+    LOCKED, so a concurrent claim (another process, an overlapping run) takes the next rows instead of
+    waiting on these: claims never wait on each other, so they cannot deadlock (the per-row updates
+    this replaced, in no order, deadlocked one run in seven against an overlapping run)."""
     now = rt.clock.now()
     async with rt.db.session() as s:
-        rows = list(await s.execute(
-            select(Ballot.id, Ballot.telegram_user_id, Product.name, Round.report,
-                   TelegramUser.language, TelegramUser.telegram_language)
-            .join(Round, Round.id == Ballot.round_id)
-            .join(Product, Product.sku == Round.sku)
-            .outerjoin(TelegramUser, TelegramUser.user_id == Ballot.telegram_user_id)
-            .where(Round.status.in_((RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT)),
-                   Ballot.submitted_at.is_not(None), Ballot.thanked_at.is_(None), Ballot.telegram_user_id.is_not(None))
-            .limit(limit)
+        query = (
+            select(Ballot.id).join(Round, Round.id == Ballot.round_id)
+            .where(Ballot.thanks_status == ThanksStatus.NONE, Ballot.submitted_at.is_not(None),
+                   Ballot.telegram_user_id.is_not(None),
+                   Round.status.in_((RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT)))
+            .order_by(Ballot.id).limit(limit)
+        )
+        if not rt.db.is_sqlite:
+            query = query.with_for_update(of=Ballot, skip_locked=True)
+        candidates = list(await s.scalars(query))
+        if not candidates:
+            return []
+        ids = list(await s.scalars(
+            update(Ballot).where(Ballot.id.in_(candidates), Ballot.thanks_status == ThanksStatus.NONE)
+            .values(thanks_status=ThanksStatus.CLAIMED, thanks_claimed_at=now).returning(Ballot.id)
         ))
-        out = []
-        for ballot_id, user_id, name, report, chosen, tg_lang in rows:
-            claimed = await s.execute(
-                update(Ballot).where(Ballot.id == ballot_id, Ballot.thanked_at.is_(None)).values(thanked_at=now)
+        rows = list(await s.execute(
+            select(Ballot.id, Ballot.telegram_user_id, Ballot.round_id, TelegramUser.language,
+                   TelegramUser.telegram_language)
+            .outerjoin(TelegramUser, TelegramUser.user_id == Ballot.telegram_user_id)
+            .where(Ballot.id.in_(ids)).order_by(Ballot.id)
+        ))
+        rounds = {r.id: r for r in await s.execute(
+            select(Round.id, Round.report, Product.name).join(Product, Product.sku == Round.sku)
+            .where(Round.id.in_({row.round_id for row in rows}))
+        )}
+        return [ThankYou(b.id, b.telegram_user_id, rounds[b.round_id].name, dict(rounds[b.round_id].report or {}),
+                         pick_language(b.telegram_language, b.language, rt.config.default_language))
+                for b in rows]
+
+
+async def start_thanks(rt: Runtime, ballot_id: int) -> bool:
+    """Records that this thank-you is about to leave (claimed → sending), one commit before the HTTP
+    call, so a crash leaves in doubt only the thank-yous actually in flight, not the whole claim."""
+    async with rt.db.session() as s:
+        done = await s.execute(
+            update(Ballot).where(Ballot.id == ballot_id, Ballot.thanks_status == ThanksStatus.CLAIMED)
+            .values(thanks_status=ThanksStatus.SENDING)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+_BALLOTS = cast(Table, Ballot.__table__)
+_SETTLE_THANKS = (
+    update(_BALLOTS)
+    .where(_BALLOTS.c.id == bindparam("settled_id"),
+           or_(_BALLOTS.c.thanks_status == ThanksStatus.SENDING, _BALLOTS.c.thanks_status == ThanksStatus.UNKNOWN))
+    .values(thanks_status=bindparam("new_status"), thanked_at=bindparam("new_thanked_at"))
+)
+
+
+async def settle_thanks(rt: Runtime, settled: list[Settlement], unsent: list[int]) -> None:
+    """Records how each thank-you went; hands back the claimed ones never sent (→ none, claimed again
+    by the next pass or the next process)."""
+    now = rt.clock.now()
+    async with rt.db.session() as s:
+        if settled:
+            await s.execute(_SETTLE_THANKS, [
+                {"settled_id": x.id, "new_status": ThanksStatus(x.status.value),
+                 "new_thanked_at": now if x.status == InvitationStatus.SENT else None}
+                for x in settled
+            ])
+        if unsent:
+            await s.execute(
+                update(Ballot).where(Ballot.id.in_(unsent), Ballot.thanks_status == ThanksStatus.CLAIMED)
+                .values(thanks_status=ThanksStatus.NONE, thanks_claimed_at=None)
             )
-            if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                out.append(ThankYou(user_id, name, dict(report or {}),
-                                    pick_language(tg_lang, chosen, rt.config.default_language)))
-        return out

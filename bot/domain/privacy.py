@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import NotLinked
@@ -55,6 +55,27 @@ async def preview(rt: Runtime, telegram_user_id: int) -> Forgetting:
     return Forgetting(link.customer_id, withdrawn, len(statuses) - withdrawn)
 
 
+async def _rounds_held(s: AsyncSession, customer_id: str) -> dict[int, str]:
+    """The status of every round the customer was invited to or has a ballot in, each round's row held
+    `FOR SHARE` until the commit.
+
+    Forgetting decides per round whether a ballot is withdrawn (open) or kept anonymously (closed), so
+    it must see the close it races: it serialises with a close on the round row, as a tap does (see
+    `bot.domain.ballots._CAS`). A close holding the row makes this wait, and the row lock then reads the
+    newest version, "closed": the ballot the published score counted stays counted. Locking the ballot
+    rows alone did not do it on PostgreSQL: under READ COMMITTED the round's status came from the
+    statement's old snapshot. The rounds are locked before the ballots, in id order, as a close locks
+    its round before its ballots, so the two cannot deadlock."""
+    # Research invitations have no rating round (round_id NULL): the filter keeps the ids whole numbers.
+    invited: Select[int] = select(Invitation.round_id).where(  # type: ignore[assignment]
+        Invitation.customer_id == customer_id, Invitation.round_id.is_not(None))
+    mine = union(invited,
+                 select(Ballot.round_id).where(Ballot.customer_id == customer_id))
+    rows = await s.execute(select(Round.id, Round.status).where(Round.id.in_(select(mine.subquery())))
+                           .order_by(Round.id).with_for_update(read=True))
+    return {round_id: status for round_id, status in rows}
+
+
 async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
     """Forgets the user's customer as the module docstring says; NotLinked if there is none."""
     now = rt.clock.now()
@@ -66,12 +87,12 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
             .values(forgotten_at=now, phone_hash=None, last_active_at=None, opted_out=True)
         )
         await s.delete(link)
-        rows = await s.execute(
-            select(Ballot, Round.status).join(Round, Round.id == Ballot.round_id)
-            .where(Ballot.customer_id == customer_id).with_for_update(of=Ballot)
-        )
+        statuses = await _rounds_held(s, customer_id)
+        ballots = await s.scalars(select(Ballot).where(Ballot.customer_id == customer_id).with_for_update())
         withdrawn = anonymised = 0
-        for ballot, round_status in rows:
+        for ballot in ballots:
+            round_status = statuses.get(ballot.round_id) or await s.scalar(
+                select(Round.status).where(Round.id == ballot.round_id))
             ballot.telegram_user_id = ballot.chat_id = ballot.message_id = None
             if round_status in OPEN_STATUSES:
                 withdrawn += ballot.status != BallotStatus.WITHDRAWN

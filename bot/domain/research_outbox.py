@@ -10,16 +10,18 @@ the message says, differ.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from bot.domain.outbox import PUBLISH_CLAIM_TIMEOUT
 from bot.domain.runtime import Runtime
 from bot.domain.settings import pick_language
 from storage.models import Category, Customer, Invitation, ResearchResponse, ResearchRound, TelegramUser
 from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus
+
+# A result claimed this long ago belongs to a process that died before posting it.
+PUBLISH_CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

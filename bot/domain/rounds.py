@@ -15,8 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import factorsets, scorecards
+from bot.domain.durations import check_schedule
 from bot.domain.eligibility import eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
+from bot.domain.numbers import check_whole
 from bot.domain.runtime import Runtime
 from storage.models import Ballot, Customer, Factor, Invitation, Product, Round, RoundFactor
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
@@ -76,9 +78,9 @@ async def schedule_round(
     now = rt.clock.now()
     duration = duration or rt.config.rounds.default_duration
     quota = rt.config.rounds.invitation_quota if quota is None else quota
-    if quota < 1:
-        raise BadInput(detail=f"quota must be at least 1, got {quota}")
+    check_whole(quota, what="quota")
     opens_at = opens_at or now
+    check_schedule(now, opens_at, duration)
     async with rt.db.session() as s:
         product = await s.get(Product, sku)
         if product is None:

@@ -21,9 +21,10 @@ T = TypeVar("T")
 LANGUAGES = ("zh", "en")
 
 
-def setting(default: T, *, minimum: float | None = None, choices: tuple[str, ...] = ()) -> T:
+def setting(default: T, *, minimum: float | None = None, maximum: float | None = None,
+            choices: tuple[str, ...] = ()) -> T:
     """A dataclass field with its default and the limits the config reader checks."""
-    limits: dict[str, Any] = {"minimum": minimum, "choices": choices}
+    limits: dict[str, Any] = {"minimum": minimum, "maximum": maximum, "choices": choices}
     return field(default=default, metadata=limits)
 
 
@@ -71,6 +72,11 @@ class RoundsConfig:
     invitation_quota: int = setting(500, minimum=1)
     min_ballots: int = setting(Method.min_ballots, minimum=1)
     tick: timedelta = timedelta(seconds=30)
+    # A claim on a message (an invitation's, a thank-you's, a scorecard's) older than this belongs to a
+    # process that stopped: what it had not started sending is sent again, what it was sending is in
+    # doubt and never resent (bot.domain.outbox). Five minutes is far past the longest batch (a batch
+    # is half a second of sends, plus any flood wait Telegram asks for).
+    claim_timeout: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

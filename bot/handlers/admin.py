@@ -7,17 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
-from html import escape
 from typing import Any
 
 from telegram import Update
 
 from bot.config import Config
 from bot.domain import audit, rounds
-from bot.domain.durations import DurationError, parse_duration
-from bot.domain.errors import DomainError
+from bot.domain.errors import BadInput, DomainError
 from bot.domain.runtime import Runtime
-from bot.handlers.common import Context, Handler, is_admin, language, refusing, reply, runtime, sender_id
+from bot.handlers.arguments import UsageNeeded, new_round_args, round_id_arg
+from bot.handlers.common import (
+    Context,
+    Handler,
+    error_text,
+    is_admin,
+    language,
+    refusing,
+    reply,
+    runtime,
+    sender_id,
+)
 from bot.handlers.start import unknown_command
 from bot.screens import when
 from bot.texts import Html, html_lines, t
@@ -47,15 +56,25 @@ def on_round(command: str) -> Callable[[RoundHandler], Handler]:
         @admin_only
         @wraps(handler)
         async def wrapper(update: Update, context: Context) -> None:
-            args = context.args or []
-            if len(args) != 1 or not args[0].isdigit():
-                await reply(update, t(await language(update, context), "admin.usage.round_id", command=command))
+            lang = await language(update, context)
+            usage = t(lang, "admin.usage.round_id", command=command)
+            try:
+                round_id = round_id_arg(context.args or [])
+            except (UsageNeeded, BadInput) as exc:
+                await reply(update, with_usage(exc, lang, usage))
                 return
-            await handler(update, context, int(args[0]))
+            await handler(update, context, round_id)
 
         return wrapper
 
     return decorate
+
+
+def with_usage(error: UsageNeeded | BadInput, lang: str, usage: Html) -> Html:
+    """Wrong arguments answered with what is wrong with one (if one is), then how to write the command."""
+    if isinstance(error, UsageNeeded):
+        return usage
+    return html_lines([Html(error_text(error, lang)), usage])
 
 
 def actor(update: Update) -> str:
@@ -68,17 +87,14 @@ async def new_round(update: Update, context: Context) -> None:
     """Schedules a round opening now: /newround SKU [duration] [quota]."""
     rt, lang = runtime(context), await language(update, context)
     args = context.args or []
-    if not 1 <= len(args) <= 3 or (len(args) == 3 and not args[2].isdigit()):
-        await reply(update, t(lang, "admin.usage.newround"))
-        return
     try:
-        duration = parse_duration(args[1]) if len(args) > 1 else None
-    except DurationError as exc:
-        await reply(update, f"{escape(str(exc))}\n{t(lang, 'admin.usage.newround')}")
+        wanted = new_round_args(args)
+    except (UsageNeeded, BadInput) as exc:
+        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.newround")))
         return
-    quota = int(args[2]) if len(args) == 3 else None
     async with audit.audited(rt, actor(update), "round.new", " ".join(args)) as outcome:
-        round_id = await rounds.schedule_round(rt, args[0], actor=actor(update), duration=duration, quota=quota)
+        round_id = await rounds.schedule_round(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
+                                               quota=wanted.quota)
         outcome.result = f"round {round_id}"
     info = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,

@@ -3,24 +3,26 @@ decorators that parse a button or answer a refusal, so each handler is what it d
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeVar
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 
 from bot.callbacks import Button, decode
 from bot.config import Config
 from bot.context import Context
 from bot.domain import people
-from bot.domain.errors import DomainError, LinkRefused
+from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
-from bot.texts import t, t_plain
+from bot.texts import error_message, t
 
 __all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
            "reply", "runtime", "sender_id"]
 
+log = logging.getLogger(__name__)
 B = TypeVar("B", bound=Button)
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 ButtonHandler = Callable[[Update, Context, B], Coroutine[Any, Any, None]]
@@ -49,11 +51,7 @@ def is_admin(update: Update, context: Context) -> bool:
     return user is not None and user.id in runtime(context).config.bot.admins
 
 
-def error_text(error: DomainError, lang: str, *, plain: bool = False) -> str:
-    """The error in the user's words: HTML for a message, `plain` for an alert (alerts show no markup)."""
-    if isinstance(error, LinkRefused):
-        return t(lang, f"link.refused.{error.params['reason']}")
-    return (t_plain if plain else t)(lang, error.key, **error.params)
+error_text = error_message  # alerts show no markup: they take `plain=True`
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:
@@ -62,7 +60,11 @@ async def reply(update: Update, text: str, **kwargs: Any) -> None:
 
 
 async def edit_or_send(update: Update, text: str, **kwargs: Any) -> int:
-    """Edits the message the pressed button is on; a message that is already right stays as it is."""
+    """Edits the message the pressed button is on; a message that is already right stays as it is.
+
+    An edit the network kept failing (after `bot.retry`'s retries) is given up, not raised: what the
+    tap did is recorded, the tap still gets its answer, and the next tap on this message finds it out
+    of date and redraws it (`bot.handlers.rating`)."""
     query = update.callback_query
     assert query is not None and query.message is not None
     try:
@@ -70,6 +72,8 @@ async def edit_or_send(update: Update, text: str, **kwargs: Any) -> int:
     except BadRequest as exc:
         if "message is not modified" not in exc.message.lower():
             raise
+    except NetworkError as exc:
+        log.warning("could not edit message %s (%s); the next tap redraws it", query.message.message_id, exc)
     return query.message.message_id
 
 

@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.handlers.common import Context, language, runtime
+from bot.redaction import redact, redact_text
 from bot.texts import t
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,8 @@ async def on_error(update: object, context: Context) -> None:
     """Logs the error, apologises to the user and reports to the admins (at most once a minute)."""
     error = context.error
     assert error is not None
-    log.error("unhandled error while handling %r", update, exc_info=error)
+    described = redact(update.to_dict() if isinstance(update, Update) else update)
+    log.error("unhandled error while handling %s", described, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id,
@@ -33,11 +35,13 @@ async def on_error(update: object, context: Context) -> None:
     if now - context.bot_data.last_error_report < REPORT_INTERVAL:
         return
     context.bot_data.last_error_report = now
-    trace = "".join(traceback.format_exception(error))[-3000:]
-    described = html.escape(str(update.to_dict() if isinstance(update, Update) else update))[:600]
-    report = f"⚠️ <b>redheart error</b>\nupdate: <code>{described}</code>\n<pre>{html.escape(trace)}</pre>"
+    secrets = runtime(context).config.secrets()
+    trace = redact_text("".join(traceback.format_exception(error)), secrets)[-3000:]
+    shown = redact_text(str(described), secrets)[:600]
+    report = f"⚠️ <b>redheart error</b>\nupdate: <code>{html.escape(shown)}</code>\n<pre>{html.escape(trace)}</pre>"
     for admin in runtime(context).config.bot.admins:
         try:
             await context.bot.send_message(admin, report, parse_mode="HTML")
         except TelegramError:
             log.warning("could not report the error to admin %s", admin)
+

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import BallotButton, InviteButton, InviteChoice
 from bot.context import Context
-from bot.domain import ballot_views, ballots, outbox, people
+from bot.domain import ballot_views, ballots, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
 from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
 from bot.screens import answer_text, ballot_screen, when
@@ -26,6 +26,9 @@ async def ballot_button(update: Update, context: Context, button: BallotButton) 
     lang = await language(update, context)
     try:
         view, _outcome = await ballots.press(runtime(context), button.ballot_id, button.rev, button.move, user.id)
+    except StaleButton:
+        await stale_tap(update, context, button, lang)
+        return
     except BadInput:
         await query.answer(t(lang, "alert.incomplete"), show_alert=True)
         return
@@ -35,6 +38,22 @@ async def ballot_button(update: Update, context: Context, button: BallotButton) 
     screen = ballot_screen(view, lang)
     await edit_or_send(update, screen.text, reply_markup=screen.markup)
     await query.answer()
+
+
+async def stale_tap(update: Update, context: Context, button: BallotButton, lang: str) -> None:
+    """A tap made on an out-of-date screen changes nothing. On the message that shows the ballot (its
+    screen fell behind: an edit the network lost, a tap the rater made twice) the current screen is
+    drawn again with a short notice, so the rater can go on; on an older message, the alert."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.message is not None and user is not None
+    view = await ballot_views.shown_on(runtime(context), button.ballot_id, user.id,
+                                       query.message.chat.id, query.message.message_id)
+    if view is None or button.rev >= view.rev:  # a rev not yet written was never on any screen
+        await query.answer(t_plain(lang, "alert.stale"), show_alert=True)
+        return
+    screen = ballot_screen(view, lang)
+    await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await query.answer(t_plain(lang, "alert.redrawn"))
 
 
 @on_button(InviteButton)
@@ -48,16 +67,18 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
         await edit_or_send(update, t(lang, "invite.stopped"))
         await query.answer()
         return
-    # Rate now turns this very message into the ballot: record it with the ballot, in one transaction.
-    shown_in = (query.message.chat.id, query.message.message_id) if button.choice is InviteChoice.RATE_NOW else None
     try:
-        view = await ballots.begin(rt, button.round_id, user.id, shown_in=shown_in)
+        if button.choice is InviteChoice.NOT_NOW:  # no ballot: "started" counts those who opened one
+            closes_at = await ballots.not_now(rt, button.round_id, user.id)
+        else:
+            # Rate now turns this very message into the ballot: recorded with it, in one transaction.
+            view = await ballots.begin(rt, button.round_id, user.id,
+                                       shown_in=(query.message.chat.id, query.message.message_id))
     except DomainError as refused:
         await query.answer(error_text(refused, lang, plain=True), show_alert=True)
         return
     if button.choice is InviteChoice.NOT_NOW:
-        await outbox.decline(rt, button.round_id, user.id)
-        await edit_or_send(update, t(lang, "invite.later", closes_at=when(view.closes_at, lang)))
+        await edit_or_send(update, t(lang, "invite.later", closes_at=when(closes_at, lang)))
         await query.answer()
         return
     screen = ballot_screen(view, lang)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain import ballot_views
+from bot.domain import ballot_views, identity
 from bot.sandbox import ApiCall
 from tests.conftest import ADMIN_ID
 from tests.conversations.conftest import Harness
@@ -37,3 +37,33 @@ async def test_a_failing_handler_apologises_in_the_users_language_and_reports_on
     assert len(reports(h)) == 1
     assert [str(e) for e in h.errors] == ["the database caught fire"] * 2
     h.errors.clear()  # seen and asserted; the harness fails a test on any handler error left over
+
+
+PHONE = "+8613806105001"  # C0001's, as the store imported it
+
+
+async def test_a_failing_contact_or_link_never_puts_the_phone_or_the_token_in_the_log_or_the_report(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: the admins' report and the log carried the whole update, phone number and link token too."""
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the identity service fell over")
+
+    monkeypatch.setattr(identity, "link_by_contact", broken)
+    monkeypatch.setattr(identity, "link_by_token", broken)
+    await h.admin.send("/help")
+    payload = await identity.issue_link_token(h.rt, "C0002")
+    buyer = h.person("Buyer")
+    await buyer.share_contact(PHONE)
+    await buyer.wait_for(lambda u: "sorry" in u.last_message.text.lower())
+    await h.admin.wait_for(lambda a: "redheart error" in a.last_message.text)
+    [report] = reports(h)
+    assert "RuntimeError" in report.params["text"] and "contact" in report.params["text"]
+    await buyer.send(f"/start {payload}")
+    await buyer.wait_for(lambda u: len([m for m in u.messages if "sorry" in (m.text or "").lower()]) == 2)
+    logged = caplog.text
+    for secret in (PHONE, PHONE[3:], payload, h.rt.config.telegram.token):
+        assert secret not in logged
+        assert all(secret not in str(call.params) for call in h.sandbox.sent_to(ADMIN_ID))
+    assert "/start [redacted]" in logged and "[redacted]" in report.params["text"]
+    h.errors.clear()  # both failures seen; the harness fails a test on any handler error left over

@@ -11,15 +11,16 @@ import aiohttp
 import pytest
 
 from bot.app import build_application
-from bot.config import TelegramConfig, WebhookConfig
+from bot.config import ConfigError, TelegramConfig, WebhookConfig
+from bot.domain import rounds
 from bot.domain.clock import ManualClock
 from bot.domain.runtime import Runtime
 from bot.runner import running
 from bot.sandbox import BotApiSandbox
-from tests.conftest import CHANNEL, record_errors
+from tests.conftest import ADMIN_ID, CHANNEL, record_errors
 from tests.conversations.conftest import TICK, Harness, invitation
 
-SECRET_TOKEN = "webhook-secret_123"
+SECRET_TOKEN = "Webhook-secret_0123456789abcdefghijKLMNOP"  # webhook mode refuses a weak one
 PATH = "tg/hook"
 
 
@@ -29,19 +30,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def webhook_runtime(rt: Runtime, clock: ManualClock, sandbox: BotApiSandbox, secret_token: str) -> Runtime:
+    port = free_port()
+    telegram = TelegramConfig(
+        token=sandbox.token, base_url=sandbox.base_url, mode="webhook",
+        webhook=WebhookConfig(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/{PATH}",
+                              secret_token=secret_token),
+    )
+    return Runtime(rt.db, replace(rt.config, telegram=telegram, rounds=replace(rt.config.rounds, tick=TICK)), clock)
+
+
 @pytest.fixture
 async def wh(rt: Runtime, clock: ManualClock) -> AsyncIterator[Harness]:
     """The harness, but the bot gets its updates by webhook with a secret token instead of polling."""
     async with BotApiSandbox() as sandbox:
         sandbox.add_channel(CHANNEL, "ratings")
-        port = free_port()
-        telegram = TelegramConfig(
-            token=sandbox.token, base_url=sandbox.base_url, mode="webhook",
-            webhook=WebhookConfig(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/{PATH}",
-                                  secret_token=SECRET_TOKEN),
-        )
-        runtime = Runtime(rt.db, replace(rt.config, telegram=telegram, rounds=replace(rt.config.rounds, tick=TICK)),
-                          clock)
+        runtime = webhook_runtime(rt, clock, sandbox, SECRET_TOKEN)
         errors: list[BaseException] = []
         app = build_application(runtime)
         record_errors(app, errors)
@@ -88,3 +92,34 @@ async def test_a_webhook_request_without_the_right_secret_is_refused(wh: Harness
     alice = wh.person("Alice")
     await alice.send("/help")  # the real deliveries still work
     assert "Little Red Heart" in alice.last_message.text
+
+
+def forged_message(sender: int, text: str) -> dict[str, object]:
+    command = text.split()[0]
+    return {"update_id": 888_888, "message": {
+        "message_id": 7, "date": 0, "chat": {"id": sender, "type": "private", "first_name": "Eve"},
+        "from": {"id": sender, "is_bot": False, "first_name": "Eve"}, "text": text,
+        "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}]}}
+
+
+async def test_a_forged_admin_command_without_the_secret_gets_403_and_changes_nothing(wh: Harness) -> None:
+    """Anyone who finds the webhook URL can post an update claiming to come from an admin."""
+    async with aiohttp.ClientSession() as session, session.post(wh.rt.config.telegram.webhook.url,
+                            json=forged_message(ADMIN_ID, "/newround SHAMPOO-001 7d")) as response:
+        assert response.status == 403
+    await wh.admin.send("/rounds")  # a real delivery, answered after the forged one would have been
+    assert "No rounds yet" in wh.admin.last_message.text
+    assert not await rounds.list_rounds(wh.rt)
+
+
+@pytest.mark.parametrize("secret_token",
+                         ["", "webhook-secret_123", "a" * 40, "spaces are not allowed in it 0123456789"])
+async def test_webhook_mode_does_not_start_without_a_strong_secret_token(rt: Runtime, clock: ManualClock,
+                                                                         secret_token: str) -> None:
+    """Before: an empty secret_token served the webhook, and a forged update got 200 and was handled."""
+    async with BotApiSandbox() as sandbox:
+        app = build_application(webhook_runtime(rt, clock, sandbox, secret_token))
+        with pytest.raises(ConfigError, match=r"telegram\.webhook\.secret_token"):
+            async with running(app):
+                pass
+        assert not [c for c in sandbox.calls if c.method.lower() == "setwebhook"]

@@ -141,7 +141,7 @@ async def test_a_round_closed_between_a_taps_read_and_its_write_keeps_the_ballot
         return state
 
     monkeypatch.setattr(ballots, "_read", read_then_close)
-    with pytest.raises(StaleButton):
+    with pytest.raises(RoundClosed):  # told why, not just "out of date"
         await ballots.press(rt, view.ballot_id, view.rev, Move.score(2), user)
     async with rt.db.session() as s:
         ballot = await s.get_one(Ballot, view.ballot_id)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from bot.domain import identity
-from bot.domain.outbox import PUBLISH_CLAIM_TIMEOUT
+from bot.domain.outbox import STALE_CLAIM as PUBLISH_CLAIM_TIMEOUT
 from bot.sandbox import SimUser
 from storage.models import AccountLink, Ballot
 from tests.conftest import CHANNEL

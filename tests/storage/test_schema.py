@@ -23,9 +23,11 @@ from storage.statuses import (
     FactorSetSource,
     InvitationStatus,
     LinkMethod,
+    PublishState,
     PurchaseStatus,
     ReminderStatus,
     RoundStatus,
+    ThanksStatus,
 )
 
 STATUSES: dict[tuple[str, str], type[StrEnum]] = {
@@ -33,6 +35,8 @@ STATUSES: dict[tuple[str, str], type[StrEnum]] = {
     ("ballots", "status"): BallotStatus,
     ("invitations", "status"): InvitationStatus,
     ("invitations", "reminder_status"): ReminderStatus,
+    ("rounds", "publish_state"): PublishState,
+    ("ballots", "thanks_status"): ThanksStatus,
     ("purchases", "status"): PurchaseStatus,
     ("account_links", "method"): LinkMethod,
     ("research_rounds", "status"): RoundStatus,
