@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.domain import audit, research
-from bot.domain.durations import DurationError, parse_duration
+from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, parse_duration
 from bot.domain.errors import BadInput
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
@@ -31,9 +31,11 @@ def _category_name(report: dict[str, Any], lang: str) -> str:
 
 async def cmd_new(rt: Runtime[Config], args: argparse.Namespace) -> None:
     try:
-        duration = parse_duration(args.duration) if args.duration else None
+        duration = parse_duration(args.duration, MAX_ROUND_LENGTH) if args.duration else None
     except DurationError as exc:
-        raise BadInput(detail=f"--duration: {exc}") from None
+        from bot.cli import UsageError, _domain_message
+
+        raise UsageError(f"--duration: {_domain_message(exc)}") from None
     detail = " ".join(str(x) for x in (args.category, args.duration, args.quota) if x)
     async with audit.audited(rt, ACTOR, "research.new", detail) as outcome:
         research_id = await research.schedule(rt, args.category, actor=ACTOR, duration=duration, quota=args.quota)

@@ -16,8 +16,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from bot.domain import factorsets
+from bot.domain.durations import check_schedule
 from bot.domain.eligibility import eligible_purchasers, stratified_sample
 from bot.domain.errors import AdoptRefused, BadInput, RoundStateError, UnknownCategory, UnknownResearch
+from bot.domain.numbers import check_whole
 from bot.domain.research_rows import research_report
 from bot.domain.runtime import Runtime
 from bot.domain.settings import Scope
@@ -52,9 +54,9 @@ async def schedule(rt: Runtime, category: str, *, actor: str, duration: timedelt
                    quota: int | None = None) -> int:
     """Schedules a research round of the category opening now; returns its id."""
     now = rt.clock.now()
-    quota = rt.config.rounds.invitation_quota if quota is None else quota
-    if quota < 1:
-        raise BadInput(detail=f"quota must be at least 1, got {quota}")
+    quota = check_whole(rt.config.rounds.invitation_quota if quota is None else quota, what="quota")
+    duration = duration or rt.config.rounds.default_duration
+    check_schedule(now, now, duration)  # the bounds rating rounds keep
     async with rt.db.session() as s:
         if await s.get(Category, category) is None:
             raise UnknownCategory(category=category)
@@ -63,7 +65,7 @@ async def schedule(rt: Runtime, category: str, *, actor: str, duration: timedelt
             raise BadInput(detail=f"category {category} has {pool} factors and candidates; research needs "
                                   f"at least {MIN_CANDIDATES}")
         row = ResearchRound(category_key=category, status=RoundStatus.SCHEDULED, opens_at=now,
-                            closes_at=now + (duration or rt.config.rounds.default_duration), quota=quota,
+                            closes_at=now + duration, quota=quota,
                             min_responses=rt.config.rounds.min_ballots, created_by=actor, created_at=now)
         s.add(row)
         await s.flush()

@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from telegram import Update
 
 from bot.callbacks import InviteChoice, ResearchButton, ResearchInviteButton
 from bot.context import Context
 from bot.domain import audit, factorsets, people, research, research_responses
-from bot.domain.durations import DurationError, parse_duration
 from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
+from bot.domain.numbers import parse_whole
 from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
-from bot.handlers.admin import actor, admin_only
+from bot.handlers.admin import actor, admin_only, with_usage
+from bot.handlers.arguments import UsageNeeded, new_round_args
 from bot.handlers.common import edit_or_send, error_text, language, on_button, reply, runtime
 from bot.research_screens import response_screen
 from bot.screens import when
@@ -79,17 +78,14 @@ async def new_research(update: Update, context: Context) -> None:
     """Schedules a research round opening now: /newresearch CATEGORY [duration] [quota]."""
     rt, lang = runtime(context), await language(update, context)
     args = context.args or []
-    if not 1 <= len(args) <= 3 or (len(args) == 3 and not args[2].isdigit()):
-        await reply(update, t(lang, "admin.usage.newresearch"))
-        return
     try:
-        duration = parse_duration(args[1]) if len(args) > 1 else None
-    except DurationError as exc:
-        await reply(update, f"{escape(str(exc))}\n{t(lang, 'admin.usage.newresearch')}")
+        wanted = new_round_args(args)  # the same words as /newround: the category instead of the SKU
+    except (UsageNeeded, BadInput) as exc:
+        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.newresearch")))
         return
-    quota = int(args[2]) if len(args) == 3 else None
     async with audit.audited(rt, actor(update), "research.new", " ".join(args)) as outcome:
-        research_id = await research.schedule(rt, args[0], actor=actor(update), duration=duration, quota=quota)
+        research_id = await research.schedule(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
+                                              quota=wanted.quota)
         outcome.result = f"research {research_id}"
     rnd = await research.get(rt, research_id)
     await reply(update, t(lang, "admin.research_created", research_id=research_id, category=rnd.category_key,
@@ -102,11 +98,14 @@ async def adopt(update: Update, context: Context) -> None:
     """Makes a published research result's top K the category's next factor set: /adopt ID [K]."""
     rt, lang = runtime(context), await language(update, context)
     args = context.args or []
-    if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args) or (
-            len(args) == 2 and not MIN_TOP <= int(args[1]) <= MAX_TOP):
-        await reply(update, t(lang, "admin.usage.adopt"))
+    try:
+        if not 1 <= len(args) <= 2:
+            raise UsageNeeded
+        research_id = parse_whole(args[0], what="research id")
+        top = parse_whole(args[1], what="K", minimum=MIN_TOP, maximum=MAX_TOP) if len(args) == 2 else DEFAULT_TOP
+    except (UsageNeeded, BadInput) as exc:
+        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.adopt")))
         return
-    research_id, top = int(args[0]), int(args[1]) if len(args) == 2 else DEFAULT_TOP
     async with audit.audited(rt, actor(update), "research.adopt", " ".join(args)) as outcome:
         version, keys = await research.adopt(rt, research_id, actor=actor(update), top=top)
         outcome.result = f"factor set v{version}: {','.join(keys)}"
