@@ -204,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[common], help="offline demo: a whole round with simulated buyers")
     demo.add_argument("--out", default="demo-out", help="folder for the chart and the database (default demo-out)")
     demo.add_argument("--quiet", action="store_true", help="print only the scorecard")
+    demo.add_argument("--research", action="store_true", help="first a research round that picks the factors")
 
     imp = sub.add_parser("import", parents=[common], help="load products/customers/purchases CSV and categories TOML")
     imp.add_argument("files", nargs="+", metavar="FILE")
@@ -330,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             from bot.demo.story import run_demo
 
-            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet))
+            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet, research=args.research))
         else:
             asyncio.run(_with_runtime(config, args.run, args))
     except ConfigError as exc:

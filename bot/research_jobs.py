@@ -29,6 +29,7 @@ async def reconcile(bot: Bot, rt: Runtime[Config]) -> None:
     for research_id in await research.due(rt, RoundStatus.OPEN):
         if await research.close_research(rt, research_id):
             log.info("research %s closed", research_id)
+    await research.store_missing_results(rt)
     for publication in await research_outbox.claim_publications(rt):
         try:
             message_id = await _post(bot, rt, publication)

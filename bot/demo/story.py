@@ -114,7 +114,7 @@ async def _rate_all(user: SimUser, rng: random.Random, *, speeder: bool = False,
     await _press(user, -1)  # submit: the last button of the summary
 
 
-async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False) -> int:
+async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, research: bool = False) -> int:
     folder = Path(out)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -145,7 +145,7 @@ async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False) 
 
             app.add_error_handler(record)  # the bot's own handler apologises; this one fails the demo
             async with running(app, poll_timeout=1):
-                report = await _story(sandbox, rt, folder, say)
+                report = await _story(sandbox, rt, folder, say, research)
         finally:
             await db.close()
     if errors:
@@ -165,7 +165,7 @@ def _phones() -> dict[str, str]:
     return {r["customer_id"]: r["phone"] for r in rows}
 
 
-async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> str | None:
+async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any, research: bool = False) -> str | None:
     phones = _phones()
     admin = sandbox.user(first_name="Admin", language_code="en", user_id=ADMIN_ID)
     buyers: dict[str, SimUser] = {}
@@ -190,6 +190,12 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any) -> st
     await buyers["C0002"].send(f"/start {reused}")
     outsider = sandbox.user(first_name="Olga", language_code="en")
     await outsider.send(f"/start {await identity.issue_link_token(rt, 'C0058')}")
+
+    if research:
+        from bot.demo.research_story import research_chapter
+
+        if not await research_chapter(sandbox, rt, admin, list(buyers.values()), CHANNEL, out, say):
+            return None
 
     say("\n— the admin opens a round —")
     await admin.send(f"/newround {PRODUCT} 20m")

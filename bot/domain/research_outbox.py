@@ -121,7 +121,7 @@ async def claim_publications(rt: Runtime) -> list[ResearchPublication]:
                     ResearchRound.publish_claimed_at < now - PUBLISH_CLAIM_TIMEOUT)
     async with rt.db.session() as s:
         ids = list(await s.scalars(select(ResearchRound.id).where(ResearchRound.status == RoundStatus.CLOSED,
-                                                                  unclaimed)))
+                                                                  ResearchRound.report.is_not(None), unclaimed)))
         out = []
         for research_id in ids:
             claimed = await s.execute(

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from bot.domain.errors import ForeignButton, NotInvited, NotLinked, RoundClosed,
 from bot.domain.research_rule import Picks, ResearchMove, ResearchOutcome, apply
 from bot.domain.runtime import Runtime
 from scoring.maxdiff import respondent_sets
-from storage.models import AccountLink, Category, Invitation, ResearchResponse, ResearchRound
+from storage.models import AccountLink, Invitation, ResearchResponse, ResearchRound
 from storage.statuses import BallotStatus, RoundStatus
 
 
@@ -65,13 +66,17 @@ def _open(rnd: ResearchRound | None, now: datetime) -> bool:
     return rnd is not None and rnd.status == RoundStatus.OPEN and now < rnd.closes_at
 
 
-async def _view(rt: Runtime, row: ResearchResponse, rnd: ResearchRound) -> ResponseView:
-    async with rt.db.session() as s:
-        category = await s.get_one(Category, rnd.category_key)
-    labels = {c["key"]: Candidate(c["key"], c["label_en"], c["label_zh"]) for c in (rnd.design or {})["candidates"]}
-    return ResponseView(row.id, row.rev, rnd.id, category.name_en, category.name_zh,
-                        [[labels[k] for k in shown] for shown in row.sets], {k: list(v) for k, v in row.picks.items()},
-                        row.step, row.submitted is not None, row.revisions, rnd.closes_at)
+def _view(row: ResearchResponse, rnd: ResearchRound, **now: Any) -> ResponseView:
+    """The screen's view from the row as read, with `now` (rev, step, picks, ...) as just written: built
+    without reading back, so a tap is one transaction."""
+    design = rnd.design or {}
+    labels = {c["key"]: Candidate(c["key"], c["label_en"], c["label_zh"]) for c in design["candidates"]}
+    picks = now.get("picks", row.picks)
+    return ResponseView(row.id, now.get("rev", row.rev), rnd.id, design.get("category_en", rnd.category_key),
+                        design.get("category_zh", rnd.category_key), [[labels[k] for k in shown] for shown in row.sets],
+                        {k: list(v) for k, v in picks.items()}, now.get("step", row.step),
+                        now.get("submitted", row.submitted) is not None, now.get("revisions", row.revisions),
+                        rnd.closes_at)
 
 
 async def begin(rt: Runtime, research_id: int, telegram_user_id: int, *,
@@ -131,7 +136,7 @@ async def _begin(rt: Runtime, research_id: int, telegram_user_id: int,
                 row.step = 2 * len(row.sets) + 1
             for name, value in shown.items():
                 setattr(row, name, value)
-    return await _view(rt, row, rnd)
+        return _view(row, rnd)
 
 
 async def attach_message(rt: Runtime, response_id: int, chat_id: int, message_id: int) -> None:
@@ -167,9 +172,8 @@ async def press(rt: Runtime, response_id: int, rev: int, move: ResearchMove,
             values.update(submitted=picks, submitted_at=now, status=BallotStatus.SUBMITTED)
         # The compare-and-set: a concurrent tap that read the same rev finds it gone and is stale.
         done = await s.execute(update(ResearchResponse)
-                               .where(ResearchResponse.id == response_id, ResearchResponse.rev == rev).values(**values))
+                               .where(ResearchResponse.id == response_id, ResearchResponse.rev == rev).values(**values)
+                               .execution_options(synchronize_session=False))
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleButton()
-    async with rt.db.session() as s:
-        fresh = await s.get_one(ResearchResponse, response_id)
-    return await _view(rt, fresh, rnd), outcome
+        return _view(row, rnd, **values), outcome
