@@ -165,16 +165,6 @@ async def store_missing_results(rt: Runtime) -> None:
         await _store_result(rt, research_id)
 
 
-async def admin_close(rt: Runtime, research_id: int) -> None:
-    rnd = await get(rt, research_id)
-    if rnd.status == RoundStatus.SCHEDULED:
-        await open_research(rt, research_id)
-    elif rnd.status != RoundStatus.OPEN:
-        raise RoundStateError(round_id=research_id, status=rnd.status, action="closed")
-    if not await close_research(rt, research_id, early=True):
-        raise RoundStateError(round_id=research_id, status=RoundStatus.CLOSED, action="closed")
-
-
 async def get(rt: Runtime, research_id: int) -> ResearchRound:
     async with rt.db.session() as s:
         rnd = await s.get(ResearchRound, research_id)
