@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import research_responses
 from bot.domain.errors import NotLinked
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Ballot, Customer, Invitation, Round
@@ -108,4 +109,5 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
             .where(Invitation.customer_id == customer_id, Invitation.status == InvitationStatus.PENDING)
             .values(status=InvitationStatus.CANCELLED)
         )
+        await research_responses.forget(s, customer_id, now)
     return Forgetting(customer_id, withdrawn, anonymised)

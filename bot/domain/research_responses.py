@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
 from bot.domain.research_rule import Picks, ResearchMove, ResearchOutcome, apply
@@ -177,3 +179,22 @@ async def press(rt: Runtime, response_id: int, rev: int, move: ResearchMove,
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleButton()
         return _view(row, rnd, **values), outcome
+
+
+async def forget(s: AsyncSession, customer_id: str, now: datetime) -> None:
+    """A buyer asked to be forgotten (`bot.domain.privacy.forget`, in its transaction): their responses
+    to open research rounds are withdrawn (never counted); those of closed rounds stay, anonymously, so
+    a published result stays recomputable."""
+    rows = await s.execute(
+        select(ResearchResponse, ResearchRound.status)
+        .join(ResearchRound, ResearchRound.id == ResearchResponse.round_id)
+        .where(ResearchResponse.customer_id == customer_id)
+    )
+    for response, status in rows:
+        response.telegram_user_id = response.chat_id = response.message_id = None
+        if status in (RoundStatus.SCHEDULED, RoundStatus.OPEN):
+            response.status, response.picks, response.submitted = BallotStatus.WITHDRAWN, {}, None
+            response.updated_at, response.rev = now, response.rev + 1  # its old buttons go stale
+        else:
+            response.customer_id = None
+            response.rater = "q" + secrets.token_hex(6)  # random: no secret leads back to the person

@@ -44,10 +44,14 @@ def build_report(meta: dict[str, Any], responses: Sequence[Response], method: Ma
 
 
 async def meta_of(s: AsyncSession, rnd: ResearchRound) -> dict[str, Any]:
-    invited = await s.scalar(
-        select(func.count()).select_from(Invitation)
-        .where(Invitation.research_round_id == rnd.id, Invitation.status != InvitationStatus.CANCELLED)
-    )
+    # Once a result is stored, its count stands: an invitation cancelled later (a buyer forgotten)
+    # must not change what the export recomputes.
+    invited = (rnd.report or {}).get("invited")
+    if invited is None:
+        invited = await s.scalar(
+            select(func.count()).select_from(Invitation)
+            .where(Invitation.research_round_id == rnd.id, Invitation.status != InvitationStatus.CANCELLED)
+        )
     category = await s.get_one(Category, rnd.category_key)
     return {"research_id": rnd.id, "category": rnd.category_key, "category_en": category.name_en,
             "category_zh": category.name_zh, "factor_set": rnd.factor_set,
@@ -61,7 +65,9 @@ async def submitted_responses(s: AsyncSession, round_id: int) -> list[Response]:
                ResearchResponse.excluded_by_admin)
         .where(ResearchResponse.round_id == round_id, ResearchResponse.status == BallotStatus.SUBMITTED,
                ResearchResponse.submitted.is_not(None))
-        .order_by(ResearchResponse.rater)
+        # The bootstrap draws respondents by their place in this list: the design's order, which no
+        # later change (a forgotten buyer's random pseudonym) can move.
+        .order_by(ResearchResponse.respondent, ResearchResponse.id)
     )
     return [response_of(rater, sets, submitted, seconds, bool(excluded)) for rater, sets, submitted, seconds, excluded
             in rows]
@@ -109,5 +115,6 @@ def read_export(name: str, text: str) -> list[Response]:
             by_rater.setdefault(row["respondent"], []).append((int(row["set"]), task))
         except (ValueError, AttributeError) as exc:
             raise BadExport(f"{name}:{line}: {exc}") from None
+    # In the file's order, which is the order the result was computed in (see `submitted_responses`).
     return [Response(rater, tuple(t for _k, t in sorted(tasks, key=lambda kt: kt[0])), *extra[rater])
-            for rater, tasks in sorted(by_rater.items())]
+            for rater, tasks in by_rater.items()]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.domain import research, rounds
 from bot.domain.clock import ManualClock
-from bot.domain.errors import AdoptRefused, NotInvited, RoundClosed
+from bot.domain.errors import AdoptRefused, NotInvited, NotLinked, RoundClosed
 from bot.domain.research_export import export_research, score_export
 from bot.domain.runtime import Runtime
 from storage.models import AuditEntry, Invitation, RoundFactor
@@ -141,3 +141,27 @@ async def test_too_few_accepted_responses_publish_as_insufficient(rt: Runtime, c
         await research.adopt(rt, research_id, actor="test")
     async with rt.db.session() as s:
         assert list(await s.scalars(select(AuditEntry))) == []  # the domain audits nothing itself
+
+
+async def test_a_forgotten_buyer_s_open_response_is_withdrawn_and_a_closed_one_still_recomputes(
+    rt: Runtime, clock: ManualClock
+) -> None:
+    from bot.domain import privacy, research_responses
+
+    research_id = await published_research(rt, clock, buyers=6)
+    before = await research.report(rt, research_id)
+    await privacy.forget(rt, 70001)  # a respondent of the closed round
+    text, document = await export_research(rt, research_id)
+    before.pop("adopted_version")
+    assert score_export("r.csv", text, document) == before
+
+    await link(rt, range(20, 21))
+    open_id = await research.schedule(rt, "shampoo", actor="test", duration=timedelta(hours=1))
+    await research.open_research(rt, open_id)
+    import random
+
+    await answer(rt, clock, open_id, 70020, random.Random(3))
+    await privacy.forget(rt, 70020)
+    assert (await research.info(rt, open_id)).submitted == 0
+    with pytest.raises(NotLinked):
+        await research_responses.begin(rt, open_id, 70020)
