@@ -14,6 +14,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     ExtBot,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -24,9 +25,11 @@ from bot.callbacks import (
     ForgetButton,
     InviteButton,
     LanguageButton,
+    PageButton,
     PostButton,
     ResearchButton,
     ResearchInviteButton,
+    ShowcaseButton,
     decode,
 )
 from bot.config import Config
@@ -34,10 +37,11 @@ from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, posts, privacy, rating, research, start
+from bot.handlers import admin, campaign, console, lists, posts, privacy, rating, research, showcase, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
+from bot.ops.metrics import Metrics
 from bot.retry import RetryingRequest
 from bot.texts import t_plain
 from bot.updates import PerUserOrder
@@ -68,8 +72,13 @@ def build_application(rt: Runtime[Config]) -> App:
                .request(RetryingRequest(connection_pool_size=256)))
     if base_url := config.telegram.base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot", 1))
+    metrics = Metrics() if config.metrics.port else None  # no counting cost unless someone scrapes
+    if metrics is not None:  # the same requests, each HTTP answer counted
+        builder = builder.request(metrics.request(get_updates=False)).get_updates_request(
+            metrics.request(get_updates=True))
     app = builder.build()
     shared = app.bot_data
+    shared.metrics = metrics
     shared.runtime = rt
     shared.campaign = campaign_for(config)
     shared.flood = FloodGuard(config.bot.flood_limit, config.bot.flood_window.total_seconds(),
@@ -77,6 +86,8 @@ def build_application(rt: Runtime[Config]) -> App:
     shared.wake = _waker(app)
 
     private = filters.ChatType.PRIVATE
+    if metrics is not None:  # counts every update, flooding ones included, and stops none
+        app.add_handler(TypeHandler(object, metrics.count_update), group=-2)
     # Before everything: a flooding user's updates stop here (see bot/flood.py).
     app.add_handler(TypeHandler(Update, guard), group=-1)
     app.add_handler(CommandHandler("start", start.start, filters=private))
@@ -98,12 +109,19 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CommandHandler("adopt", research.adopt, filters=private))
     app.add_handler(MessageHandler(filters.Document.ALL & private, console.import_file))
     app.add_handler(CommandHandler("forgetme", privacy.forget_me, filters=private))
+    # For anyone, linked or not (shoppers): browsing, rankings, comparisons, inline mode.
+    app.add_handler(CommandHandler("scores", showcase.scores, filters=private))
+    app.add_handler(CommandHandler("top", showcase.top, filters=private))
+    app.add_handler(CommandHandler("compare", showcase.compare, filters=private))
+    app.add_handler(InlineQueryHandler(showcase.inline_query))
     app.add_handler(MessageHandler(filters.CONTACT & private, start.contact))
     # Routing by the codec itself: a handler only ever sees data that decodes to its button type.
     app.add_handler(CallbackQueryHandler(rating.ballot_button, pattern=_decodes_to(BallotButton)))
     app.add_handler(CallbackQueryHandler(rating.invitation_button, pattern=_decodes_to(InviteButton)))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=_decodes_to(LanguageButton)))
     app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=_decodes_to(ForgetButton)))
+    app.add_handler(CallbackQueryHandler(showcase.browse, pattern=_decodes_to(ShowcaseButton)))
+    app.add_handler(CallbackQueryHandler(lists.page_button, pattern=_decodes_to(PageButton)))
     app.add_handler(CallbackQueryHandler(posts.post_button, pattern=_decodes_to(PostButton)))
     app.add_handler(CallbackQueryHandler(research.research_button, pattern=_decodes_to(ResearchButton)))
     app.add_handler(CallbackQueryHandler(research.research_invitation_button,

@@ -8,10 +8,14 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
     l:{lang}                       a language choice
     f:{y|n}                        /forgetme: y = confirm, n = keep my data
     p:{list}:{page}                a page of a long list (m = /myratings, e = /eligible, r = /rounds)
+    s:c | s:k:{round_id}:{page} | s:r:{round_id} | s:h:{round_id} | s:t:{round_id}
+                                   browsing published scorecards: the categories, the products of that
+                                   round's category, its scorecard, its product's history, its
+                                   category's ranking (a round id always fits; a category key may not)
+    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
 
 Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
 holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
-    a:{round_id}:{r|t}             an admin's answer about a scorecard post in doubt: r = repost, t = it's there
     m:{response_id}:{rev}:{move}   a research-survey button: p{position} pick, k back, s submit, v revise
     q:{research_id}:{choice}       a research invitation button (choices as i:)
 
@@ -56,6 +60,7 @@ _INVITE = re.compile(rf"i:{_N}:([rns])")
 _LANG = re.compile(rf"l:({'|'.join(LANGUAGES)})")
 _FORGET = re.compile(r"f:([yn])")
 _PAGE = re.compile(rf"p:([mer]):{_N}")
+_SHOWCASE = re.compile(rf"s:(?:(c)|k:{_N}:{_N}|([rht]):{_N})")
 _POST = re.compile(rf"a:{_N}:([rt])")
 _RESEARCH = re.compile(rf"m:{_N}:{_N}:(?:p([0-9])|([kvs]))")
 _RESEARCH_INVITE = re.compile(rf"q:{_N}:([rns])")
@@ -111,6 +116,25 @@ class PageButton(_Data):
     page: int
 
 
+class Shelf(Enum):
+    """What a browsing button shows (/scores)."""
+
+    CATEGORIES = "c"
+    CATEGORY = "k"  # the products of the round's category, a page at a time
+    SCORECARD = "r"  # one published round's scorecard
+    HISTORY = "h"  # every published round of that round's product
+    RANKING = "t"  # the ranking of the round's category
+
+
+@dataclass(frozen=True)
+class ShowcaseButton(_Data):
+    """A /scores browsing button about published round `round_id` (none for CATEGORIES)."""
+
+    shelf: Shelf
+    round_id: int = 0
+    page: int = 0
+
+
 @dataclass(frozen=True)
 class PostButton(_Data):
     """An admin's answer about a scorecard post in doubt (bot.domain.publication)."""
@@ -132,8 +156,8 @@ class ResearchInviteButton(_Data):
     choice: InviteChoice
 
 
-Button = (BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ResearchButton
-          | ResearchInviteButton)
+Button = (BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ShowcaseButton
+          | ResearchButton | ResearchInviteButton)
 # The range of each number on the wire: ids and revisions are INTEGER columns; positions index factors.
 _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "page": (0, MAX_PAGE)}
 
@@ -155,6 +179,12 @@ def encode(button: Button) -> str:
             data = f"f:{'y' if confirm else 'n'}"
         case PageButton(kind, page):
             data = f"p:{kind.value}:{page}"
+        case ShowcaseButton(Shelf.CATEGORIES):
+            data = "s:c"
+        case ShowcaseButton(Shelf.CATEGORY, round_id, page):
+            data = f"s:k:{round_id}:{page}"
+        case ShowcaseButton(shelf, round_id):
+            data = f"s:{shelf.value}:{round_id}"
         case PostButton(round_id, repost):
             data = f"a:{round_id}:{'r' if repost else 't'}"
         case ResearchButton(response_id, rev, ResearchMove(ResearchAction.PICK, position)):
@@ -197,6 +227,12 @@ def _read(data: str) -> Button | None:
         return ForgetButton(m[1] == "y")
     if m := _PAGE.fullmatch(data):
         return PageButton(ListKind(m[1]), _number(m[2], "page"))
+    if m := _SHOWCASE.fullmatch(data):
+        if m[1]:
+            return ShowcaseButton(Shelf.CATEGORIES)
+        if m[2]:
+            return ShowcaseButton(Shelf.CATEGORY, _number(m[2], "id"), _number(m[3], "page"))
+        return ShowcaseButton(Shelf(m[4]), _number(m[5], "id"))
     if m := _POST.fullmatch(data):
         return PostButton(_number(m[1], "id"), m[2] == "r")
     if m := _RESEARCH.fullmatch(data):

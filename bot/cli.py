@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from bot.cli_admin import CommandError, command_database, print_preview
+from bot.cli_admin import register as register_admin_commands
 from bot.cliargs import Parser, whole
 from bot.config import Config, ConfigError, load_config
-from bot.domain import audit, identity, rounds
+from bot.domain import audit, rounds
 from bot.domain.clock import parse_time
 from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, parse_duration
 from bot.domain.errors import DomainError
@@ -24,7 +26,8 @@ from bot.domain.numbers import shown
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.redaction import redact_logs
-from bot.startup import StartupError, describe_unexpected, open_database
+from bot.roundview import status_label
+from bot.startup import StartupError, describe_unexpected
 from bot.texts import error_message
 from bot.texts import t_plain as t
 
@@ -48,28 +51,6 @@ async def cmd_import(rt: Runtime[Config], args: argparse.Namespace) -> None:
         outcome.result = "; ".join(f"{r.file}: +{r.added} ~{r.updated}" for r in results)
     for r in results:
         print(f"{r.file}: {r.kind}: {r.added} added, {r.updated} updated, {r.unchanged} unchanged")
-
-
-async def cmd_link(rt: Runtime[Config], args: argparse.Namespace) -> None:
-    payload = await identity.issue_link_token(rt, args.customer_id)
-    username = await _bot_username(rt.config)
-    print(f"https://t.me/{username}?start={payload}")
-    print(f"payload: {payload}")
-
-
-async def _bot_username(config: Config) -> str:
-    """The bot's @username for the deep link, asked of the Bot API; a placeholder when unreachable."""
-    if not config.telegram.token:
-        return "YOUR_BOT"
-    from telegram import Bot
-    from telegram.error import TelegramError
-
-    bot = Bot(config.telegram.token, base_url=config.telegram.base_url or "https://api.telegram.org/bot")
-    try:
-        async with bot:
-            return str(bot.username)
-    except (TelegramError, OSError):
-        return "YOUR_BOT"
 
 
 def _when(value: datetime) -> str:
@@ -97,7 +78,8 @@ async def cmd_round_list(rt: Runtime[Config], args: argparse.Namespace) -> None:
     if not infos:
         print("no rounds yet")
     for i in infos:
-        print(f"{i.id:>5}  {i.sku:<16} {i.status:<12} opens {_when(i.opens_at)}  closes {_when(i.closes_at)}"
+        status = status_label(rt.config, i, "en")
+        print(f"{i.id:>5}  {i.sku:<16} {status:<12} opens {_when(i.opens_at)}  closes {_when(i.closes_at)}"
               f"  invited {i.stats.invited}  submitted {i.stats.submitted}")
 
 
@@ -105,7 +87,7 @@ async def cmd_round_show(rt: Runtime[Config], args: argparse.Namespace) -> None:
     i = await rounds.round_info(rt, args.id)
     s = i.stats
     print(f"round {i.id}: {i.product} ({i.sku}){' [forced]' if i.forced else ''}")
-    print(f"status:      {i.status}")
+    print(f"status:      {status_label(rt.config, i, 'en')}")
     print(f"opens:       {_when(i.opens_at)}")
     print(f"closes:      {_when(i.closes_at)}")
     print(f"quota:       {i.quota}")
@@ -117,6 +99,7 @@ async def cmd_round_show(rt: Runtime[Config], args: argparse.Namespace) -> None:
           + (f", in doubt {s.in_doubt}" if s.in_doubt else ""))
     if i.excluded_by_rule:
         print("left out:    " + ", ".join(f"{rule} {n}" for rule, n in i.excluded_by_rule.items()))
+    await print_preview(rt, i)
 
 
 async def cmd_round_close(rt: Runtime[Config], args: argparse.Namespace) -> None:
@@ -141,7 +124,8 @@ async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
         print(json.dumps(report, ensure_ascii=False))
     elif args.format == "png":
         out = Path(args.out or f"round-{args.id}.png")
-        out.write_bytes(await chart(report, info.product, args.lang))
+        closed = (await rounds.get_round(rt, args.id)).closed_at
+        out.write_bytes(await chart(report, info.product, args.lang, closed))
         print(f"wrote {out}")
     else:
         print(render_text(report, args.lang, title=info.product))
@@ -188,6 +172,7 @@ def cmd_score(args: argparse.Namespace) -> None:
         print(json.dumps(report, ensure_ascii=False))
     else:
         print(render_text(report, args.lang, title=str(report.get("sku") or path.name)))
+        print("\n" + t(args.lang, "scorecard.explain"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,15 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", parents=[common], help="offline demo: a whole round with simulated buyers")
     demo.add_argument("--out", default="demo-out", help="folder for the chart and the database (default demo-out)")
     demo.add_argument("--quiet", action="store_true", help="print only the scorecard")
+    demo.add_argument("--seed", type=int, default=1, help="the simulated people's choices (default 1)")
     demo.add_argument("--research", action="store_true", help="first a research round that picks the factors")
 
     imp = sub.add_parser("import", parents=[common], help="load products/customers/purchases CSV and categories TOML")
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.set_defaults(run=cmd_import)
 
-    link = sub.add_parser("link", parents=[common], help="print a customer's deep link and its payload")
-    link.add_argument("customer_id", metavar="CUSTOMER_ID")
-    link.set_defaults(run=cmd_link)
+    register_admin_commands(parser, sub, common)  # --version, link [--all] (bot/cli_admin.py)
 
     rnd = sub.add_parser("round", help="manage rounds")
     rsub = rnd.add_subparsers(dest="round_command", required=True, metavar="ACTION")
@@ -263,11 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
     prod.add_argument("--eligible", action="store_true", help="only products that meet both thresholds")
     prod.set_defaults(run=cmd_products)
 
+    from bot.cli_site import add_site_command
+
+    add_site_command(sub, common)
+
     bench = sub.add_parser("bench", parents=[common],
                            help="performance benchmark: rating throughput against PTB's floor, scoring, memory")
     bench.add_argument("--part", action="append", choices=("throughput", "scoring", "memory", "invitations"),
                        help="run only this part (repeatable); default: throughput, scoring and memory")
-    bench.add_argument("--raters", type=int, default=500, metavar="R", help="throughput: raters (default 500)")
+    bench.add_argument("--raters", type=int, default=500, metavar="R", help="throughput: raters a side (default 500)")
+    bench.add_argument("--pairs", type=int, default=5, metavar="P",
+                       help="throughput, scoring: interleaved pairs of ours and the floor (default 5, at least 5)")
     bench.add_argument("--concurrency", type=int, default=50, metavar="C",
                        help="throughput: raters tapping at a time (default 50)")
     bench.add_argument("--sizes", default="1000,10000,100000", metavar="N,N",
@@ -299,11 +289,8 @@ async def cmd_products(rt: Runtime[Config], args: argparse.Namespace) -> None:
 
 
 async def _with_runtime(config: Config, command: Command, args: argparse.Namespace) -> None:
-    db = await open_database(config.database_url)
-    try:
+    async with command_database(config, args.command) as db:
         await command(Runtime(db, config), args)
-    finally:
-        await db.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -331,7 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             from bot.demo.story import run_demo
 
-            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet, research=args.research))
+            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet, seed=args.seed,
+                                        research=args.research))
         else:
             asyncio.run(_with_runtime(config, args.run, args))
     except ConfigError as exc:
@@ -342,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "debug", False):
             raise
         return _fail(str(exc))
-    except UsageError as exc:
+    except (UsageError, CommandError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

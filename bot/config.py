@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, ClassVar, TypeVar, get_type_hints
 
 from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, format_duration, parse_duration
 from bot.domain.numbers import INT32_MAX
@@ -79,11 +79,27 @@ class WebhookConfig:
 class TelegramConfig:
     token: str = ""
     base_url: str = ""
+    username: str = ""  # the bot's @username for printed deep links; empty: asked of the Bot API
     mode: str = setting("polling", choices=("polling", "webhook"))
     paid_broadcast: bool = False
     # Messages per second overall; 0 means Telegram's ceiling (30, or 1000 with paid_broadcast).
     send_rate: float = 0.0
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+
+class ByteSize(int):
+    """A size in bytes, written in the file as "5MB", "512KB" or a whole number of bytes."""
+
+    UNITS: ClassVar[dict[str, int]] = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+    def __str__(self) -> str:
+        for unit in ("GB", "MB", "KB"):
+            if self >= self.UNITS[unit] and self % self.UNITS[unit] == 0:
+                return f"{self // self.UNITS[unit]} {unit}"
+        return f"{int(self)} bytes"
+
+
+DEFAULT_IMPORT_SIZE = ByteSize(5 * 1024**2)
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,31 @@ class BotConfig:
     flood_limit: int = 20
     flood_window: timedelta = timedelta(seconds=10)
     flood_pause: timedelta = timedelta(seconds=60)
+    # The largest store file an admin may send the bot as a document (Telegram lets a bot download
+    # 20 MB at most); bigger ones are refused before download. `redheart import` has no such limit.
+    max_import_size: ByteSize = DEFAULT_IMPORT_SIZE
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """The operations endpoint (bot/ops): /metrics for Prometheus and /healthz, in any mode."""
+
+    listen: str = "127.0.0.1"
+    port: int = 0  # 0: off
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    format: str = setting("text", choices=("text", "json"))  # json: one object a line, for log shippers
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    # When set, the public scorecard site (bot/site) is rebuilt here after each publication.
+    out: str = ""
+    # Where the site is served from (e.g. "https://ratings.example.com/"), so the badge snippet a store
+    # pastes on its own pages links back absolutely; empty = links relative to the site's root.
+    base_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,10 +149,22 @@ class Config:
     eligibility: EligibilityConfig = field(default_factory=EligibilityConfig)
     rounds: RoundsConfig = field(default_factory=RoundsConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    site: SiteConfig = field(default_factory=SiteConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
     def default_language(self) -> str:
         return self.bot.default_language
+
+    def warnings(self) -> list[str]:
+        """One line per setting that leaves the bot running but not doing what a store expects."""
+        found = []
+        if not self.bot.admins:
+            found.append("bot.admins is empty: nobody can run rounds from the chat (the command line still can)")
+        if not self.bot.publish_chat_id:
+            found.append("bot.publish_chat_id is empty: scorecards are not posted; scored rounds stay \"closed\"")
+        return found
 
     def require_secret(self) -> str:
         if not self.identity.secret:
@@ -240,6 +293,15 @@ def _duration(name: str, value: Any) -> timedelta:
         raise ConfigError(f"{name}: {error_message(exc, 'en', plain=True)}") from None
 
 
+def _size(name: str, value: Any) -> ByteSize:
+    found = re.fullmatch(r"\s*([0-9]{1,6})\s*(B|KB|MB|GB)?\s*", value.upper()) if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**40:
+        return ByteSize(value)
+    if found is None or int(found.group(1)) == 0:
+        raise ConfigError(f"{name}: must be a size such as \"5MB\" or \"512KB\", got {value!r}")
+    return ByteSize(int(found.group(1)) * ByteSize.UNITS[found.group(2) or "B"])
+
+
 def _user_ids(name: str, value: Any) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise ConfigError(f"{name}: must be a list of Telegram user ids, got {value!r}")
@@ -248,6 +310,7 @@ def _user_ids(name: str, value: Any) -> tuple[int, ...]:
 
 _READERS: dict[object, Any] = {
     str: _text, int: _whole, float: _number, bool: _flag, timedelta: _duration, tuple[int, ...]: _user_ids,
+    ByteSize: _size,
 }
 
 
@@ -280,4 +343,16 @@ def load_config(path: str | Path | None = None, env: dict[str, str] | None = Non
             data = tomllib.loads(file.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config: {file} is not valid TOML ({exc})") from None
-    return parse_config(data, env)
+    config = parse_config(data, env)
+    if chosen and not env.get(ENVIRONMENT["database.url"]):
+        config = replace(config, database_url=anchor_sqlite(config.database_url, Path(chosen).resolve().parent))
+    return config
+
+
+def anchor_sqlite(url: str, folder: Path) -> str:
+    """A SQLite URL with a relative file path made relative to `folder` (the config file's), so the
+    bot and the command line use one database whatever folder they are started from."""
+    scheme, sep, path = url.partition(":///")
+    if not scheme.startswith("sqlite") or not sep or not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return f"{scheme}:///{folder / path}"

@@ -16,6 +16,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.config import Config
 from bot.domain.runtime import Runtime
 from bot.flood import FloodGuard
+from bot.ops.metrics import Metrics
 from bot.sender import Campaign
 
 
@@ -32,6 +33,10 @@ class BotData:
     wake: Callable[[], None] = field(init=False)
     # When the error handler last reported to the admins (time.monotonic()).
     last_error_report: float = -math.inf
+    # When the scheduler last finished a pass (time.monotonic()), for /healthz.
+    last_reconcile: float = -math.inf
+    # Prometheus counters, when `[metrics] port` is set (bot/ops/metrics.py).
+    metrics: Metrics | None = None
 
 
 Context: TypeAlias = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

@@ -27,9 +27,11 @@ from bot.config import Config
 from bot.context import Context
 from bot.domain import outbox, publication, research_outbox, rounds
 from bot.domain.runtime import Runtime
+from bot.ops.logs import about_round
 from bot.research_screens import invitation_screen as research_invitation_screen
 from bot.screens import Screen, invitation_screen, when
 from bot.sender import Campaign, pacer_for, send_paced
+from bot.site.refresh import refresh_site
 from bot.texts import t
 from storage.statuses import InvitationStatus
 
@@ -48,6 +50,9 @@ async def reconcile(context: Context) -> None:
     rt = shared.runtime
     more = await run_once(context.bot, rt, budget=max(rt.config.rounds.tick.total_seconds() * 0.8, 1.0),
                           campaign=shared.campaign)
+    shared.last_reconcile = time.monotonic()
+    if shared.metrics is not None:
+        shared.metrics.reconciled()
     # Out of budget with messages still owed: run again at once rather than idle until the next tick,
     # so the sender keeps the full rate while rounds still get opened and closed between budgets.
     if more:
@@ -66,11 +71,13 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
     # and deadlock on PostgreSQL); a run arriving meanwhile waits, then finds the work already done.
     async with campaign.bookkeeping:
         for round_id in await rounds.due_to_open(rt):
-            if await rounds.open_round(rt, round_id):
-                log.info("round %s opened", round_id)
+            with about_round(round_id):
+                if await rounds.open_round(rt, round_id):
+                    log.info("round %s opened", round_id)
         for round_id in await rounds.due_to_close(rt):
-            if await rounds.close_round(rt, round_id):
-                log.info("round %s closed", round_id)
+            with about_round(round_id):
+                if await rounds.close_round(rt, round_id):
+                    log.info("round %s closed", round_id)
         await research_jobs.reconcile(bot, rt)
         if in_doubt := await outbox.recover_stale_claims(rt):
             log.warning("%s messages were being sent by a process that stopped; marked unknown, not resent",
@@ -78,6 +85,7 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
         if in_doubt := await publication.recover_stale(rt):
             log.warning("%s scorecard posts were under way in a process that stopped; asking the admins", in_doubt)
         await publish(bot, rt)
+        await refresh_site(rt)
         for doubt in await publication.unreported(rt):
             if await publishing.ask_admins(bot, rt, doubt):
                 await publication.reported(rt, doubt)
@@ -151,12 +159,11 @@ async def send_thanks(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadlin
             break
 
         async def send(thanks: outbox.ThankYou) -> outbox.Settlement | None:
-            if not await outbox.start_thanks(rt, thanks.id):
+            try:
+                delivery = await send_paced(campaign.pacer, thanks.telegram_user_id, _thanks_sender(bot, rt, thanks),
+                                            campaign.stats)
+            except _Taken:
                 return None
-            text = publishing.thanks_text(thanks)
-            delivery = await send_paced(campaign.pacer, thanks.telegram_user_id,
-                                        partial(bot.send_message, thanks.telegram_user_id, text, parse_mode="HTML"),
-                                        campaign.stats)
             if delivery.outcome != "sent":
                 log.info("rater %s not thanked (%s): %s", thanks.telegram_user_id, delivery.outcome, delivery.error)
             return outbox.Settlement(thanks.id, InvitationStatus(delivery.outcome))
@@ -164,6 +171,26 @@ async def send_thanks(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadlin
         settled = await _send_batch(campaign, batch, deadline, send, partial(outbox.settle_thanks, rt))
         sent += sum(1 for x in settled if x.status is InvitationStatus.SENT)
     return sent
+
+
+class _Taken(Exception):
+    """The thank-you is no longer ours to send (a stale claim, taken again by another process)."""
+
+
+def _thanks_sender(bot: Bot, rt: Runtime[Config], thanks: outbox.ThankYou) -> Callable[[], Awaitable[Message]]:
+    """Marks the thank-you `sending` inside the pacer's slot, right before its first HTTP call (not while
+    it waits its turn), so a crash leaves in doubt only what was really on its way."""
+    started = False
+
+    async def send() -> Message:
+        nonlocal started
+        if not started:
+            if not await outbox.start_thanks(rt, thanks.id):
+                raise _Taken()
+            started = True
+        return await bot.send_message(thanks.telegram_user_id, publishing.thanks_text(thanks), parse_mode="HTML")
+
+    return send
 
 
 class _Claimed(Protocol):
@@ -214,9 +241,16 @@ def reminder_screen(inv: outbox.InvitationMessage) -> Screen:
 
 
 async def publish(bot: Bot, rt: Runtime[Config]) -> None:
-    """Posts each closed round's scorecard to the publish chat, step by step (bot.domain.publication)."""
+    """Posts each closed round's scorecard to the publish chat, step by step (bot.domain.publication).
+
+    With no publish chat nothing is claimed, so nothing is marked published: scored rounds stay
+    `closed` (admins see "not posted") and are posted once `bot.publish_chat_id` is set."""
+    if not rt.config.bot.publish_chat_id:
+        return
     for claimed in await publication.claim(rt):
-        if not await publishing.post_scorecard(bot, rt, claimed):
+        with about_round(claimed.round_id):  # its log lines name the round
+            posted = await publishing.post_scorecard(bot, rt, claimed)
+        if not posted:
             # The chat is rate-limited: this round and any claimed after it stay claimed and are posted
             # once their claims expire; the invitations and thanks of this pass go on meanwhile.
             return

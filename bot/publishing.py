@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -13,23 +14,23 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.callbacks import PostButton
 from bot.config import Config
-from bot.domain import people, publication
+from bot.domain import people, publication, rounds, showcase
 from bot.domain.outbox import ThankYou
 from bot.domain.publication import Doubt, Publication
 from bot.domain.runtime import Runtime
 from bot.retry import never_left, own_failures
-from bot.scorecard_text import chart_text, overall_text, render_caption
+from bot.scorecard_text import CAPTION_LIMIT, chart_text, overall_text, render_caption
 from bot.texts import t, t_plain
 from storage.statuses import PublishState
 
 log = logging.getLogger(__name__)
 
 
-async def chart(report: dict[str, Any], product: str, lang: str) -> bytes:
-    """The PNG scorecard; drawn in a worker thread so the event loop keeps serving taps meanwhile."""
+async def chart(report: dict[str, Any], product: str, lang: str, when: datetime | None = None) -> bytes:
+    """The PNG scorecard, dated `when`; drawn in a worker thread so the event loop keeps serving taps."""
     from scoring.chart import render_png  # matplotlib loads only when a chart is drawn
 
-    return await asyncio.to_thread(render_png, report, chart_text(report, lang), product)
+    return await asyncio.to_thread(render_png, report, chart_text(report, lang, when), product)
 
 
 async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) -> bool:
@@ -42,8 +43,9 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) ->
         return True
     lang = rt.config.bot.default_language
     target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
-    png = await chart(claimed.report, claimed.product, lang)
-    caption = render_caption(claimed.report, lang, title=claimed.product)
+    closed = (await rounds.get_round(rt, round_id)).closed_at
+    png = await chart(claimed.report, claimed.product, lang, closed)
+    caption = channel_caption(bot, claimed, lang)
     if not await publication.start_sending(rt, claimed):
         return True  # our claim expired and another process took the round: it posts, not us
     try:
@@ -69,7 +71,19 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) ->
         return True
     await publication.posted(rt, round_id, message.message_id)
     log.info("round %s published", round_id)
+    if message.photo:  # kept so /scores and inline results resend the chart without drawing it again
+        await showcase.remember_photo(rt, round_id, lang, message.photo[-1].file_id)
     return True
+
+
+def channel_caption(bot: Bot, claimed: Publication, lang: str) -> str:
+    """The scorecard's caption, ending with the product's deep link so a reader can share or look it up."""
+    payload = showcase.product_payload(str(claimed.report.get("sku") or ""))
+    if not payload or not bot.username:
+        return render_caption(claimed.report, lang, title=claimed.product)
+    share = t(lang, "showcase.share", link=f"https://t.me/{bot.username}?start={payload}")
+    body = render_caption(claimed.report, lang, title=claimed.product, limit=CAPTION_LIMIT - len(share) - 1)
+    return f"{body}\n{share}"
 
 
 async def ask_admins(bot: Bot, rt: Runtime[Config], doubt: Doubt) -> bool:

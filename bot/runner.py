@@ -15,6 +15,8 @@ from bot.app import App, build_application
 from bot.config import Config
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.runtime import Runtime
+from bot.ops.http import add_health_to_webhook, ops_server
+from bot.ops.logs import configure_logging
 from bot.startup import open_database, telegram_reachable
 from storage.heap import freeze_startup_heap
 
@@ -36,11 +38,13 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
                 listen=tg.webhook.listen, port=tg.webhook.port, url_path=path, webhook_url=tg.webhook.url,
                 secret_token=secret_token, allowed_updates=Update.ALL_TYPES,
             )
+            add_health_to_webhook(app)
         else:
             await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
                                             allowed_updates=Update.ALL_TYPES)
         try:
-            yield app
+            async with ops_server(app):
+                yield app
         finally:
             await app.updater.stop()
             await app.stop()
@@ -48,6 +52,8 @@ async def running(app: App, *, poll_timeout: int = 10) -> AsyncIterator[App]:
 
 async def serve(config: Config, clock: Clock | None = None) -> None:
     """The production process: runs until SIGINT or SIGTERM."""
+    for warning in config.warnings():
+        log.warning("%s", warning)
     db = await open_database(config.database_url)
     try:
         rt = Runtime(db, config, clock or SystemClock())
@@ -72,6 +78,6 @@ def run(config: Config) -> None:
     config.require_strong_secret()
     if config.telegram.mode == "webhook":
         config.require_webhook_secret()
-    logging.getLogger().setLevel(logging.INFO)
+    configure_logging(config.logging.format)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     asyncio.run(serve(config))

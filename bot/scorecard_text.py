@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from bot.texts import hearts, lookup, t, t_plain
-from scoring.chart import ChartText
+
+if TYPE_CHECKING:  # scoring.chart loads matplotlib (~25 MB): only a process that draws a chart pays it
+    from scoring.chart import ChartText
 
 #: Telegram's limit for a photo caption; counted here in UTF-16 code units, as Telegram does.
 CAPTION_LIMIT = 1024
@@ -79,6 +82,12 @@ def _lines(
     for kind in ("excluded", "flagged"):
         if found := ballots.get(kind) or {}:
             head.append(esc(f"{say(kind)}{say('label_sep')}{_counts(found, lang)}"))
+    if bands := ballots.get("weight_bands"):
+        head.append(esc(say("bands", full=bands["full"], half=bands["half_or_more"], under=bands["under_half"],
+                            zero=bands["zero"])))
+    bound = report.get("stated_bound") or {}
+    if all(bound.get(p) is not None for p in ("0.1", "0.2", "0.3")):
+        head.append(esc(say("bound", p10=_num(bound["0.1"]), p20=_num(bound["0.2"]), p30=_num(bound["0.3"]))))
 
     body = []
     for f in report.get("factors", []):
@@ -142,22 +151,46 @@ def render_caption(
     return cut + "…"
 
 
-def chart_text(report: Mapping[str, Any], lang: str) -> ChartText:
-    """The words on the scorecard's chart, in `lang`, its factors labelled as in the report."""
+def _date(when: datetime, lang: str) -> str:
+    months = t_plain(lang, "chart.months").split()
+    return t_plain(lang, "chart.date", day=when.day, month=months[when.month - 1], year=when.year)
+
+
+def _template(lang: str, key: str) -> str:
+    """A chart text with its placeholders left for `scoring.chart` to fill with numbers."""
+    found = lookup(lang, key)
+    if found is None:
+        raise KeyError(key)
+    return found
+
+
+def chart_text(report: Mapping[str, Any], lang: str, when: datetime | None = None) -> ChartText:
+    """The words on the scorecard's chart, in `lang`, its factors labelled as in the report; `when`
+    (the round's close) dates it."""
+    from scoring.chart import ChartText
+
     ballots = report["ballots"]
     info = t_plain(lang, "chart.ballots", accepted=ballots["accepted"], submitted=ballots["submitted"])
     rate = response_rate(report)
     if rate is not None:
-        info += "   ·   " + t_plain(lang, "chart.response", rate=f"{rate:.0%}", submitted=ballots["submitted"],
-                                invited=report["invited"])
+        info += "\n" + t_plain(lang, "chart.response", rate=f"{rate:.0%}", invited=report["invited"])
+    subtitle = _date(when, lang) if when else ""
+    labels = {str(f["key"]): factor_label(f, lang, None) for f in report.get("factors", [])}
+    if report.get("round_id") is not None:
+        subtitle = t_plain(lang, "chart.round", round=report["round_id"], date=subtitle).rstrip(" ·")
     return ChartText(
+        subtitle=subtitle,
         overall=t_plain(lang, "chart.overall"),
-        insufficient=lookup(lang, "chart.insufficient") or "",
+        overall_note=_template(lang, "chart.overall_note"),
+        share=_template(lang, "chart.share"),
+        factor_note=_template(lang, "chart.factor_note"),
+        insufficient=_template(lang, "chart.insufficient"),
+        round_insufficient=_template(lang, "chart.round_insufficient"),
         info=info,
-        footer="   ·   ".join((t_plain(lang, "chart.method", method=report.get("method", ""))
-                                + factor_set_text(report, lang), t_plain(lang, "chart.interval"))),
-        axis=t_plain(lang, "chart.axis"),
-        labels={str(f["key"]): factor_label(f, lang, None) for f in report.get("factors", [])},
+        rated_on=t_plain(lang, "chart.rated_on", factors=t_plain(lang, "chart.list_sep").join(labels.values())),
+        legend=t_plain(lang, "chart.legend"),
+        method=t_plain(lang, "chart.method", method=report.get("method", "")) + factor_set_text(report, lang),
+        labels=labels,
     )
 
 

@@ -28,7 +28,7 @@ def reason(exc: BaseException, secrets: tuple[str, ...] = ()) -> str:
     inner: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     text = str(inner).strip()
     if isinstance(inner, OSError) and inner.strerror:
-        text = inner.strerror
+        text = f"{inner.strerror}: {inner.filename}" if inner.filename else inner.strerror
     text = text.splitlines()[0] if text else ""
     return redact_text(text or type(inner).__name__, secrets)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -63,7 +64,7 @@ def error_message(error: DomainError, lang: str, *, plain: bool = False) -> str:
     return (t_plain if plain else t)(lang, key, **error.params)
 
 
-def html_lines(lines: list[str], sep: str = "\n") -> Html:
+def html_lines(lines: Iterable[str], sep: str = "\n") -> Html:
     """Lines that are each already HTML (`t` results), joined: still HTML."""
     return Html(sep.join(lines))
 

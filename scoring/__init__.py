@@ -1,6 +1,6 @@
 """Screening and honest aggregation of rating-round ballots — a pure library (no Telegram, no I/O).
 
-It returns numbers and reason codes; words are the caller's (the bot's catalogs). The chart lives in
+It returns numbers, weights and reason codes; words are the caller's (the bot's catalogs). The chart lives in
 `scoring.chart` and is imported on demand: it is the only module needing matplotlib.
 """
 
@@ -14,8 +14,8 @@ from scoring.model import (
     method_document,
     parse_method_document,
 )
-from scoring.scorecard import Scorecard, score_round
-from scoring.screening import REASONS, Verdict, screen
+from scoring.scorecard import Scorecard, Verdict, score_matrix, score_round
+from scoring.screening import REASONS
 
 __all__ = [
     "ALGORITHM",
@@ -30,6 +30,6 @@ __all__ = [
     "Verdict",
     "method_document",
     "parse_method_document",
+    "score_matrix",
     "score_round",
-    "screen",
 ]

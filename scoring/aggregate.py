@@ -1,5 +1,10 @@
 """Aggregation of accepted ballots into factor scores and an overall score, each with an interval.
 
+Every answer counts with its cell weight u ∈ [0, 1] (`scoring.weighting`; 1 for an ordinary answer),
+so "n" below is the answers' total weight U = Σu and the intervals use the effective number of
+answers n_eff = U² / Σu² (Kish): a round whose weight sits on fewer ballots claims less certainty.
+With every weight 1 all formulas are the unweighted ones.
+
 **Factor score** — a Bayesian average ``(n·mean + w·prior) / (n + w)``: the posterior mean of a
 normal–normal model in which the prior (the factor's mean over earlier published rounds of the
 category, else the scale midpoint 3) is worth ``w = Method.prior_weight`` answers. The principled
@@ -10,7 +15,7 @@ negligible for a full round (1.5 % at n = 200, a bias of at most 0.03 for a trut
 prior; the simulation checks honest rounds are not hurt).
 
 **Factor interval** — a Student-t interval around the shrunk score with the posterior's variance:
-``score ± t(1−α/2, n−1) · σ̃ / √(n + w)``, where ``σ̃² = ((n−1)s² + w·1²) / (n−1+w)`` also lends the
+``score ± t(1−α/2, n_eff−1) · σ̃ / √(n_eff + w)``, where ``σ̃² = ((n−1)s² + w·1²) / (n−1+w)`` also lends the
 prior its w pseudo-answers of unit variance, so ten identical answers do not claim zero
 uncertainty. Why t: the answers are bounded (1–5), so with n >= min_factor_n (10) the mean is close
 to normal, and t's heavier tails cover the estimated variance. It is closed-form and deterministic —
@@ -21,14 +26,15 @@ a bootstrap would need a seed and ~1000× the work, and Wilson-style intervals f
 weights renormalised over those factors. Its interval must respect that one rater's answers to
 different factors are correlated (a lenient rater is lenient everywhere), so the factors' variances
 cannot simply be added. We linearise the overall around the factor means (delta method for a
-clustered sample): ballot i contributes ``u_i = Σ_f W_f (x_if − m_f) / (n_f + w)`` over the factors it
-rated, ``Var = N/(N−1) · Σ u_i²`` over the N accepted ballots, and the interval is
-``overall ± t(1−α/2, N−1) · √Var``, clipped to [1, 5].
+clustered sample): ballot i contributes ``g_i = Σ_f W_f u_if (x_if − m_f) / (U_f + w)`` over the factors it
+rated, ``Var = N/(N−1) · Σ g_i²`` over the N accepted ballots, and the interval is
+``overall ± t(1−α/2, N_eff−1) · √Var``, clipped to [1, 5].
 
 **Leniency correction** (``Method.leniency``, off by default) — a rater whose answers ran, over
 earlier rounds, ``offset`` hearts above the consensus across ``count`` answers has
 ``offset · count / (count + leniency_shrink)`` subtracted from each answer (clipped to 1–5) before
-the means are taken; raw means and distributions stay as answered. The simulation study measures
+the means are taken (the weights are decided on the answers as given); raw means and distributions
+stay as answered. The simulation study measures
 whether this helps (it does not, measurably: see scoring/simulate.py), hence off.
 """
 
@@ -38,8 +44,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from scoring.intervals import t_quantile
-from scoring.model import SCALE_MAX, SCALE_MIN, BallotRecord, FactorSpec, Method, RaterHistory
+from scoring.matrix import Bools, Floats
+from scoring.model import SCALE_MAX, SCALE_MIN, FactorSpec, Method, RaterHistory
 
 #: Variance (hearts²) given to the prior's pseudo-answers in the factor interval.
 PRIOR_ANSWER_VARIANCE = 1.0
@@ -47,7 +56,8 @@ PRIOR_ANSWER_VARIANCE = 1.0
 
 @dataclass(frozen=True)
 class FactorResult:
-    """One factor's numbers; every number is None when the factor (or its round) is insufficient."""
+    """One factor's numbers; every number is None when the factor (or its round) is insufficient.
+    `n` counts the answers of counted ballots, `n_eff` their effective number after weighting."""
 
     key: str
     label_en: str
@@ -61,6 +71,7 @@ class FactorResult:
     sd: float | None
     score: float | None
     ci: tuple[float, float] | None
+    n_eff: float = 0.0
 
     @property
     def insufficient(self) -> bool:
@@ -78,143 +89,125 @@ class OverallResult:
     ci: tuple[float, float] | None
     n: int
     factors: tuple[str, ...]
+    n_eff: float = 0.0
 
 
 def _clip(x: float) -> float:
     return min(float(SCALE_MAX), max(float(SCALE_MIN), x))
 
 
-def _leniency_adjustment(
-    ballots: Sequence[BallotRecord], history: Mapping[str, RaterHistory] | None, method: Method
-) -> list[float]:
-    if not method.leniency or not history:
-        return [0.0] * len(ballots)
-    out = []
-    for b in ballots:
-        h = history.get(b.rater)
-        if h is None or h.count <= 0:
-            out.append(0.0)
-        else:
-            out.append(h.offset * h.count / (h.count + method.leniency_shrink))
+def leniency_shift(
+    raters: Sequence[str] | None, history: Mapping[str, RaterHistory] | None, method: Method, n: int
+) -> Floats:
+    """Per ballot, the hearts subtracted by the leniency correction (0 when it is off)."""
+    if not method.leniency or not history or raters is None:
+        return np.zeros(n)
+    out = np.zeros(n)
+    for i, rater in enumerate(raters):
+        h = history.get(rater)
+        if h is not None and h.count > 0:
+            out[i] = h.offset * h.count / (h.count + method.leniency_shrink)
     return out
 
 
-def _insufficient_factor(spec: FactorSpec, n: int, unsure: int) -> FactorResult:
-    return FactorResult(
-        key=spec.key,
-        label_en=spec.label_en,
-        label_zh=spec.label_zh,
-        weight=spec.weight,
-        prior=spec.prior_mean,
-        n=n,
-        unsure=unsure,
-        distribution=None,
-        mean=None,
-        sd=None,
-        score=None,
-        ci=None,
-    )
+def effective_n(u: Floats) -> float:
+    """Kish's effective sample size of weights u: (Σu)² / Σu²."""
+    squares = float(np.dot(u, u))
+    return float(u.sum()) ** 2 / squares if squares > 0 else 0.0
+
+
+def _interval(score: float, half: float) -> tuple[float, float]:
+    return (_clip(score - half), _clip(score + half))
+
+
+def _t(method: Method, n_eff: float) -> float:
+    return t_quantile(1 - (1 - method.confidence) / 2, max(1, round(n_eff) - 1))
 
 
 def aggregate(
-    accepted: Sequence[BallotRecord],
+    values: Floats,
+    present: Bools,
+    u: Floats,
+    counted: Bools,
     factors: Sequence[FactorSpec],
     method: Method,
     *,
-    rater_history: Mapping[str, RaterHistory] | None = None,
+    shift: Floats | None = None,
     round_sufficient: bool = True,
 ) -> tuple[list[FactorResult], OverallResult]:
-    """Factor results and the overall for the accepted ballots of one round.
+    """Factor results and the overall from the weighted answers of one round.
 
-    With ``round_sufficient=False`` (fewer accepted ballots than the round needs) every number is
-    withheld; only counts remain.
+    `values` n × F (NaN = no rating), `present` (answered, "not sure" included), `u` the cell weights,
+    `counted` the ballots that passed the hard rules, `shift` the leniency correction per ballot.
+    With ``round_sufficient=False`` every number is withheld; only counts remain.
     """
     w = method.prior_weight
-    alpha_half = (1 - method.confidence) / 2
-    adjust = _leniency_adjustment(accepted, rater_history, method)
-    keys = [f.key for f in factors]
-
-    # One pass over the ballots: per factor, (ballot index, adjusted value) plus raw tallies.
-    values: list[list[tuple[int, float]]] = [[] for _ in keys]
-    raw_sum = [0] * len(keys)
-    counts = [[0, 0, 0, 0, 0] for _ in keys]
-    unsure = [0] * len(keys)
-    for bi, b in enumerate(accepted):
-        a = b.answers
-        shift = adjust[bi]
-        for fi, k in enumerate(keys):
-            if k not in a:
-                continue
-            v = a[k]
-            if v is None:
-                unsure[fi] += 1
-                continue
-            raw_sum[fi] += v
-            counts[fi][v - SCALE_MIN] += 1
-            values[fi].append((bi, _clip(v - shift) if shift else float(v)))
-
+    rated = np.isfinite(values) & counted[:, None]
+    x = np.where(rated, values, 0.0)
+    u = np.where(rated, u, 0.0)
+    adjusted = x if shift is None or not shift.any() else np.clip(x - shift[:, None], SCALE_MIN, SCALE_MAX)
+    unsure = (present & ~np.isfinite(values) & counted[:, None]).sum(axis=0)
     results: list[FactorResult] = []
     means: dict[int, float] = {}
     for fi, spec in enumerate(factors):
-        n = len(values[fi])
-        if not round_sufficient or n < method.min_factor_n:
-            results.append(_insufficient_factor(spec, n, unsure[fi]))
+        n = int(rated[:, fi].sum())
+        uf = u[:, fi]
+        total = float(uf.sum())
+        n_eff = effective_n(uf)
+        if not round_sufficient or total <= 0 or n_eff < method.min_factor_n - 1e-9:
+            results.append(FactorResult(spec.key, spec.label_en, spec.label_zh, spec.weight, spec.prior_mean, n,
+                                        int(unsure[fi]), None, None, None, None, None, n_eff))
             continue
-        m = math.fsum(x for _, x in values[fi]) / n
-        ss = math.fsum((x - m) ** 2 for _, x in values[fi])
-        sd = math.sqrt(ss / (n - 1))
-        prior = spec.prior_mean
-        score = (n * m + w * prior) / (n + w)
-        sigma = math.sqrt((ss + w * PRIOR_ANSWER_VARIANCE) / (n - 1 + w))
-        half = t_quantile(1 - alpha_half, n - 1) * sigma / math.sqrt(n + w)
+        xf = adjusted[:, fi]
+        m = float(np.dot(uf, xf)) / total
+        ss = float(np.dot(uf, (xf - m) ** 2)) / total * n_eff  # weighted sum of squares, in answers
+        sd = math.sqrt(ss / (n_eff - 1))
+        score = (total * m + w * spec.prior_mean) / (total + w)
+        sigma = math.sqrt((ss + w * PRIOR_ANSWER_VARIANCE) / (n_eff - 1 + w))
+        half = _t(method, n_eff) * sigma / math.sqrt(n_eff + w)
         means[fi] = m
-        c = counts[fi]
-        results.append(
-            FactorResult(
-                key=spec.key,
-                label_en=spec.label_en,
-                label_zh=spec.label_zh,
-                weight=spec.weight,
-                prior=prior,
-                n=n,
-                unsure=unsure[fi],
-                distribution=(c[0], c[1], c[2], c[3], c[4]),
-                mean=raw_sum[fi] / n,
-                sd=sd,
-                score=_clip(score),
-                ci=(_clip(score - half), _clip(score + half)),
-            )
-        )
-    return results, _overall(accepted, factors, results, values, means, method)
+        c = np.bincount(x[rated[:, fi], fi].astype(np.int64), minlength=SCALE_MAX + 1)[SCALE_MIN:]
+        results.append(FactorResult(
+            key=spec.key, label_en=spec.label_en, label_zh=spec.label_zh, weight=spec.weight,
+            prior=spec.prior_mean, n=n, unsure=int(unsure[fi]),
+            distribution=(int(c[0]), int(c[1]), int(c[2]), int(c[3]), int(c[4])),
+            mean=float(np.dot(uf, x[:, fi])) / total, sd=sd, score=_clip(score),
+            ci=_interval(score, half), n_eff=n_eff,
+        ))
+    return results, _overall(adjusted, u, counted, factors, results, means, method)
+
+
+def used_shares(factors: Sequence[FactorSpec], results: Sequence[FactorResult]) -> Floats:
+    """Each factor's share of the overall: its weight over the sufficient factors' (0 if not used)."""
+    weights = np.array([f.weight if r.score is not None and f.weight > 0 else 0.0
+                        for f, r in zip(factors, results, strict=True)])
+    total = weights.sum()
+    out: Floats = weights / total if total > 0 else weights
+    return out
 
 
 def _overall(
-    accepted: Sequence[BallotRecord],
+    x: Floats,
+    u: Floats,
+    counted: Bools,
     factors: Sequence[FactorSpec],
     results: list[FactorResult],
-    values: list[list[tuple[int, float]]],
     means: dict[int, float],
     method: Method,
 ) -> OverallResult:
-    used = [fi for fi, r in enumerate(results) if r.score is not None and factors[fi].weight > 0]
-    total_weight = sum(factors[fi].weight for fi in used)
-    n_ballots = len(accepted)
-    if not used or total_weight <= 0 or n_ballots < 2:
+    share = used_shares(factors, results)
+    n_ballots = int(counted.sum())
+    used = [fi for fi in range(len(factors)) if share[fi] > 0]
+    if not used or n_ballots < 2:
         return OverallResult(None, None, n_ballots, ())
-    score = math.fsum(factors[fi].weight * (results[fi].score or 0.0) for fi in used) / total_weight
-
+    score = math.fsum(float(share[fi]) * (results[fi].score or 0.0) for fi in used)
     w = method.prior_weight
-    u = [0.0] * n_ballots
+    g = np.zeros(len(x))
     for fi in used:
-        coef = factors[fi].weight / total_weight / (len(values[fi]) + w)
-        m = means[fi]
-        for bi, x in values[fi]:
-            u[bi] += coef * (x - m)
-    var = n_ballots / (n_ballots - 1) * math.fsum(x * x for x in u)
-    half = t_quantile(1 - (1 - method.confidence) / 2, n_ballots - 1) * math.sqrt(var)
-    return OverallResult(
-        score=score,
-        ci=(_clip(score - half), _clip(score + half)),
-        n=n_ballots,
-        factors=tuple(factors[fi].key for fi in used),
-    )
+        g += share[fi] * u[:, fi] * (x[:, fi] - means[fi]) / (u[:, fi].sum() + w)
+    g = g[counted]
+    var = n_ballots / (n_ballots - 1) * float(np.dot(g, g))
+    n_eff = effective_n(u[counted].max(axis=1))
+    half = _t(method, n_eff) * math.sqrt(var)
+    return OverallResult(score=score, ci=_interval(score, half), n=n_ballots,
+                         factors=tuple(factors[fi].key for fi in used), n_eff=n_eff)

@@ -14,7 +14,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 
-from scoring.chart import FONT_PATH, GREY, HEART_RED, SOFT_RED
+from scoring.chart import FONT_PATH, HEART_RED, MUTED, SOFT_RED
+
+GREY = MUTED
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 #: Bumped by hand whenever the algorithm changes in a way the parameters below do not capture.
-ALGORITHM = "rh-score/1"
+ALGORITHM = "rh-score/2"
 
 #: The middle of the 1–5 heart scale: the prior when a category has no published history.
 SCALE_MIDPOINT = 3.0
@@ -95,9 +95,19 @@ class Method:
     straight_line_min_factors: int = 5
     mostly_unsure_ratio: float = 0.5
     min_ownership_days: int = 7
-    #: Mean absolute distance (hearts) from the round's consensus beyond which a ballot is flagged
-    #: `off_consensus`. Alone it is honest dissent and only flagged; with straight-lining it excludes.
-    off_consensus_distance: float = 1.0
+    # weighting (scoring/weighting.py explains each, with the red-team numbers that chose it)
+    #: Biweight cut-off, in robust standard deviations, for one answer against the rater's own others.
+    answer_cutoff: float = 5.0
+    #: Biweight cut-off, in robust standard deviations, for a rater's offset from the crowd.
+    offset_cutoff: float = 4.0
+    #: Biweight cut-off for the root-mean-square of a ballot's standardised residuals: honest answers
+    #: scatter about 1 around the rater's own level, a random clicker's about 2.
+    noise_cutoff: float = 2.2
+    #: The most of the counted ballots' weight the offset test may reject: above it the round is
+    #: taken as honestly divided (a polarising product), and offsets are judged against everyone.
+    max_rejected_share: float = 0.4
+    #: No ballot pulls the overall more than this many times the round's median pull per ballot.
+    pull_cap: float = 2.0
     # aggregation
     #: Pseudo-count of the prior in the Bayesian average. 3 ≈ σ²/τ²: answer variance (~1 heart²)
     #: over the spread of true product means within a category (~0.35 heart²); see aggregate.py.

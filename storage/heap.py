@@ -9,6 +9,7 @@ permanent generation (`gc.freeze`) leaves full passes only the objects made sinc
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -19,17 +20,32 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+_pause_lock = threading.Lock()
+_pauses = 0  # blocks inside `gc_paused` right now, on any thread
+_enabled_before = False
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No collections while the block builds many acyclic objects at once (a round's ballots).
 
     Each full pass walks everything allocated so far, so loading N ballots with the collector on cost
     O(N²) in the limit: 100,000 ballots took 1.6 s with it and 0.9 s without. Nothing made in the
-    block forms cycles; whatever does elsewhere meanwhile is collected after it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
+    block forms cycles; whatever does elsewhere meanwhile is collected after it.
+
+    Pauses overlap — a close streaming its rows on the loop while an export builds its records on a
+    thread — so the collector comes back only when the last of them ends, and only if it was on
+    before the first began."""
+    global _pauses, _enabled_before
+    with _pause_lock:
+        if _pauses == 0:
+            _enabled_before = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _enabled_before:
+                gc.enable()

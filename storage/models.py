@@ -381,3 +381,15 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(String(300))
+
+
+class ScorecardPhoto(Base):
+    """A scorecard's chart as Telegram stores it once sent, per language: sending the `file_id` again
+    (an inline result, /scores) costs no upload and no redraw."""
+
+    __tablename__ = "scorecard_photos"
+    __table_args__ = (UniqueConstraint("round_id", "lang"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(8))
+    file_id: Mapped[str] = mapped_column(String(200))

@@ -10,7 +10,7 @@ So `DirectSqlite.run` executes the transaction synchronously on the loop, on a c
 never allowed to wait:
 - `busy_timeout = 0`: if another connection or process holds the write lock, SQLite answers BUSY at
   once instead of sleeping; the transaction is rolled back and run again on a worker thread whose
-  connection waits as every other one does (`busy_timeout` 10 s).
+  connection waits, but only until `BUSY_WAIT` after the transaction was first tried (see there).
 - `wal_autocheckpoint = 0`: the commit that crosses the WAL threshold would otherwise copy the WAL
   into the database file and fsync it, on the loop. Instead, every `CHECKPOINT_EVERY` commits a
   passive checkpoint runs on the worker thread.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -39,7 +40,21 @@ T = TypeVar("T")
 CHECKPOINT_EVERY = 500
 
 
-def _is_busy(exc: OperationalError) -> bool:
+# How long a transaction waits for a write lock another process holds, counted from its first try.
+# The guarantee: a user's write either lands or fails with DatabaseBusy within about this long, and the
+# user is told to try again (nothing was written, so nothing acknowledged is lost). Waiting longer only
+# stacked users up: with a 14 s lock held elsewhere, taps queued on the one worker thread each waited
+# their own 10 s timeout in turn, held all 16 update slots meanwhile, and /help waited 29 s for one.
+# The deadline is shared by everything queued behind the same lock, so the queue drains within it.
+# In-process writes hold the lock for microseconds (a tap) to about a second (closing a big round).
+BUSY_WAIT = 2.0
+
+
+class DatabaseBusy(Exception):
+    """The database file stayed locked by another writer for `BUSY_WAIT`; nothing was written."""
+
+
+def is_locked(exc: OperationalError) -> bool:
     code = getattr(exc.orig, "sqlite_errorcode", None)  # extended codes (BUSY_SNAPSHOT…) keep the low byte
     return (code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)) or (
         "locked" in str(exc.orig))
@@ -60,15 +75,32 @@ class DirectSqlite:
         try:
             result = _transaction(self._loop_engine, work)
         except OperationalError as exc:
-            if not _is_busy(exc):
+            if not is_locked(exc):
                 raise
             self.deferred += 1
+            deadline = time.monotonic() + BUSY_WAIT
             return await asyncio.get_running_loop().run_in_executor(
-                self._thread, _transaction, self._thread_engine, work)
+                self._thread, self._waiting_transaction, work, deadline)
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
             self._checkpoint = self._thread.submit(self._checkpoint_now)
         return result
+
+    def _waiting_transaction(self, work: Callable[[Connection], T], deadline: float) -> T:
+        """`work` on the worker thread, waiting for the write lock until `deadline` at most."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DatabaseBusy()
+        try:
+            with self._thread_engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={max(1, int(remaining * 1000))}")
+                conn.commit()  # the pragma's own (empty) transaction
+                with conn.begin():
+                    return work(conn)
+        except OperationalError as exc:
+            if is_locked(exc):
+                raise DatabaseBusy() from exc
+            raise
 
     def _checkpoint_now(self) -> None:
         try:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
-from bot.bench.driver import LoopMonitor
 from bot.bench.fixtures import bench_config
 from bot.bench.floor import floor_application, polling
+from bot.bench.loop import LoopMonitor
 from bot.domain.clock import SystemClock
 from bot.domain.runtime import Runtime
 from bot.runner import running

@@ -1,19 +1,27 @@
 """Throughput: ours against PTB's floor, under the same load from the same driver.
 
 R raters (C at a time) each tap "Rate now", six answers and "Submit" through the sandbox over real
-HTTP, against the real Application polling it and a real database. In the same run the *floor* — a
-bare PTB Application whose only handler answers the callback and edits the message (the same two Bot
-API calls per tap, no database, no domain code) — takes exactly the same load, so `ours / floor` is
-what our code adds on top of the framework. Both Applications are built with the same PTB settings
-(the same number of concurrent updates) and each runs in a process of its own, as a deployed bot does:
-the sandbox and the simulated raters stay in this process, so their CPU and their heap (which the
-garbage collector would otherwise walk) are not counted against either bot. Each bot process measures
-its own event loop's stalls and CPU time. Taps are pushed without the sandbox's settle wait; a tap is
-done when the sandbox records the edit it caused, and its latency runs from the push to that edit.
+HTTP, against the real Application polling it and a real database. The *floor* — a bare PTB
+Application whose only handler answers the callback and edits the message (the same two Bot API calls
+per tap, no database, no domain code) — takes exactly the same load, so `ours / floor` is what our
+code adds on top of the framework. Both Applications are built with the same PTB settings (the same
+number of concurrent updates) and each runs in a process of its own, as a deployed bot does, polling
+a sandbox of its own: the sandboxes and the simulated raters stay in this process, so their CPU and
+their heap (which the garbage collector would otherwise walk) are not counted against either bot.
+Each bot process measures its own event loop's stalls and CPU time.
+
+Both bots stay up for the whole run and take the load in alternating slices (`bot.bench.pairs`): the
+R raters are split into P pairs of equal slices, each side's slice preceded by a warm-up of its own
+(a quarter more raters, not measured), the order within each pair at random. Taps are pushed without
+the sandbox's settle wait; a tap is done when the sandbox records the edit it caused, and its
+latency runs from the push to that edit.
 """
 
 from __future__ import annotations
 
+import math
+import random
+import statistics
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,14 +37,15 @@ from bot.bench.driver import (
     invite_users,
     percentile,
 )
-from bot.bench.fixtures import bench_config, bench_database, seed_raters
+from bot.bench.fixtures import bench_config, bench_database, chunks, seed_raters
+from bot.bench.pairs import MIN_PAIRS, pair_orders, ratios_of, spread, warnings_for
 from bot.domain.clock import SystemClock
 from bot.domain.runtime import Runtime
 from bot.sandbox import BotApiSandbox, SimUser
 from storage.models import Ballot
 from storage.statuses import BallotStatus
 
-FLOOR_USERS = 50_000_000  # the floor's raters are ours with this added to their ids: chats of their own
+WARMUP_SHARE = 4  # a slice's warm-up: 1/4 as many raters again, run just before it and not measured
 
 
 def _summary(load: Load) -> dict[str, Any]:
@@ -44,6 +53,7 @@ def _summary(load: Load) -> dict[str, Any]:
     return {
         "taps": load.taps, "errors": len(load.errors), "seconds": round(load.seconds, 3),
         "cpu_seconds": round(load.cpu_seconds, 3),
+        "cpu_ms_per_tap": round(load.cpu_seconds / load.taps * 1000, 3) if load.taps else 0.0,
         "taps_per_s": round(load.taps / load.seconds, 1) if load.seconds else 0.0,
         "p50_ms": round(percentile(lat, 50) * 1000, 2), "p95_ms": round(percentile(lat, 95) * 1000, 2),
         "p99_ms": round(percentile(lat, 99) * 1000, 2),
@@ -51,47 +61,93 @@ def _summary(load: Load) -> dict[str, Any]:
     }
 
 
-async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str | None = None,
-                         *, profile: str | None = None) -> dict[str, Any]:
-    """Ours and the floor under the same load; `profile` writes a profile of ours."""
-    async with bench_database(pg_url) as (db, url), BotApiSandbox(settle=0.0) as sandbox:
-        rt = Runtime(db, bench_config(url, sandbox.token, sandbox.base_url), SystemClock())
-        round_id, user_ids = await seed_raters(rt, raters)
-        spec = {"database_url": url, "token": sandbox.token, "base_url": sandbox.base_url}
-        # The floor first, under the same load, in its own sandbox chats.
-        floor_users = invite_users(sandbox, [u + FLOOR_USERS for u in user_ids], round_id)
-        for u in floor_users:
-            u.last_message.reply_markup = {"inline_keyboard": [[{"text": "go", "callback_data": "f:0"}]]}
-        floor, floor_bot = await _measured(spec | {"kind": "floor"}, sandbox, floor_users, choose_first_button,
-                                           concurrency)
-        users = invite_users(sandbox, user_ids, round_id)
-        ours, our_bot = await _measured(spec | {"kind": "ours", "profile": profile}, sandbox, users,
-                                        choose_ballot_button, concurrency)
-        async with db.session() as s:
-            submitted = await s.scalar(select(func.count()).select_from(Ballot).where(
-                Ballot.round_id == round_id, Ballot.status == BallotStatus.SUBMITTED))
-    result_ours, result_floor = _summary(ours), _summary(floor)
+def _side(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """One side over all its slices: totals, the median slice's rates and latencies, the worst stall."""
+    def median(key: str) -> float:
+        return round(float(statistics.median(s[key] for s in slices)), 3)
+
+    return {"taps": sum(s["taps"] for s in slices), "errors": sum(s["errors"] for s in slices),
+            "seconds": round(sum(s["seconds"] for s in slices), 3),
+            "cpu_seconds": round(sum(s["cpu_seconds"] for s in slices), 3),
+            **{key: median(key) for key in ("taps_per_s", "cpu_ms_per_tap", "p50_ms", "p95_ms", "p99_ms")},
+            "longest_loop_stall_ms": max(s["longest_loop_stall_ms"] for s in slices),
+            "handler_errors": sum(s["handler_errors"] for s in slices),
+            "warmup_errors": sum(s["warmup_errors"] for s in slices)}
+
+
+def interleaved_report(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The per-pair ratios of the slices, their medians and spreads, and what they allow to conclude."""
+    spreads = {"throughput": spread(ratios_of(pairs, "taps_per_s")), "p99": spread(ratios_of(pairs, "p99_ms")),
+               "cpu_per_tap": spread(ratios_of(pairs, "cpu_ms_per_tap"))}
     return {
-        "raters": raters, "concurrency": concurrency, "taps_per_rater": TAPS_PER_RATER,
-        "ours": result_ours | {"ballots_submitted": submitted, "handler_errors": our_bot["errors"]},
-        "floor": result_floor | {"handler_errors": floor_bot["errors"]},
-        "throughput_ratio": round(result_ours["taps_per_s"] / result_floor["taps_per_s"], 3)
-        if result_floor["taps_per_s"] else None,
-        "p99_ratio": round(result_ours["p99_ms"] / result_floor["p99_ms"], 3) if result_floor["p99_ms"] else None,
-        "error_samples": (ours.errors + floor.errors + our_bot["error_samples"] + floor_bot["error_samples"])[:5],
+        "ours": _side([p["ours"] for p in pairs]), "floor": _side([p["floor"] for p in pairs]),
+        "throughput_ratio": spreads["throughput"]["median"], "p99_ratio": spreads["p99"]["median"],
+        "ratios": spreads, "warnings": warnings_for(spreads), "pairs": pairs,
     }
 
 
-async def _measured(spec: dict[str, Any], sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser,
-                    concurrency: int) -> tuple[Load, dict[str, Any]]:
-    """`drive` against a bot process of `spec["kind"]`; the load, with the bot's own loop stall and CPU."""
-    child = ChildBot(spec)
-    try:
-        await child.status(None)  # the bot is up
-        await child.status("reset")
-        load = await drive(sandbox, users, choose, taps_per_user=TAPS_PER_RATER, concurrency=concurrency)
-        bot = await child.status()
-    finally:
-        await child.stop()
-    load.longest_stall, load.cpu_seconds = bot["stall_ms"] / 1000, bot["cpu_seconds"]
-    return load, bot
+async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str | None = None, *,
+                         pairs: int = MIN_PAIRS, profile: str | None = None, seed: int | None = None
+                         ) -> dict[str, Any]:
+    """Ours and the floor under the same load, in `pairs` interleaved pairs of slices; `profile` writes
+    a profile of ours."""
+    per_slice = max(1, math.ceil(raters / pairs))
+    warmup = max(1, per_slice // WARMUP_SHARE)
+    async with bench_database(pg_url) as (db, url), BotApiSandbox(settle=0.0) as our_box, \
+            BotApiSandbox(settle=0.0) as floor_box:
+        rt = Runtime(db, bench_config(url, our_box.token, our_box.base_url), SystemClock())
+        round_id, user_ids = await seed_raters(rt, pairs * (warmup + per_slice))
+        boxes = {"ours": our_box, "floor": floor_box}
+        bots = {side: ChildBot({"kind": side, "database_url": url, "token": box.token, "base_url": box.base_url}
+                               | ({"profile": profile} if side == "ours" else {}))
+                for side, box in boxes.items()}
+        measured: list[dict[str, Any]] = []
+        samples: list[str] = []
+        try:
+            for bot in bots.values():
+                await bot.status(None)  # the bot is up
+            batches = chunks(user_ids, warmup + per_slice)
+            for order, batch in zip(pair_orders(pairs, random.Random(seed)), batches, strict=True):
+                pair: dict[str, Any] = {"order": list(order)}
+                for side in order:
+                    users = _invited(side, boxes[side], batch, round_id)
+                    pair[side], errors = await _slice(bots[side], boxes[side], users[:warmup], users[warmup:],
+                                                      CHOOSERS[side], concurrency)
+                    samples += errors
+                measured.append(pair)
+        finally:
+            for bot in bots.values():
+                await bot.stop()
+        async with db.session() as s:
+            submitted = await s.scalar(select(func.count()).select_from(Ballot).where(
+                Ballot.round_id == round_id, Ballot.status == BallotStatus.SUBMITTED))
+    report = interleaved_report(measured)
+    report["ours"]["ballots_submitted"] = submitted
+    return {"raters": per_slice * pairs, "concurrency": concurrency, "taps_per_rater": TAPS_PER_RATER,
+            "raters_per_slice": per_slice, "warmup_raters_per_slice": warmup} | report | {
+            "error_samples": samples[:5]}
+
+
+CHOOSERS: dict[str, Chooser] = {"ours": choose_ballot_button, "floor": choose_first_button}
+
+
+def _invited(side: str, sandbox: BotApiSandbox, user_ids: list[int], round_id: int) -> list[SimUser]:
+    """The raters of one slice in `side`'s sandbox, each with the message their first tap presses."""
+    users = invite_users(sandbox, user_ids, round_id)
+    if side == "floor":
+        for u in users:
+            u.last_message.reply_markup = {"inline_keyboard": [[{"text": "go", "callback_data": "f:0"}]]}
+    return users
+
+
+async def _slice(bot: ChildBot, sandbox: BotApiSandbox, warm: list[SimUser], users: list[SimUser], choose: Chooser,
+                 concurrency: int) -> tuple[dict[str, Any], list[str]]:
+    """A warm-up, then one measured slice: the load, with the bot's own loop stall and CPU meanwhile."""
+    warmed = await drive(sandbox, warm, choose, taps_per_user=TAPS_PER_RATER, concurrency=concurrency)
+    before = await bot.status("reset")
+    load = await drive(sandbox, users, choose, taps_per_user=TAPS_PER_RATER, concurrency=concurrency)
+    after = await bot.status()
+    load.longest_stall, load.cpu_seconds = after["stall_ms"] / 1000, after["cpu_seconds"]
+    summary = _summary(load) | {"handler_errors": after["errors"] - before["errors"],
+                                "warmup_errors": len(warmed.errors)}
+    return summary, warmed.errors + load.errors + (after["error_samples"] if summary["handler_errors"] else [])

@@ -4,8 +4,13 @@ The real bot runs against the loopback Bot API sandbox with a fresh SQLite datab
 store data. About forty simulated buyers link their accounts and rate SHAMPOO-001 the way people do:
 most finish, some abandon, some go back and change answers, one tries to vote twice, a non-buyer and
 someone with another person's contact try their luck, a speeder and a straight-liner get screened.
-Demo time runs 60x faster than the wall clock, so "20 minutes" of round pass in 20 seconds and the
+Demo time runs 60x faster than the wall clock, so "30 minutes" of round pass in 30 seconds and the
 time a rater spends per question looks human to the screening rules.
+
+A shop owner first watches one buyer (Buyer1) go through every screen, printed as their phone shows
+it, and a Chinese buyer's first question. Every choice the simulated people make comes from `--seed`
+and demo time starts at a fixed moment, so two runs with one seed print the same round; the story's
+counts are tallied from what the people did and checked against the database before it is printed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import random
 import shutil
 import time
@@ -23,6 +29,7 @@ from typing import Any
 
 from bot.app import build_application
 from bot.config import BotConfig, Config, TelegramConfig
+from bot.demo.phone import screen
 from bot.demo.sampledata import read_sample, write_sample_files
 from bot.domain import identity, rounds
 from bot.domain.runtime import Runtime
@@ -32,8 +39,14 @@ from bot.runner import running
 from bot.sandbox import BotApiSandbox, Button, SimUser
 from bot.scorecard_text import render_text
 from storage.db import Database
+from storage.statuses import RoundStatus
 
 SPEED = 60.0
+#: Demo time starts here, whatever the date: printed dates and purchase ages are the same every run.
+DEMO_START = datetime(2026, 11, 8, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+DURATION = "30m"  # 30 s of wall time: room for 40 buyers rating on a loaded 2-CPU machine
+#: The round opens at this much demo time after the start; linking 40 buyers takes ~4 s (4 demo minutes).
+OPENS_AFTER = timedelta(minutes=15)
 ADMIN_ID = 1000
 CHANNEL = "@redheart_demo"
 PRODUCT = "SHAMPOO-001"
@@ -43,13 +56,19 @@ TRUTH = (4.3, 3.6, 3.9, 4.0, 3.4, 2.9)
 
 
 class ScaledClock:
-    """Demo time: starts now and runs SPEED times faster than the wall clock."""
+    """Demo time: starts at `start` and runs `speed` times faster than the wall clock."""
 
-    def __init__(self, speed: float) -> None:
-        self.start, self.t0, self.speed = datetime.now(UTC), time.monotonic(), speed
+    def __init__(self, speed: float, start: datetime = DEMO_START) -> None:
+        self.start, self.t0, self.speed = start, time.monotonic(), speed
 
     def now(self) -> datetime:
         return self.start + timedelta(seconds=(time.monotonic() - self.t0) * self.speed)
+
+    def jump_to(self, moment: datetime) -> None:
+        """Demo time goes on from `moment` (never backwards): the round opens at the same minute
+        however long this machine took to link the buyers."""
+        if moment > self.now():
+            self.start, self.t0 = moment, time.monotonic()
 
 
 @dataclass
@@ -114,7 +133,8 @@ async def _rate_all(user: SimUser, rng: random.Random, *, speeder: bool = False,
     await _press(user, -1)  # submit: the last button of the summary
 
 
-async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, research: bool = False) -> int:
+async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, seed: int = 1,
+                   research: bool = False) -> int:
     folder = Path(out)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -144,12 +164,23 @@ async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, 
                 errors.append(context.error)
 
             app.add_error_handler(record)  # the bot's own handler apologises; this one fails the demo
-            async with running(app, poll_timeout=1):
-                report = await _story(sandbox, rt, folder, say, research)
+            executor_log = logging.getLogger("apscheduler.executors.default")
+            level = executor_log.level
+            try:
+                async with running(app, poll_timeout=1):
+                    report = await _story(sandbox, rt, clock, folder, say, seed, research)
+                    # The demo ends while the scheduler may still be thanking raters (a pass out of
+                    # budget wakes the next at once): that pass is cancelled on purpose, not an error.
+                    executor_log.setLevel(logging.CRITICAL)
+            finally:
+                executor_log.setLevel(level)
         finally:
             await db.close()
     if errors:
         print(f"demo failed: {len(errors)} handler error(s): {errors[0]!r}")
+        return 1
+    if isinstance(report, Mismatch):
+        print(f"demo failed: the story does not match the database: {report}")
         return 1
     if report is None:
         print("demo failed: the scorecard was not published")
@@ -165,7 +196,48 @@ def _phones() -> dict[str, str]:
     return {r["customer_id"]: r["phone"] for r in rows}
 
 
-async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any, research: bool = False) -> str | None:
+class Mismatch(str):
+    """What the story says happened and the database disagree on."""
+
+
+@dataclass
+class Tally:
+    """What the simulated buyers did, counted as they do it."""
+
+    submitted: int = 0
+    abandoned: int = 0
+    went_back: int = 0
+    revised: int = 0
+    not_now: int = 0
+    stopped: int = 0
+    speeders: int = 0
+    straight_fives: int = 0
+
+    def story(self) -> str:
+        return (f"{self.submitted} submitted (of them {self.went_back} went back a question, {self.revised} changed "
+                f"an answer after submitting, {self.not_now} said 'not now' and came back with /rate, "
+                f"{self.speeders} sped through, {self.straight_fives} gave fives to everything at top speed); "
+                f"{self.abandoned} abandoned after two questions; {self.stopped} stopped invitations")
+
+
+async def _walk_through(user: SimUser, rng: random.Random, seen: list[str]) -> None:
+    """Buyer1 rates like the others, in the same crowd (so at the same pace), and every screen of their
+    phone is kept for the shop owner."""
+    seen.append(screen(user, "Buyer1's phone: the invitation") + "\n  Buyer1 taps Rate now")
+    await _press(user, 0)  # "Rate now"
+    while _on_question(user):
+        position = _text(user).splitlines()[1].split("/")[0].strip()
+        choice = _answer(rng, int(position) - 1)
+        seen.append(screen(user, f"question {position}") + f"\n  Buyer1 taps {choice}")
+        await user.tap(choice)
+        await _pause(rng)
+    seen.append(screen(user, "the summary") + "\n  Buyer1 taps Submit")
+    await _press(user, -1)
+    seen.append(screen(user, "after submitting"))
+
+
+async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: Path, say: Any,
+                 seed: int, research: bool = False) -> str | None:
     phones = _phones()
     admin = sandbox.user(first_name="Admin", language_code="en", user_id=ADMIN_ID)
     buyers: dict[str, SimUser] = {}
@@ -198,46 +270,64 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any, resea
             return None
 
     say("\n— the admin opens a round —")
-    await admin.send(f"/newround {PRODUCT} 20m")
-    say(f"admin: /newround {PRODUCT} 20m → {admin.last_message.text}")
+    clock.jump_to(DEMO_START + OPENS_AFTER)
+    await admin.send(f"/newround {PRODUCT} {DURATION}")
+    say(f"admin: /newround {PRODUCT} {DURATION} → {admin.last_message.text}")
     for user in buyers.values():
         await user.wait_for(lambda u: any("Rate now" in " ".join(m.button_texts) or "立即评分" in " ".join(
             m.button_texts) for m in u.messages), timeout=30)
-    say(f"invitation to Buyer1: {_text(buyers['C0001']).splitlines()[2][:100]}")
     await outsider.send("/rate")
     say(f"Olga (bought face cream, not this shampoo) sends /rate → {outsider.last_message.text}")
 
+    tally = Tally()
+    seen: list[str] = []  # Buyer1's screens
+    chinese: list[str] = []
     say("\n— buyers rate —")
     ids = list(buyers)
 
     async def behave(i: int, cid: str) -> None:
         user = buyers[cid]
-        r = random.Random(i)
+        r = random.Random(f"{seed}:{i}")
         await asyncio.sleep(r.uniform(0, 2.0))
+        if i == 0:
+            await _walk_through(user, r, seen)
+            tally.submitted += 1
+            return
+        if i == 2:  # a Chinese buyer's first question, as their phone shows it
+            await _press(user, 0)
+            chinese.append(screen(user, "Buyer3's phone, in Chinese: the first question"))
+            await _rate_all(user, r)
+            tally.submitted += 1
+            return
         if i == 39:
             await _press(user, 1, 1)  # "Stop inviting me"
+            tally.stopped += 1
             return
         if i in (35, 36):
             await _press(user, 1, 0)  # "Not now", then back later with /rate
+            tally.not_now += 1
             await asyncio.sleep(1.0)
             await user.send("/rate")
         else:
             await _press(user, 0)  # "Rate now"
         if i in (30, 31, 32):
             await _rate_all(user, r, stop_after=2)  # abandons after two questions
+            tally.abandoned += 1
             return
-        if i == 33:
-            await _rate_all(user, r, speeder=True)
-            return
-        if i == 34:
-            await _rate_all(user, r, speeder=True, fixed="5")
+        if i in (33, 34):
+            await _rate_all(user, r, speeder=True, fixed="5" if i == 34 else None)
+            tally.submitted += 1
+            tally.speeders += i == 33
+            tally.straight_fives += i == 34
             return
         if i in (25, 26, 27, 28):  # answers, goes back, answers again
             await user.tap(_answer(r, 0))
             await _pause(r)
             await user.tap(user.last_message.button_texts[-2])  # "« Back"
+            tally.went_back += 1
             await _pause(r)
         await _rate_all(user, r)
+        tally.submitted += 1
         if i in (25, 26):  # changes an answer after submitting
             await _pause(r)
             await _press(user, 0)  # "Change my ratings"
@@ -245,20 +335,23 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any, resea
             await _pause(r)
             await user.tap(_answer(r, 0))
             await _press(user, -1)  # submit again
+            tally.revised += 1
 
     await asyncio.gather(*(behave(i, cid) for i, cid in enumerate(ids) if i not in (33, 34)))
     # The speeder and the straight-liner tap alone, so their speed is theirs and not the queue's.
     for i in (33, 34):
         await behave(i, ids[i])
-    say("28 finished, 3 abandoned after two questions, 4 went back, 2 changed an answer after submitting,"
-        " 2 said 'not now' and came back with /rate, 1 stopped invitations, 1 sped through,"
-        " 1 gave fives to everything at top speed")
+    say(tally.story())
+    say("\n— what a buyer sees —")
+    for shown in seen + chinese:
+        say(shown)
     first = buyers["C0001"]
-    say(f"Buyer1 after submitting: {_text(first).splitlines()[0]}")
-    change = _callback_data(first.last_message.buttons[0][0])  # "Change my ratings"
-    await first.tap_data(change)
-    await first.tap_data(change)
-    say(f"Buyer1 taps an old button again → alert “{first.last_alert.text if first.last_alert else ''}”")
+    ballot_message = first.last_message
+    change = _callback_data(ballot_message.buttons[0][0])  # "Change my ratings"
+    await first.tap_data(change, ballot_message)
+    await first.tap_data(change, ballot_message)  # the same button again, as a double tap sends it
+    say(f"Buyer1 taps “Change my ratings” twice → the second changes nothing: "
+        f"“{first.last_alert.text if first.last_alert else ''}”")
 
     say("\n— waiting for the scheduler to close the round —")
     round_id = (await rounds.list_rounds(rt, limit=1))[0].id
@@ -269,10 +362,24 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, out: Path, say: Any, resea
     if not posts:
         return None
     info = await rounds.round_info(rt, round_id)
-    say(f"round {round_id} is {info.status}: invited {info.stats.invited}, started {info.stats.started}, "
-        f"submitted {info.stats.submitted}")
+    while info.status == RoundStatus.CLOSED and time.monotonic() < deadline:  # posted, not yet marked
+        await asyncio.sleep(0.1)
+        info = await rounds.round_info(rt, round_id)
+    # Every buyer was invited; all but those who stopped opened a ballot.
+    expected = (len(buyers), len(buyers) - tally.stopped, tally.submitted)
+    found = (info.stats.invited, info.stats.started, info.stats.submitted)
+    if expected != found:
+        return Mismatch(f"story (invited, started, submitted) = {expected}, database = {found}")
+    say(f"round {round_id} is {info.status}: invited {info.stats.invited}, started {info.stats.started} "
+        f"(= {len(buyers)} − {tally.stopped} who stopped), submitted {info.stats.submitted} "
+        f"(= started − {tally.abandoned} abandoned) — as the story says")
+    report = await rounds.report(rt, round_id)
+    ballots: Any = report["ballots"]
+    fast = int(ballots["excluded"].get("speeder", 0))
+    story_fast = tally.speeders + tally.straight_fives
+    say(f"screened out as too fast: {fast}" + (" — the speeder and the all-fives buyer" if fast == story_fast else
+        f" — the story has {story_fast}; the others tapped faster than half the round's median time"))
     chart = out / "scorecard.png"
     chart.write_bytes(posts[-1].photo or b"")
-    report = await rounds.report(rt, round_id)
     return (f"— scorecard posted to {CHANNEL} (chart written to {chart}) —\n"
             f"{render_text(report, 'en', title=info.product)}")

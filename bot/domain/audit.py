@@ -31,6 +31,9 @@ async def audited(rt: Runtime, actor: str, action: str, detail: str) -> AsyncIte
 
 
 async def _write(rt: Runtime, actor: str, action: str, detail: str, result: str) -> None:
+    # A name or an error may carry what an outsider typed (a document's file name); PostgreSQL text
+    # cannot hold NUL, and the entry must be written whatever they typed.
+    detail, result = (text.replace("\x00", "\\0") for text in (detail, result))
     async with rt.db.session() as s:
         s.add(AuditEntry(at=rt.clock.now(), actor=actor, action=action, detail=detail, result=result))
 

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, bindparam, insert, li
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from bot.domain.ballot_rule import Move, Outcome, apply
+from bot.domain.ballot_rule import Action, Move, Outcome, apply
 from bot.domain.ballot_views import BallotView, is_open, round_text, round_texts
 from bot.domain.errors import DomainError, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
 from bot.domain.memo import Memo, memo_for
@@ -49,11 +49,11 @@ async def begin(
     once = partial(_begin_once, round_texts(rt), rt.config.require_secret, rt.clock.now(), round_id,
                    telegram_user_id, shown_in)
     try:
-        view, state = await rt.db.run(once)
+        view, state = await rt.db.run(once, atomic=False)
     except _Raced:
         # A second tap raced us (both created the ballot, or both bumped it): the database kept one,
         # so reading again finds it.
-        view, state = await rt.db.run(once)
+        view, state = await rt.db.run(once, atomic=False)
     _ballot_memo(rt).put(view.ballot_id, state)
     return view
 
@@ -198,13 +198,17 @@ async def press(rt: Runtime, ballot_id: int, rev: int, move: Move, telegram_user
             and now < known.closes_at):
         known = None
     made = _Press(ballot_id, rev, move)
-    view, outcome, written = await rt.db.run(partial(_press, round_texts(rt), made, telegram_user_id, now, known))
+    # Every write of a tap is a compare-and-set guarded in itself, so it needs no transaction around it
+    # (`Database.run`: on PostgreSQL one trip instead of three).
+    work = partial(_press, round_texts(rt), made, telegram_user_id, now, known)
+    view, outcome, written = await rt.db.run(work, atomic=False, again=partial(work, retried=True))
     memo.put(ballot_id, written)
     return view, outcome
 
 
 def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now: datetime,
-           known: _State | None, s: Connection) -> tuple[BallotView, Outcome, _State]:
+           known: _State | None, s: Connection, *, retried: bool = False) -> tuple[BallotView, Outcome, _State]:
+    """The press as one transaction; `retried` when it runs again after its connection dropped."""
     if known is not None:
         try:
             result = _write(s, texts, made, known, now)
@@ -212,34 +216,70 @@ def _press(texts: Memo[object, object], made: _Press, telegram_user_id: int, now
             result = None  # let the reading path give the authoritative answer
         if result is not None:
             return result
-    state = _read(s, made, telegram_user_id, now)
-    result = _write(s, texts, made, state, now)
-    if result is None:
-        # Another tap on the same screen, a close or a withdrawal got there between the read and the
-        # write: read again to say which (a Submit that met the close is told the round closed).
-        _read(s, made, telegram_user_id, now)
-        raise StaleButton()
+    try:
+        state = _read(s, made, telegram_user_id, now, retried)
+        result = _write(s, texts, made, state, now)
+        if result is None:
+            # Another tap on the same screen, a close or a withdrawal got there between the read and
+            # the write: read again to say which (a Submit that met the close is told the round closed).
+            _read(s, made, telegram_user_id, now, retried)
+            raise StaleButton()
+    except _Landed as landed:
+        return _landed(texts, s, made, landed.state)
     return result
 
 
-def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime) -> _State:
+def _read(s: Connection, button: _Press, telegram_user_id: int, now: datetime, retried: bool = False) -> _State:
     row = s.execute(
         select(Ballot.round_id, Ballot.telegram_user_id, Ballot.status, Ballot.rev, Ballot.step, Ballot.answers,
-               Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at)
+               Ballot.submitted, Ballot.submitted_at, Ballot.revisions, Round.status, Round.closes_at,
+               Ballot.updated_at)
         .join(Round, Round.id == Ballot.round_id)
         .where(Ballot.id == button.ballot_id)
     ).one_or_none()
     if row is None:
         raise StaleButton()
-    round_id, owner, status, rev, step, answers, submitted, submitted_at, revisions, round_status, closes_at = row
+    round_id, owner, status, rev, step, answers, submitted, submitted_at, revisions, round_status, closes_at, \
+        updated_at = row
     if owner != telegram_user_id or status == BallotStatus.WITHDRAWN:
         raise ForeignButton()
     if not is_open(round_status, closes_at, now):
         raise RoundClosed(round_id=round_id)
+    state = _State(round_id, owner, rev, step, dict(answers), submitted is not None, submitted_at, revisions,
+                   closes_at)
+    if retried and rev == button.rev + 1 and updated_at == now:
+        # This very press, already written: its first run committed and then the connection dropped
+        # before the answer came back (`Database.run` runs it `again`). `now` is the press's own
+        # instant, so no other press wrote it — at most the same button pressed twice within one
+        # microsecond, which leads to the same ballot either way.
+        raise _Landed(state)
     if rev != button.rev:
         raise StaleButton()
-    return _State(round_id, owner, rev, step, dict(answers), submitted is not None, submitted_at, revisions,
-                  closes_at)
+    return state
+
+
+class _Landed(Exception):
+    """The press being made is already in the database, as `state`."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+
+def _landed(texts: Memo[object, object], s: Connection, button: _Press, state: _State) -> tuple[
+        BallotView, Outcome, _State]:
+    """The result of a press found already written: the screen it led to, and what it did."""
+    text = round_text(s, texts, state.round_id)
+    action = button.move.action
+    outcome = {Action.BACK: Outcome.BACK, Action.EDIT: Outcome.EDITING, Action.REVISE: Outcome.REVISING}.get(
+        action, Outcome.ANSWERED)
+    if action is Action.SUBMIT:
+        outcome = Outcome.RESUBMITTED if state.revisions else Outcome.SUBMITTED
+    view = BallotView(
+        ballot_id=button.ballot_id, rev=state.rev, round_id=state.round_id, product=text.product,
+        factors=text.factors, answers=dict(state.answers), step=state.step, submitted=state.submitted,
+        revisions=state.revisions, closes_at=state.closes_at,
+    )
+    return view, outcome, state
 
 
 # Built once: constructing the statement on every tap cost more than executing it. The SET columns

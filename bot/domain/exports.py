@@ -1,7 +1,10 @@
 """Exports that let anyone recompute a published score: pseudonymous ballots plus the method file.
 
 `F.csv` has one row per submitted ballot — `ballot,rater,started_at,submitted_at,owned_days,
-excluded_by_admin`, then one column per factor key (1–5, empty for "not sure"). `F.method.json`
+excluded_by_admin,weight`, then one column per factor key (1–5, empty for "not sure"). `weight` is the
+weight the published method gave the ballot (0 for one a hard rule excluded); it is informative only:
+`redheart score` recomputes every weight from the answers, and reads exports made before the column
+existed just the same. `F.method.json`
 holds the method version and parameters, the factors with weights and priors, and the round's
 identity, so `redheart score F.csv` prints the same report as the published one.
 
@@ -39,6 +42,7 @@ from storage.models import Invitation, Round
 from storage.statuses import InvitationStatus, RoundStatus
 
 COLUMNS = ("ballot", "rater", "started_at", "submitted_at", "owned_days", "excluded_by_admin")
+WEIGHT_COLUMN = "weight"
 
 
 async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]:
@@ -58,18 +62,22 @@ async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]
     document = method_document(method, factors)
     document["round"] = {"round_id": round_id, "sku": rnd.sku, "status": status, "invited": int(invited or 0),
                          "factor_set": rnd.factor_set}
-    return ballots_csv(records, factors, owned_days_cap=method.min_ownership_days), document
+    weights = score_round(records, factors, method).weights.tolist()
+    return ballots_csv(records, factors, owned_days_cap=method.min_ownership_days, weights=weights), document
 
 
-def ballots_csv(records: Sequence[BallotRecord], factors: Sequence[FactorSpec], *, owned_days_cap: int) -> str:
-    """The export's CSV text; `owned_days` is capped at `owned_days_cap` (see the module docstring)."""
+def ballots_csv(records: Sequence[BallotRecord], factors: Sequence[FactorSpec], *, owned_days_cap: int,
+                weights: Sequence[float] | None = None) -> str:
+    """The export's CSV text; `owned_days` is capped at `owned_days_cap` (see the module docstring).
+    Without `weights` the file has no weight column (the shape of exports before rh-score/2)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*COLUMNS, *(f.key for f in factors)])
-    for b in records:
+    writer.writerow([*COLUMNS, *([WEIGHT_COLUMN] if weights is not None else []), *(f.key for f in factors)])
+    for i, b in enumerate(records):
         writer.writerow([
             b.ballot, b.rater, b.started_at.isoformat(), b.submitted_at.isoformat(),
             "" if b.owned_days is None else min(b.owned_days, owned_days_cap), 1 if b.excluded_by_admin else 0,
+            *([f"{weights[i]:.3f}"] if weights is not None else []),
             *("" if b.answers.get(f.key) is None else b.answers[f.key] for f in factors),
         ])
     return out.getvalue()
@@ -82,7 +90,10 @@ def read_ballots(name: str, text: str, factors: Sequence[FactorSpec] | None = No
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
     if not rows or tuple(rows[0][: len(COLUMNS)]) != COLUMNS or len(rows[0]) <= len(COLUMNS):
         raise BadInput(detail=f"{name}:1: header must be {','.join(COLUMNS)} then one column per factor key")
-    keys = rows[0][len(COLUMNS):]
+    first = len(COLUMNS) + (rows[0][len(COLUMNS)] == WEIGHT_COLUMN)  # the weight is recomputed, not read
+    keys = rows[0][first:]
+    if not keys:
+        raise BadInput(detail=f"{name}:1: no factor columns after {','.join(rows[0])}")
     known = {f.key: f for f in factors or ()}
     specs = [known.get(k) or FactorSpec(k, k, k) for k in keys]
     records: list[BallotRecord] = []
@@ -93,7 +104,7 @@ def read_ballots(name: str, text: str, factors: Sequence[FactorSpec] | None = No
             if len(row) != len(rows[0]):
                 raise ValueError(f"expected {len(rows[0])} cells, got {len(row)}")
             answers: dict[str, int | None] = {}
-            for key, cell in zip(keys, row[len(COLUMNS):], strict=True):
+            for key, cell in zip(keys, row[first:], strict=True):
                 value = int(cell) if cell.strip() else None
                 if value is not None and not 1 <= value <= 5:
                     raise ValueError(f"{key} must be 1-5 or empty, got {cell}")

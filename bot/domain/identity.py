@@ -32,6 +32,11 @@ def _signature(secret: str, nonce: str) -> str:
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
+def signed_payload(secret: str, nonce: str) -> str:
+    """The deep-link payload of a token row's nonce."""
+    return nonce + _signature(secret, nonce)
+
+
 async def issue_link_token(rt: Runtime, customer_id: str) -> str:
     """A fresh deep-link payload for the customer (at most 64 chars of [A-Za-z0-9_-])."""
     secret = rt.config.require_secret()
@@ -45,7 +50,14 @@ async def issue_link_token(rt: Runtime, customer_id: str) -> str:
         nonce = secrets.token_urlsafe(12)
         s.add(LinkToken(nonce=nonce, customer_id=customer_id, created_at=now,
                         expires_at=now + rt.config.identity.link_token_ttl))
-    return nonce + _signature(secret, nonce)
+    return signed_payload(secret, nonce)
+
+
+def is_link_token(secret: str, payload: str) -> bool:
+    """Whether the payload is a link token we signed (spent or not): other deep links may share its alphabet."""
+    if not _PAYLOAD.match(payload or ""):
+        return False
+    return hmac.compare_digest(payload[_NONCE_LEN:], _signature(secret, payload[:_NONCE_LEN]))
 
 
 async def link_by_token(rt: Runtime, payload: str, telegram_user_id: int) -> str:

@@ -33,8 +33,9 @@ async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) 
     memo = memo_for(rt.db, "language", LANGUAGE_TTL)
     hit, chosen = memo.get(user_id)
     if not hit:
-        async with rt.db.session() as s:
-            chosen = await s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id))
+        # One read, no transaction around it: on PostgreSQL one trip instead of five (see `Database.run`).
+        chosen = await rt.db.run(
+            lambda s: s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id)), atomic=False)
         memo.put(user_id, chosen)
     return pick_language(telegram_language, chosen if isinstance(chosen, str) else None,
                          rt.config.default_language)

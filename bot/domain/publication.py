@@ -23,7 +23,9 @@ through `Round.publish_state`, every step committed before the next begins:
   exist, a bot without the right to post). Neither is ever posted again automatically: the admins
   are asked once (`unreported` → `reported`), in their language, with buttons — "Repost" (back to
   `none`, posted on the next pass) or, for a post in doubt, "It's there" (`posted`). `resolve` takes
-  the first answer; a second tap finds nothing waiting.
+  the first answer; a second tap finds nothing waiting. The question itself goes out at least once:
+  a crash between asking and recording it asks again (a duplicate question is harmless; a missing one
+  would leave the round unpublished with nobody knowing).
 
 The raters' thank-yous wait for `posted`: they say the result is out.
 """

@@ -19,6 +19,7 @@ from bot.domain.durations import check_schedule
 from bot.domain.eligibility import eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.numbers import check_whole
+from bot.domain.roundchecks import refuse_overlap
 from bot.domain.runtime import Runtime
 from storage.models import Ballot, Customer, Factor, Invitation, Product, Round, RoundFactor
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
@@ -74,7 +75,8 @@ async def schedule_round(
     opens_at: datetime | None = None,
     force: bool = False,
 ) -> int:
-    """Schedules a round for an eligible product (or any product, forced); returns its id."""
+    """Schedules a round for an eligible product (or any product, forced); returns its id. A round that
+    overlaps a live round of the product is refused unless forced."""
     now = rt.clock.now()
     duration = duration or rt.config.rounds.default_duration
     quota = rt.config.rounds.invitation_quota if quota is None else quota
@@ -93,6 +95,8 @@ async def schedule_round(
         )
         if not factors:
             raise BadInput(detail=f"category {product.category_key} of {sku} has no factors; import categories.toml")
+        if not force:
+            await refuse_overlap(s, sku, opens_at, opens_at + duration)
         row = Round(
             sku=sku, category_key=product.category_key, status=RoundStatus.SCHEDULED, opens_at=opens_at,
             closes_at=opens_at + duration, quota=quota, min_ballots=rt.config.rounds.min_ballots,

@@ -11,6 +11,7 @@ from typing import Any
 
 from telegram import Update
 
+from bot.callbacks import ListKind
 from bot.config import Config
 from bot.domain import audit, rounds
 from bot.domain.errors import BadInput, DomainError
@@ -27,7 +28,9 @@ from bot.handlers.common import (
     runtime,
     sender_id,
 )
+from bot.handlers.lists import send_list
 from bot.handlers.start import unknown_command
+from bot.roundview import status_label
 from bot.screens import when
 from bot.texts import Html, html_lines, t
 
@@ -104,18 +107,8 @@ async def new_round(update: Update, context: Context) -> None:
 
 @admin_only
 async def list_rounds(update: Update, context: Context) -> None:
-    """Lists the most recent rounds."""
-    rt, lang = runtime(context), await language(update, context)
-    infos = await rounds.list_rounds(rt)
-    if not infos:
-        await reply(update, t(lang, "admin.rounds_none"))
-        return
-    lines = [t(lang, "admin.rounds_header")] + [
-        t(lang, "admin.round_line", round_id=i.id, sku=i.sku, status=t(lang, f"status.{i.status}"),
-          closes_at=when(i.closes_at, lang))
-        for i in infos
-    ]
-    await reply(update, "\n".join(lines))
+    """Lists the most recent rounds, a page at a time."""
+    await send_list(update, context, ListKind.ROUNDS)
 
 
 @on_round("/round")
@@ -124,7 +117,7 @@ async def show_round(update: Update, context: Context, round_id: int) -> None:
     rt, lang = runtime(context), await language(update, context)
     i = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_detail", round_id=i.id, product=i.product, sku=i.sku,
-                          status=t(lang, f"status.{i.status}"), opens_at=when(i.opens_at, lang),
+                          status=status_label(rt.config, i, lang), opens_at=when(i.opens_at, lang),
                           closes_at=when(i.closes_at, lang), quota=i.quota, eligible=i.stats.eligible,
                           invited=i.stats.invited, delivered=i.stats.delivered, unreachable=i.stats.unreachable,
                           started=i.stats.started, submitted=i.stats.submitted,

@@ -17,6 +17,7 @@ from bot.context import Context
 from bot.domain import people
 from bot.domain.errors import DomainError
 from bot.domain.runtime import Runtime
+from bot.pages import fit
 from bot.texts import error_message, t
 
 __all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
@@ -55,8 +56,9 @@ error_text = error_message  # alerts show no markup: they take `plain=True`
 
 
 async def reply(update: Update, text: str, **kwargs: Any) -> None:
+    """Answers in the chat; a text over Telegram's limit (lists are paged before: a last guard) is cut."""
     assert update.effective_message is not None
-    await update.effective_message.reply_html(text, disable_web_page_preview=True, **kwargs)
+    await update.effective_message.reply_html(fit(text), disable_web_page_preview=True, **kwargs)
 
 
 async def edit_or_send(update: Update, text: str, **kwargs: Any) -> int:
@@ -68,7 +70,7 @@ async def edit_or_send(update: Update, text: str, **kwargs: Any) -> int:
     query = update.callback_query
     assert query is not None and query.message is not None
     try:
-        await query.edit_message_text(text, parse_mode="HTML", **kwargs)
+        await query.edit_message_text(fit(text), parse_mode="HTML", **kwargs)
     except BadRequest as exc:
         if "message is not modified" not in exc.message.lower():
             raise

@@ -9,6 +9,7 @@ import json
 
 from telegram import Update
 
+from bot.config import ByteSize
 from bot.domain import audit, people
 from bot.domain.settings import scoring_method
 from bot.domain.storedata import import_document
@@ -16,6 +17,7 @@ from bot.handlers.admin import actor, admin_only, on_round
 from bot.handlers.common import Context, language, reply, runtime
 from bot.research_screens import factor_sets_text
 from bot.texts import t
+from scoring.bound import BOUND_SHARES, typical_bound
 
 # The Bot API lets a bot download files up to 20 MB.
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -40,8 +42,10 @@ async def method(update: Update, context: Context) -> None:
     rt, lang = runtime(context), await language(update, context)
     current = scoring_method(rt.config, min_ballots=rt.config.rounds.min_ballots)
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
+    bounds = {f"bound{round(p * 100)}": f"{typical_bound(current.pull_cap, p):.2f}" for p in BOUND_SHARES}
     await reply(update, t(lang, "admin.method", version=current.version, params=params,
-                          confidence=round(current.confidence * 100)) + "\n\n" + await factor_sets_text(rt, lang))
+                          confidence=round(current.confidence * 100), **bounds)
+                + "\n\n" + await factor_sets_text(rt, lang))
 
 
 @on_round("/export")
@@ -54,7 +58,8 @@ async def export(update: Update, context: Context, round_id: int) -> None:
         text, document = await export_round(rt, round_id)
     assert update.effective_message is not None
     await update.effective_message.reply_document(text.encode(), filename=f"round-{round_id}.csv",
-                                                  caption=t(lang, "admin.exported", round_id=round_id))
+                                                  caption=t(lang, "admin.exported", round_id=round_id),
+                                                  parse_mode="HTML")
     await update.effective_message.reply_document(
         json.dumps(document, ensure_ascii=False, indent=2).encode(), filename=f"round-{round_id}.method.json")
 
@@ -67,10 +72,16 @@ async def import_file(update: Update, context: Context) -> None:
     assert message is not None and message.document is not None
     document = message.document
     name = document.file_name or "document"
-    if document.file_size is not None and document.file_size > MAX_DOCUMENT_BYTES:
-        await reply(update, t(lang, "admin.import_too_big", file=name))
+    limit = ByteSize(min(rt.config.bot.max_import_size, MAX_DOCUMENT_BYTES))
+    # Refused unread: a 19 MB document took 677 MB to hold and parse. Telegram states the size; a
+    # download that turns out bigger than it said is refused all the same.
+    if document.file_size is None or document.file_size > limit:
+        await reply(update, t(lang, "admin.import_too_big", file=name, limit=str(limit)))
         return
     data = bytes(await (await document.get_file()).download_as_bytearray())
+    if len(data) > limit:
+        await reply(update, t(lang, "admin.import_too_big", file=name, limit=str(limit)))
+        return
     async with audit.audited(rt, actor(update), "import", name) as outcome:
         result = await import_document(rt.db, name, data, secret=rt.config.require_secret())
         outcome.result = f"{result.kind}: +{result.added} ~{result.updated} ={result.unchanged}"

@@ -21,5 +21,5 @@ async def guard(update: object, context: Context) -> None:
         return
     if verdict == "paused" and update.effective_chat is not None:
         text = t(await language(update, context), "flood.paused", seconds=round(flood.pause))
-        await context.bot.send_message(update.effective_chat.id, text)
+        await context.bot.send_message(update.effective_chat.id, text, parse_mode="HTML")
     raise ApplicationHandlerStop

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import BallotButton, InviteButton, InviteChoice
+from bot.callbacks import BallotButton, InviteButton, InviteChoice, ListKind
 from bot.context import Context
 from bot.domain import ballot_views, ballots, people
 from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
-from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime, sender_id
-from bot.screens import answer_text, ballot_screen, when
+from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime
+from bot.handlers.lists import send_list
+from bot.pages import fit
+from bot.screens import ballot_screen, when
 from bot.texts import t, t_plain
 
 # Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
@@ -104,25 +106,14 @@ async def rate(update: Update, context: Context) -> None:
         return
     view = await ballots.begin(rt, pending[0].round_id, user.id)
     screen = ballot_screen(view, lang)
-    sent = await update.effective_message.reply_html(screen.text, reply_markup=screen.markup)
+    sent = await update.effective_message.reply_html(fit(screen.text), reply_markup=screen.markup)
     await ballots.attach_message(rt, view.ballot_id, sent.chat.id, sent.message_id)
 
 
 @refusing(NotLinked)
 async def my_ratings(update: Update, context: Context) -> None:
-    """Shows what the user has rated, and whether they can still change it."""
-    lang = await language(update, context)
-    mine = await ballot_views.my_ratings(runtime(context), sender_id(update))
-    if not mine:
-        await reply(update, t(lang, "myratings.none"))
-        return
-    lines = [t(lang, "myratings.header")]
-    for r in mine:
-        status = "in_progress" if not r.submitted else "open" if r.open else "closed"
-        answers = "; ".join(f"{f.label(lang)} {answer_text(r.answers.get(f.key), lang)}" for f in r.factors)
-        lines.append(t(lang, "myratings.line", product=r.product,
-                       status=t(lang, f"myratings.status.{status}"), answers=answers))
-    await reply(update, "\n".join(lines))
+    """Shows what the user has rated, and whether they can still change it, a page at a time."""
+    await send_list(update, context, ListKind.MY_RATINGS)
 
 
 async def malformed_button(update: Update, context: Context) -> None:

@@ -12,10 +12,21 @@ from telegram import (
 )
 
 from bot.callbacks import LanguageButton
-from bot.domain import identity, people
+from bot.domain import identity, people, showcase
 from bot.domain.errors import LinkRefused
 from bot.domain.settings import LANGUAGES
-from bot.handlers.common import Context, error_text, is_admin, language, on_button, reply, runtime, sender_id
+from bot.handlers.common import (
+    Context,
+    edit_or_send,
+    error_text,
+    is_admin,
+    language,
+    on_button,
+    reply,
+    runtime,
+    sender_id,
+)
+from bot.handlers.showcase import show_product
 from bot.texts import t
 
 
@@ -25,6 +36,10 @@ async def start(update: Update, context: Context) -> None:
     assert user is not None
     await people.remember(rt, user.id, user.language_code)
     lang = await language(update, context)
+    if context.args and not identity.is_link_token(rt.config.require_secret(), context.args[0]) \
+            and (sku := showcase.sku_from_payload(context.args[0])) is not None:
+        await show_product(update, context, sku)  # a shared product link, for anyone
+        return
     if context.args:
         try:
             await identity.link_by_token(rt, context.args[0], user.id)
@@ -80,7 +95,7 @@ async def language_chosen(update: Update, context: Context, button: LanguageButt
     assert query is not None and user is not None
     await people.set_language(runtime(context), user.id, button.lang)
     await query.answer()
-    await query.edit_message_text(t(button.lang, "language.set"))
+    await edit_or_send(update, t(button.lang, "language.set"))
 
 
 async def stop(update: Update, context: Context) -> None:

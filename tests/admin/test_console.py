@@ -79,11 +79,13 @@ async def test_method_shows_the_version_its_parameters_and_a_plain_explanation(h
     await admin.send("/method")
     text = admin.last_message.text
     assert "rh-score/" in text and "min_ballots = 3" in text and "prior_weight = 3.0" in text
-    assert "In plain words" in text and "Bayesian average" in text
+    assert "In plain words" in text and "Bayesian" in text and "weight between 0 and 1" in text
+    assert "10% of the ballots can move it by at most 0.15 hearts" in text  # 0.1/0.9 × 2 × 0.66
     await admin.send("/language")
     await admin.tap("中文")
     await admin.send("/method")
     assert "评分方法" in admin.last_message.text and "贝叶斯平均" in admin.last_message.text
+    assert "10% 的评分最多只能让总分变动 0.15 颗心" in admin.last_message.text
 
 
 async def test_export_sends_the_csv_and_the_method_file_that_recompute_the_score(h: Harness) -> None:

@@ -1,5 +1,5 @@
-"""`redheart bench`: a tiny run of each part completes and reports what it should (speed is never
-asserted here; the figures live in the README)."""
+"""`redheart bench`: a tiny run of each part completes and reports what it should, its ratios
+consistent with its pairs (speed is never asserted here; the figures live in the README)."""
 
 from __future__ import annotations
 
@@ -31,22 +31,32 @@ def bench(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
     return code, json.loads(out.out) if out.out.strip() else {}, out.err
 
 
-def test_a_small_throughput_run_counts_every_tap_on_both_sides_without_errors(
+def test_a_small_throughput_run_alternates_both_sides_in_pairs_and_counts_every_tap(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, result, err = bench(config, capsys, "--part", "throughput", "--raters", "20", "--concurrency", "5")
     assert code == 0, err
     t = result["sqlite"]["throughput"]
+    assert len(t["pairs"]) == 5 and t["raters_per_slice"] == 4 and t["warmup_raters_per_slice"] == 1
+    for pair in t["pairs"]:
+        assert sorted(pair["order"]) == ["floor", "ours"]
+        for side in ("ours", "floor"):
+            assert pair[side]["taps"] == 4 * 8 and pair[side]["errors"] == pair[side]["handler_errors"] == 0
+            assert 0 < pair[side]["p50_ms"] <= pair[side]["p95_ms"] <= pair[side]["p99_ms"]
+            assert pair[side]["cpu_ms_per_tap"] > 0 and pair[side]["longest_loop_stall_ms"] >= 0
     for side in ("ours", "floor"):
-        assert t[side]["taps"] == 20 * 8 and t[side]["errors"] == 0
-        assert 0 < t[side]["p50_ms"] <= t[side]["p95_ms"] <= t[side]["p99_ms"]
-        assert t[side]["longest_loop_stall_ms"] >= 0
-    assert t["ours"]["ballots_submitted"] == 20 and t["ours"]["handler_errors"] == t["floor"]["handler_errors"] == 0
-    assert t["throughput_ratio"] > 0 and t["p99_ratio"] > 0
+        assert t[side]["taps"] == 20 * 8 and t[side]["errors"] == 0 and t[side]["handler_errors"] == 0
+    # every rater of every slice and warm-up submitted a ballot, none twice
+    assert t["ours"]["ballots_submitted"] == 5 * (4 + 1)
+    per_pair = sorted(p["ours"]["taps_per_s"] / p["floor"]["taps_per_s"] for p in t["pairs"])
+    assert t["throughput_ratio"] == t["ratios"]["throughput"]["median"] == round(per_pair[2], 3)
+    assert t["ratios"]["throughput"]["min"] == round(per_pair[0], 3)
+    assert t["p99_ratio"] == t["ratios"]["p99"]["median"] and t["ratios"]["p99"]["pairs"] == 5
+    assert len(t["warnings"]) == sum(s["wide"] for s in t["ratios"].values())
     assert set(result["sqlite"]["targets_met"]) == {"throughput_ratio", "p99_ratio", "loop_stall"}
 
 
-def test_scoring_reports_time_per_ballot_for_each_size_and_screens_out_the_speeders(
+def test_scoring_sets_each_size_against_the_bare_fetch_of_the_same_rows(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, result, err = bench(config, capsys, "--part", "scoring", "--sizes", "100,400")
@@ -54,18 +64,31 @@ def test_scoring_reports_time_per_ballot_for_each_size_and_screens_out_the_speed
     sizes = result["sqlite"]["scoring"]["sizes"]
     assert [r["ballots"] for r in sizes] == [100, 400]
     for r in sizes:
-        assert r["seconds"] > 0 and r["us_per_ballot"] > 0 and r["longest_loop_stall_ms"] >= 0
+        assert r["seconds"] > 0 and r["floor_seconds"] > 0 and r["us_per_ballot"] > 0
+        assert r["floor_rows"] == r["ballots"]  # the floor fetched every submitted ballot
         assert 0 < r["accepted"] < r["ballots"]  # the synthetic round has its share of 4-second ballots
+        assert len(r["runs"]) == r["ratio"]["pairs"] == 5
+        ratios = sorted(run["ours"]["seconds"] / run["floor"]["seconds"] for run in r["runs"])
+        assert r["ratio"]["median"] == round(ratios[2], 3) and r["ratio"]["max"] == round(ratios[-1], 3)
+        assert r["longest_loop_stall_ms"] == max(run["ours"]["stall_ms"] for run in r["runs"])
+        assert r["idle_loop_stall_ms"] >= 0
 
 
-def test_memory_reads_the_bot_process_with_its_ballots_in_progress(
+def test_memory_reads_the_bot_process_idle_and_with_its_ballots_in_progress(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, result, err = bench(config, capsys, "--part", "memory", "--open-ballots", "120")
     assert code == 0, err
     m = result["sqlite"]["memory"]
     assert m["open_ballots"] == 120 and m["errors"] == 0 and m["taps"] == 120 * 3
-    assert 0 < m["rss_mb_before"] <= m["peak_rss_mb"]
+    assert m["idle_rss_mb"] > 0 and 0 < m["rss_mb_before"] <= m["peak_rss_mb"]
+    assert m["over_idle_mb"] == pytest.approx(m["rss_mb_after"] - m["idle_rss_mb"], abs=0.11)
+    assert "over_idle" in result["sqlite"]["targets_met"]
+
+
+def test_the_bench_refuses_fewer_than_five_pairs(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = bench(config, capsys, "--part", "scoring", "--pairs", "4")
+    assert code == 2 and "at least 5" in err
 
 
 def test_the_bench_refuses_nonsense_sizes(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

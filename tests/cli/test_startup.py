@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import GENERATE
+from bot.demo.sampledata import ANCHOR, write_sample_files
 from bot.sandbox import BotApiSandbox
 from tests.conftest import PG_URL
 
@@ -116,5 +117,7 @@ def test_run_refuses_webhook_mode_without_a_strong_secret_token(
 
 def test_commands_other_than_run_take_a_short_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Tests and the demo use short secrets on purpose: only `run` (and a webhook's start) enforce strength."""
-    assert main(["round", "list", "--config", str(write_config(tmp_path, secret="s"))]) == 0
+    config = write_config(tmp_path, secret="s")
+    assert main(["import", "--config", str(config), *map(str, write_sample_files(tmp_path / "d", anchor=ANCHOR))]) == 0
+    assert main(["round", "list", "--config", str(config)]) == 0
     assert "no rounds yet" in capsys.readouterr().out

@@ -68,11 +68,14 @@ async def invitation(user: SimUser) -> None:
 
 
 @pytest.fixture
-async def h(rt: Runtime, clock: ManualClock) -> AsyncIterator[Harness]:
+async def h(rt: Runtime, clock: ManualClock, request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    # @pytest.mark.bot_config(publish_chat_id="") runs the test's bot with those [bot] settings.
+    marker = request.node.get_closest_marker("bot_config")
     async with BotApiSandbox() as sandbox:
         sandbox.add_channel(CHANNEL, "ratings")
         config = replace(rt.config, telegram=TelegramConfig(token=sandbox.token, base_url=sandbox.base_url),
-                         rounds=replace(rt.config.rounds, tick=TICK))
+                         rounds=replace(rt.config.rounds, tick=TICK),
+                         bot=replace(rt.config.bot, **marker.kwargs) if marker else rt.config.bot)
         runtime = Runtime(rt.db, config, clock)
         errors: list[BaseException] = []
         state: dict[str, object] = {}

@@ -154,7 +154,6 @@ async def test_a_button_pressed_after_the_round_closed_gets_an_alert_and_changes
 
 async def test_a_buyer_who_did_not_buy_the_product_has_nothing_to_rate(h: Harness) -> None:
     olga = await h.linked("C0058", "Olga")  # bought face cream only
-    await h.open_round()
     alice = await h.linked("C0001", "Alice")
     await h.open_round()
     await alice.wait_for(invited)

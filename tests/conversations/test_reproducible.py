@@ -41,7 +41,9 @@ async def test_export_then_score_reproduces_the_published_report(
     assert published["status"] == "published"
     text, document = await export_round(h.rt, round_id)
     header = text.splitlines()[0].split(",")
-    assert tuple(header[:6]) == COLUMNS and len(header) == 12
+    assert tuple(header[:6]) == COLUMNS and header[6] == "weight" and len(header) == 13
+    weights = [float(line.split(",")[6]) for line in text.splitlines()[1:]]
+    assert all(0 <= w <= 1 for w in weights) and len(weights) == published["ballots"]["submitted"]
     assert "C0001" not in text  # raters are per-round pseudonyms
     (tmp_path / "r.csv").write_text(text, encoding="utf-8")
     (tmp_path / "r.method.json").write_text(json.dumps(document), encoding="utf-8")
@@ -78,3 +80,17 @@ async def test_an_export_does_not_give_away_when_a_buyer_bought(h: Harness) -> N
         bought = {p.date() for p in (await s.scalars(select(Purchase.purchased_at))).all()}
     derived = {(parse_time(row[3]) - timedelta(days=int(row[4]))).date() for row in rows}
     assert not derived & bought
+
+
+async def test_an_export_without_the_weight_column_still_scores_to_the_same_report(
+    h: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    round_id = await run_round(h, ["453425", "554434", "4?3524", "343434", "555555"])
+    published = await rounds.report(h.rt, round_id)
+    text, document = await export_round(h.rt, round_id)
+    old = "\n".join(",".join(cells[:6] + cells[7:]) for cells in (line.split(",") for line in text.splitlines()))
+    (tmp_path / "old.csv").write_text(old + "\n", encoding="utf-8")
+    (tmp_path / "old.method.json").write_text(json.dumps(document), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["score", str(tmp_path / "old.csv"), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == published

@@ -120,7 +120,8 @@ async def test_overlapping_reconcile_runs_thank_every_rater_exactly_once(rt: Run
 async def test_a_scorecard_claim_that_died_drawing_is_taken_again_but_one_that_died_sending_is_in_doubt(
     rt: Runtime, clock: ManualClock
 ) -> None:
-    drawing, sending = [await rounds.schedule_round(rt, "SHAMPOO-001", actor="test") for _ in range(2)]
+    # Two overlapping rounds of one product: forced (bot.domain.roundchecks refuses them otherwise).
+    drawing, sending = [await rounds.schedule_round(rt, "SHAMPOO-001", actor="test", force=True) for _ in range(2)]
     for round_id in (drawing, sending):
         await rounds.admin_close(rt, round_id)
     claims = {c.round_id: c for c in await publication.claim(rt)}
@@ -140,3 +141,30 @@ async def test_a_scorecard_claim_that_died_drawing_is_taken_again_but_one_that_d
     clock.advance(LATER)
     # The drawing round is free again (nobody posted it); the one in doubt never, without an admin.
     assert [c.round_id for c in await publication.claim(rt)] == [drawing]
+
+
+async def test_a_bot_stopped_in_the_middle_of_the_thanks_hands_them_back_and_the_next_one_sends_the_rest(
+    rt: Runtime,
+) -> None:
+    async with BotApiSandbox() as sandbox:
+        sandbox.add_channel(CHANNEL, "ratings")
+        _, user_ids = await published_round(rt, 60)
+        users = [sandbox.user(first_name=f"R{u}", user_id=u, started=True) for u in user_ids]
+        config = replace(rt.config, telegram=TelegramConfig(token=sandbox.token, base_url=sandbox.base_url,
+                                                            send_rate=30.0),  # Telegram's pace: 2 s of thanks
+                         rounds=replace(rt.config.rounds, tick=timedelta(seconds=0.05)))
+        errors: list[BaseException] = []
+        for stop_early in (True, False):
+            app = build_application(Runtime(rt.db, config, rt.clock))
+            record_errors(app, errors)
+            async with running(app, poll_timeout=1):
+                if stop_early:  # the bot is stopped (a deploy) once ten raters are thanked
+                    await users[9].wait_for(lambda u: bool(u.messages), timeout=20)
+                    app.bot_data.campaign.halt.set()
+                else:
+                    for user in users:
+                        await user.wait_for(lambda u: bool(u.messages), timeout=20)
+        assert not errors
+        got = Counter(c.chat_id for c in sandbox.calls if c.method == "sendMessage" and c.ok)
+        assert got == Counter(user_ids)  # each rater once: none lost to the stop, none repeated
+        assert await thanks_by_status(rt) == {ThanksStatus.SENT: 60}

@@ -82,7 +82,7 @@ async def test_adoption_creates_version_2_and_only_rounds_opened_afterwards_rate
     with pytest.raises(AdoptRefused):
         await research.adopt(rt, research_id, actor="test")
 
-    after = await rounds.schedule_round(rt, "SHAMPOO-001", actor="test")
+    after = await rounds.schedule_round(rt, "SHAMPOO-002", actor="test")  # one open round per product
     await rounds.open_round(rt, after)
     async with rt.db.session() as s:
         rated = {rid: list(await s.scalars(select(RoundFactor.key).where(RoundFactor.round_id == rid)

@@ -52,3 +52,17 @@ def ordinary_round(n: int, *, seconds: float = 60.0) -> list[BallotRecord]:
 
 def same_answer(value: int | None, keys: tuple[str, ...] = KEYS) -> dict[str, int | None]:
     return dict.fromkeys(keys, value)
+
+
+def aggregate_all(ballots, factors, method, weights=None, *, round_sufficient=True):
+    """`scoring.aggregate.aggregate` of records, every ballot counted with `weights` (default 1 each)."""
+    import numpy as np
+
+    from scoring.aggregate import aggregate
+    from scoring.matrix import BallotMatrix
+
+    m = BallotMatrix.from_records(ballots, [f.key for f in factors])
+    w = np.ones(len(ballots)) if weights is None else np.asarray(weights, dtype=float)
+    u = np.where(np.isfinite(m.values), w[:, None], 0.0)
+    return aggregate(m.values, m.present, u, np.ones(len(ballots), bool), factors, method,
+                     round_sufficient=round_sufficient)

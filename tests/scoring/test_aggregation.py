@@ -2,9 +2,8 @@ import math
 import random
 
 import pytest
-from scoring_helpers import KEYS, make_ballot
+from scoring_helpers import KEYS, aggregate_all, make_ballot
 
-from scoring.aggregate import aggregate
 from scoring.intervals import t_cdf, t_quantile
 from scoring.model import FactorSpec, Method
 
@@ -19,30 +18,30 @@ AROMA = [FactorSpec("aroma", "Aroma", "香味")]
 def test_the_score_is_the_bayesian_average_toward_the_prior():
     values = [5] * 10 + [4] * 10
     spec = [FactorSpec("aroma", "Aroma", "香味", prior=3.6)]
-    (f,), _ = aggregate(single_factor_round(values), spec, Method(prior_weight=3))
+    (f,), _ = aggregate_all(single_factor_round(values), spec, Method(prior_weight=3))
     assert f.mean == 4.5 and f.n == 20
     assert f.score == pytest.approx((20 * 4.5 + 3 * 3.6) / 23)
 
 
 def test_without_a_prior_the_score_shrinks_toward_the_scale_midpoint():
-    (f,), _ = aggregate(single_factor_round([5] * 12), AROMA, Method(prior_weight=3))
+    (f,), _ = aggregate_all(single_factor_round([5] * 12), AROMA, Method(prior_weight=3))
     assert f.prior == 3.0 and f.score == pytest.approx((12 * 5 + 3 * 3) / 15)
 
 
 def test_a_prior_weight_of_zero_publishes_the_raw_mean():
-    (f,), _ = aggregate(single_factor_round([5, 4, 4, 3] * 5), AROMA, Method(prior_weight=0))
+    (f,), _ = aggregate_all(single_factor_round([5, 4, 4, 3] * 5), AROMA, Method(prior_weight=0))
     assert f.score == f.mean == 4.0
 
 
 def test_the_distribution_counts_each_heart_and_leaves_not_sure_out():
     ballots = single_factor_round([1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5]) + single_factor_round([None, None])
-    (f,), _ = aggregate(ballots, AROMA, Method())
+    (f,), _ = aggregate_all(ballots, AROMA, Method())
     assert f.distribution == (1, 2, 3, 4, 1) and f.n == 11 and f.unsure == 2
 
 
 def test_the_factor_interval_is_the_posterior_t_interval():
     values = [5, 4, 4, 3, 5, 4, 2, 5, 4, 4, 3, 5]
-    (f,), _ = aggregate(single_factor_round(values), AROMA, Method(prior_weight=3))
+    (f,), _ = aggregate_all(single_factor_round(values), AROMA, Method(prior_weight=3))
     n, m = len(values), sum(values) / len(values)
     ss = sum((x - m) ** 2 for x in values)
     sigma = math.sqrt((ss + 3 * 1.0) / (n - 1 + 3))
@@ -51,13 +50,13 @@ def test_the_factor_interval_is_the_posterior_t_interval():
 
 
 def test_identical_answers_still_get_an_honest_interval():
-    (f,), _ = aggregate(single_factor_round([4] * 10), AROMA, Method())
+    (f,), _ = aggregate_all(single_factor_round([4] * 10), AROMA, Method())
     lo, hi = f.ci
     assert lo < f.score < hi and hi - lo > 0.3
 
 
 def test_intervals_stay_on_the_one_to_five_scale():
-    (f,), overall = aggregate(single_factor_round([5] * 10 + [4]), AROMA, Method(prior_weight=0))
+    (f,), overall = aggregate_all(single_factor_round([5] * 10 + [4]), AROMA, Method(prior_weight=0))
     assert 1 <= f.ci[0] <= f.score <= f.ci[1] <= 5
     assert 1 <= overall.ci[0] <= overall.score <= overall.ci[1] <= 5
 
@@ -66,7 +65,7 @@ def test_intervals_narrow_as_ballots_accumulate():
     rng = random.Random(5)
     widths = []
     for n in (20, 80, 320):
-        (f,), o = aggregate(single_factor_round([rng.randint(2, 5) for _ in range(n)]), AROMA, Method())
+        (f,), o = aggregate_all(single_factor_round([rng.randint(2, 5) for _ in range(n)]), AROMA, Method())
         widths.append((f.ci[1] - f.ci[0], o.ci[1] - o.ci[0]))
     assert widths[0][0] > widths[1][0] > widths[2][0]
     assert widths[0][1] > widths[1][1] > widths[2][1]
@@ -79,8 +78,8 @@ def test_the_overall_interval_widens_when_raters_answers_move_together():
     specs = [FactorSpec(k, k, k) for k in keys]
     correlated = [make_ballot(f"c{i}", dict.fromkeys(keys, 5 if i % 2 else 3)) for i in range(40)]
     mixed = [make_ballot(f"m{i}", {k: 5 if (i + j) % 2 else 3 for j, k in enumerate(keys)}) for i in range(40)]
-    _, oc = aggregate(correlated, specs, Method())
-    _, om = aggregate(mixed, specs, Method())
+    _, oc = aggregate_all(correlated, specs, Method())
+    _, om = aggregate_all(mixed, specs, Method())
     assert oc.score == pytest.approx(om.score)
     assert (oc.ci[1] - oc.ci[0]) > 3 * (om.ci[1] - om.ci[0])
 
@@ -93,7 +92,7 @@ def test_the_factor_interval_covers_the_true_mean_about_95_percent_of_the_time()
     hits = 0
     for _ in range(400):
         values = rng.choices([1, 2, 3, 4, 5], weights=truth_probs, k=40)
-        (f,), _ = aggregate(single_factor_round(values), spec, Method())
+        (f,), _ = aggregate_all(single_factor_round(values), spec, Method())
         hits += f.ci[0] <= truth <= f.ci[1]
     assert 0.92 <= hits / 400 <= 0.99
 
@@ -111,3 +110,13 @@ def test_t_quantiles_are_symmetric_and_invert_the_cdf():
         q = t_quantile(0.9, df)
         assert t_quantile(0.1, df) == pytest.approx(-q)
         assert t_cdf(q, df) == pytest.approx(0.9)
+
+
+def test_weighted_answers_count_by_their_weight_and_the_interval_by_the_effective_number():
+    values = [5] * 10 + [1] * 10
+    half = [1.0] * 10 + [0.25] * 10
+    (_full,), _ = aggregate_all(single_factor_round(values), AROMA, Method(prior_weight=0))
+    (weighted,), _ = aggregate_all(single_factor_round(values), AROMA, Method(prior_weight=0), half)
+    assert weighted.score == pytest.approx((10 * 5 + 2.5 * 1) / 12.5)
+    assert weighted.n == 20 and weighted.n_eff == pytest.approx(12.5**2 / (10 + 10 * 0.0625))
+    assert weighted.ci[1] - weighted.ci[0] > 0

@@ -1,6 +1,7 @@
 from scoring_helpers import KEYS, make_ballot, ordinary_round, same_answer
 
 from scoring.model import Method
+from scoring.scorecard import score_round
 from scoring.screening import (
     EXCLUDED_RATER,
     MOSTLY_UNSURE,
@@ -8,8 +9,11 @@ from scoring.screening import (
     OWNED_TOO_BRIEFLY,
     SPEEDER,
     STRAIGHT_LINER,
-    screen,
 )
+
+
+def screen(ballots, factors, method):
+    return list(score_round(ballots, factors, method).verdicts)
 
 
 def verdict_of(target, others, factors, method=None):
@@ -17,9 +21,9 @@ def verdict_of(target, others, factors, method=None):
     return verdicts[-1]
 
 
-def test_an_ordinary_ballot_is_accepted_with_no_reasons_or_flags(factors):
+def test_an_ordinary_ballot_is_accepted_at_nearly_full_weight_with_no_reasons_or_flags(factors):
     v = verdict_of(make_ballot("x"), ordinary_round(20), factors)
-    assert v.accepted and v.reasons == () and v.flags == () and v.primary_reason is None
+    assert v.accepted and v.reasons == () and v.flags == () and v.primary_reason is None and v.weight >= 0.9
 
 
 def test_a_ballot_under_half_the_round_median_is_a_speeder(factors):
@@ -44,33 +48,32 @@ def test_not_sure_answers_count_toward_the_speed_floor_but_missing_factors_do_no
     assert SPEEDER not in v.reasons  # 5 s >= 2 s × 2 answered factors
 
 
-def test_a_straight_liner_on_its_own_is_only_flagged(factors):
+def test_a_straight_liner_on_its_own_is_only_flagged_and_keeps_its_full_weight(factors):
     # Fours everywhere on a product the round rates about four: plausible, so kept and reported.
     v = verdict_of(make_ballot("x", same_answer(4)), ordinary_round(20), factors)
-    assert v.accepted and v.flags == (STRAIGHT_LINER,) and v.reasons == ()
+    assert v.accepted and v.flags == (STRAIGHT_LINER,) and v.reasons == () and v.weight == 1.0
 
 
 def test_all_fives_for_a_product_everyone_loves_are_kept(factors):
     loved = [make_ballot(f"b{i}", dict(zip(KEYS, (5, 5, 4, 5, 5, 4), strict=True))) for i in range(20)]
     v = verdict_of(make_ballot("x", same_answer(5)), loved, factors)
-    assert v.accepted and v.flags == (STRAIGHT_LINER,)
+    assert v.accepted and v.flags[0] == STRAIGHT_LINER and v.weight >= 0.5
 
 
-def test_a_straight_liner_who_is_also_a_speeder_is_excluded_with_both_reasons(factors):
+def test_a_straight_liner_who_is_also_a_speeder_is_excluded_and_flagged(factors):
     v = verdict_of(make_ballot("x", same_answer(4), seconds=20), ordinary_round(20), factors)
-    assert not v.accepted and v.reasons == (SPEEDER, STRAIGHT_LINER) and v.primary_reason == SPEEDER
+    assert not v.accepted and v.reasons == (SPEEDER,) and STRAIGHT_LINER in v.flags and v.weight == 0
 
 
-def test_a_slow_brand_bomber_at_one_far_from_the_consensus_is_excluded(factors):
+def test_a_slow_brand_bomber_at_one_far_from_the_consensus_counts_for_nothing(factors):
     v = verdict_of(make_ballot("x", same_answer(1), seconds=120), ordinary_round(20), factors)
-    assert not v.accepted and v.reasons == (STRAIGHT_LINER, OFF_CONSENSUS)
-    assert v.primary_reason == STRAIGHT_LINER
+    assert v.accepted and v.weight == 0 and v.flags[:2] == (STRAIGHT_LINER, OFF_CONSENSUS)
 
 
-def test_an_honest_dissenter_far_from_the_consensus_is_only_flagged(factors):
+def test_an_honest_dissenter_far_from_the_consensus_is_weighed_down_not_excluded(factors):
     dissent = dict(zip(KEYS, (1, 2, 1, 2, 1, 2), strict=True))
     v = verdict_of(make_ballot("x", dissent), ordinary_round(20), factors)
-    assert v.accepted and v.flags == (OFF_CONSENSUS,)
+    assert v.accepted and OFF_CONSENSUS in v.flags and 0 <= v.weight < 1
 
 
 def test_fewer_identical_answers_than_the_minimum_is_not_straight_lining(factors):

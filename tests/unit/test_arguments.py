@@ -130,3 +130,32 @@ def test_an_error_message_never_repeats_more_than_a_short_piece_of_what_was_type
 
 def test_the_cli_parser_is_an_argparse_parser() -> None:  # sanity for the fuzzing above
     assert isinstance(build_parser(), argparse.ArgumentParser)
+
+
+@given(st.text(max_size=30) | st.from_regex(r"\s*[0-9]{1,20}\s*[smhdx]?\s*", fullmatch=True))
+def test_fuzzed_durations_parse_within_the_ceiling_or_raise_a_duration_error(text: str) -> None:
+    try:
+        parsed = parse_duration(text)
+    except DurationError as refused:
+        assert all("\n" not in error_message(refused, lang, plain=True) for lang in ("en", "zh"))
+        return
+    assert timedelta(0) < parsed <= MAX_DURATION
+
+
+@given(st.text(max_size=40) | st.datetimes().map(lambda d: d.isoformat()) | st.from_regex(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}([+-][0-9]{2}:[0-9]{2}|Z)?)?", fullmatch=True))
+def test_fuzzed_times_parse_to_an_aware_time_or_raise_a_value_error(text: str) -> None:
+    try:
+        parsed = parse_time(text)
+    except ValueError:
+        return
+    assert parsed.tzinfo is not None
+
+
+@given(st.datetimes(timezones=st.just(UTC)), st.timedeltas(min_value=timedelta(seconds=1)))
+def test_any_schedule_is_checked_without_overflowing(opens_at: datetime, duration: timedelta) -> None:
+    try:
+        check_schedule(NOW, opens_at, duration)
+    except (DurationTooLong, OpensTooFar):
+        return
+    assert opens_at + duration <= NOW + MAX_LEAD + MAX_ROUND_LENGTH

@@ -10,12 +10,14 @@ from bot.callbacks import (
     MAX_BYTES,
     MAX_PAGE,
     BallotButton,
+    Button,
     ForgetButton,
     InviteButton,
     InviteChoice,
     LanguageButton,
     ListKind,
     PageButton,
+    PostButton,
     decode,
 )
 from bot.domain.ballot_rule import Action, Move
@@ -76,11 +78,11 @@ def test_a_button_whose_data_could_not_be_read_back_is_a_bug_and_raises() -> Non
         PageButton(ListKind.ROUNDS, -1).encode()
 
 
-_WIRE_ALPHABET = st.sampled_from(list("bilfpmer:0123456789ukvsyne-_ ²١１\n\x00é中🙂"))
+_WIRE_ALPHABET = st.sampled_from(list("bilfpamert:0123456789ukvsyne-_ ²١１\n\x00é中🙂"))
 
 
 @given(st.one_of(st.text(), st.text(_WIRE_ALPHABET, max_size=40), st.none(),
-                 st.from_regex(r"[bip]:[0-9]{1,14}:[0-9]{1,14}(:[0-9eukvs]{1,3})?", fullmatch=True)))
+                 st.from_regex(r"[bipa]:[0-9]{1,14}:[0-9rt]{1,14}(:[0-9eukvs]{1,3})?", fullmatch=True)))
 def test_any_data_decodes_to_nothing_or_to_a_button_that_encodes_back_to_it(data: str | None) -> None:
     """The fuzzed codec never raises; whatever it accepts is exactly data we could have made."""
     button = decode(data)
@@ -95,10 +97,11 @@ _BUTTONS = st.one_of(
                         st.sampled_from([Move(a) for a in Action if a not in (Action.SCORE, Action.EDIT)]))),
     st.builds(InviteButton, _IDS, st.sampled_from(InviteChoice)),
     st.builds(PageButton, st.sampled_from(ListKind), st.integers(0, MAX_PAGE)),
+    st.builds(PostButton, _IDS, st.booleans()),
 )
 
 
 @given(_BUTTONS)
-def test_every_button_in_range_fits_64_bytes_and_round_trips(button: BallotButton | InviteButton | PageButton) -> None:
+def test_every_button_in_range_fits_64_bytes_and_round_trips(button: Button) -> None:
     data = button.encode()
     assert len(data.encode()) <= MAX_BYTES and decode(data) == button

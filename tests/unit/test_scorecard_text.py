@@ -3,6 +3,8 @@
 import html
 import re
 import warnings
+from dataclasses import fields
+from datetime import UTC, datetime
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -103,11 +105,28 @@ def test_a_reason_the_catalogs_do_not_know_yet_shows_as_its_code(factors):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_chart_in_the_catalogs_words_renders_with_no_missing_glyph(factors, lang):
     report = report_for([make_ballot(b.ballot, {**b.answers, "aroma": None}) for b in ordinary_round(40)], factors)
-    text = chart_text(report, lang)
+    text = chart_text(report, lang, datetime(2026, 11, 8, 12, tzinfo=UTC))
     cmap = TTFont(FONT_PATH).getBestCmap()
-    words = text.overall + text.insufficient + text.info + text.footer + text.axis + "".join(text.labels.values())
-    assert [ch for ch in words if ord(ch) not in cmap] == []
+    words = "".join(str(getattr(text, f.name)) for f in fields(text)) + "".join(text.labels.values())
+    assert [ch for ch in words if ord(ch) not in cmap and not ch.isspace()] == []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         png = render_png(report, text, "丝滑洗发水 Silky Shampoo")
     assert png.startswith(b"\x89PNG") and [w for w in caught if "glyph" in str(w.message).lower()] == []
+
+
+@pytest.mark.parametrize(("lang", "dated", "legend"), [
+    ("en", "Round 5 · 8 Nov 2026", "Bar: the score, from 1 to 5 ♥."),
+    ("zh", "第 5 期 · 2026年11月8日", "色条是得分（1–5 颗心）"),
+])
+def test_the_chart_is_dated_with_its_round_and_its_legend_says_the_bar_is_the_score(factors, lang, dated, legend):
+    report = report_for(ordinary_round(40), factors)
+    text = chart_text(report, lang, datetime(2026, 11, 8, 12, tzinfo=UTC))
+    assert text.subtitle == dated
+    assert text.legend.startswith(legend) and "95%" in text.legend
+    assert "interval" not in text.legend.split(".")[0]  # the bar is the score, not the interval
+
+
+def test_a_chart_of_scored_ballots_without_a_round_is_not_dated(factors):
+    report = {**report_for(ordinary_round(40), factors), "round_id": None}
+    assert chart_text(report, "en").subtitle == ""

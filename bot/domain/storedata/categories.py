@@ -9,18 +9,20 @@ category's declared factor set (5–10): version 1, or a new version when they c
 
 from __future__ import annotations
 
+import asyncio
 import re
 import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import factorsets
 from bot.domain.factorsets import MAX_FACTORS, MIN_FACTORS
+from bot.domain.storedata.kinds import decode
 from bot.domain.storedata.results import ImportResult, Invalid, show
 from storage.models import Category, Factor
 from storage.statuses import FactorSetSource
@@ -77,6 +79,9 @@ class _TomlLines:
 def _parse_toml(name: str, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: 10 KB of "a = [[[[…" is enough.
+        raise Invalid([f"{name}:1: invalid TOML: values nested too deeply"]) from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = found.group(1) if found else "1"
@@ -109,6 +114,9 @@ def _check_table(
         value = table.get(field)
         if not isinstance(value, str) or not value.strip():
             errors.append(f"{name}:{where(field)}: {what} {field} must be a non-empty string")
+            ok = False
+        elif "\x00" in value:  # a "\u0000" escape: PostgreSQL text cannot hold it
+            errors.append(f"{name}:{where(field)}: {what} {field} contains a NUL character (\\u0000)")
             ok = False
         elif len(value.strip()) > limit:
             errors.append(f"{name}:{where(field)}: {what} {field} is longer than {limit} characters")
@@ -188,8 +196,19 @@ def _check_categories(name: str, text: str) -> dict[str, _CategoryValues]:
     return parsed
 
 
-async def import_categories(session: AsyncSession, name: str, text: str, secret: str) -> ImportResult:
-    parsed = _check_categories(name, text)
+# A categories file is a few kilobytes (the sample's two categories: 3 KB); it is parsed whole, so a
+# bigger one is refused before it is read rather than parsed into memory.
+MAX_CATEGORIES_BYTES = 1024 * 1024
+
+
+async def import_categories(session: AsyncSession, name: str, source: BinaryIO, secret: str) -> ImportResult:
+    data = await asyncio.to_thread(source.read, MAX_CATEGORIES_BYTES + 1)
+    if len(data) > MAX_CATEGORIES_BYTES:
+        raise Invalid([f"{name}:1: a categories file over {MAX_CATEGORIES_BYTES // 1024} KB is not one; "
+                       "nothing was imported"])
+    # Parsing and checking is CPU the event loop must not spend while buyers tap: a worker thread's.
+    text = decode(name, data)
+    parsed = await asyncio.to_thread(_check_categories, name, text)
     names = {
         key: (name_en, name_zh)
         for key, name_en, name_zh in await session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 
 from bot.domain.storedata.results import ImportFailed
@@ -16,12 +17,18 @@ CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def decode(name: str, data: bytes) -> str:
+def decode(name: str, data: bytes, *, whole: bool = True) -> str:
+    """The file's text (`whole`), or of its first bytes (a character cut at their end is left out)."""
     try:
-        return data.decode("utf-8-sig")
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=whole)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFailed([f"{name}:{line}: the file is not UTF-8 text; save it as UTF-8"]) from None
+
+
+def head_text(name: str, head: bytes) -> str:
+    """The text of a file's first bytes, enough to tell its kind."""
+    return decode(name, head, whole=False)
 
 
 def detect_kind(filename: str, header_or_text: str) -> str:

@@ -32,15 +32,16 @@ class ImportFailed(DomainError):
 
     key = "import.failed"
 
-    def __init__(self, errors: Sequence[str], results: Sequence[ImportResult] = ()) -> None:
+    def __init__(self, errors: Sequence[str], results: Sequence[ImportResult] = (), more: int = 0) -> None:
         self.errors = list(errors)
         self.results = list(results)
-        super().__init__(count=len(self.errors), errors=self.summary())
+        self.more = more  # problems found beyond those kept in `errors` (see csvrows.KEPT_ERRORS)
+        super().__init__(count=len(self.errors) + more, errors=self.summary())
 
     def summary(self) -> str:
         """The errors one per line, capped so a broken 100k-row file stays readable."""
         lines = self.errors[:MAX_SHOWN_ERRORS]
-        more = len(self.errors) - len(lines)
+        more = len(self.errors) + self.more - len(lines)
         if more:
             lines = [*lines, f"... and {more} more error{'s' if more > 1 else ''}"]
         return "\n".join(lines)
@@ -52,9 +53,10 @@ class ImportFailed(DomainError):
 class Invalid(Exception):
     """A file's problems; raised inside its transaction so nothing is written."""
 
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__(f"{len(errors)} errors")
+    def __init__(self, errors: list[str], more: int = 0) -> None:
+        super().__init__(f"{len(errors) + more} errors")
         self.errors = errors
+        self.more = more
 
 
 def show(value: str) -> str:

@@ -2,22 +2,23 @@
 
 A kind says how a CSV row becomes a record (checking it, with what it refers to already loaded) and,
 where it differs from "the stored values equal the record's", when a stored row stays as it is. The
-existing rows are loaded once per file and written with bulk INSERT / UPDATE statements, never one
-SELECT per row.
+existing rows are read and written a batch at a time with bulk SELECT / INSERT / UPDATE statements,
+never one statement per row.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.phones import normalise_phone, phone_hash
-from bot.domain.storedata.csvrows import Rows, read_csv
+from bot.domain.storedata.csvrows import RowCheck, Rows, read_csv
 from bot.domain.storedata.results import ImportResult, Invalid, show
 from storage.models import Category, Customer, Product, Purchase
 from storage.statuses import PurchaseStatus
@@ -25,10 +26,6 @@ from storage.statuses import PurchaseStatus
 _SKU = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ID_MAX = 64
 _NAME_MAX = 300
-
-# Checks one CSV row (line, column -> value) and returns its record (model attribute -> value), or
-# None once its problems are reported on `Rows`.
-RowCheck = Callable[[Rows, int, dict[str, str]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -49,32 +46,44 @@ class CsvKind:
         return self.keep(stored, record) if self.keep else stored == tuple(record[c] for c in self.stored)
 
 
-async def upsert(kind: CsvKind, session: AsyncSession, name: str, text: str, secret: str) -> ImportResult:
-    """Checks every row of the file, then adds and updates its rows; Invalid with every problem."""
+# Rows checked and written at a time. Each batch is checked on a worker thread (parsing, dates, phone
+# hashes: CPU the event loop must not spend while buyers tap) and written on the file's one
+# transaction; the existing rows are read per batch by key, so nothing grows with the file but the
+# set of keys already seen (duplicates within the file). 500 keys also stay under SQLite's 999
+# host-parameter limit of older builds.
+BATCH = 500
+
+
+async def upsert(kind: CsvKind, session: AsyncSession, name: str, source: BinaryIO, secret: str) -> ImportResult:
+    """Checks every row of the file and adds and updates its rows, a batch at a time in the caller's
+    transaction; Invalid with every problem, so the caller rolls the whole file back (all or nothing)."""
     check = await kind.prepare(session, name, secret)
-    rows = read_csv(name, text, kind.kind)
-    columns = [getattr(kind.model, c) for c in (kind.key, *kind.stored)]
-    existing = {key: tuple(rest) for key, *rest in await session.execute(select(*columns))}
-    added: list[dict[str, Any]] = []
-    updated: list[dict[str, Any]] = []
-    unchanged = 0
-    for line, row in rows.rows:
-        record = check(rows, line, row)
-        if record is None:
-            continue
-        old = existing.get(record[kind.key])
-        if old is None:
-            added.append(record | kind.new)
-        elif kind.kept(old, record):
-            unchanged += 1
-        else:
-            updated.append(record)
+    rows = await asyncio.to_thread(read_csv, name, source, kind.kind)
+    key = getattr(kind.model, kind.key)
+    columns = [key, *(getattr(kind.model, c) for c in kind.stored)]
+    added = updated = unchanged = 0
+    while (batch := await asyncio.to_thread(rows.batch, check, BATCH)) is not None:
+        if rows.errors or not batch:
+            continue  # the file will be refused: checking goes on to report every problem, writing stops
+        existing = {k: tuple(rest) for k, *rest in await session.execute(
+            select(*columns).where(key.in_([record[kind.key] for record in batch])))}
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        for record in batch:
+            old = existing.get(record[kind.key])
+            if old is None:
+                new.append(record | kind.new)
+            elif kind.kept(old, record):
+                unchanged += 1
+            else:
+                changed.append(record)
+        if new:
+            await session.execute(insert(kind.model), new)
+        if changed:
+            await session.execute(update(kind.model), changed)  # bulk UPDATE by primary key
+        added, updated = added + len(new), updated + len(changed)
     rows.check()
-    if added:
-        await session.execute(insert(kind.model), added)
-    if updated:
-        await session.execute(update(kind.model), updated)  # bulk UPDATE by primary key
-    return ImportResult(name, kind.kind, len(added), len(updated), unchanged)
+    return ImportResult(name, kind.kind, added, updated, unchanged)
 
 
 async def _products(session: AsyncSession, name: str, secret: str) -> RowCheck:

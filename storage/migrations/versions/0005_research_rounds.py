@@ -6,7 +6,7 @@ has now, in their order. Invitations serve research rounds too (`research_round_
 outbox; exactly one of `round_id` and `research_round_id` is set. Rounds record the version they rate.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

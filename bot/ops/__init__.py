@@ -1,0 +1,1 @@
+"""Operating the bot: /healthz and Prometheus /metrics (`http`, `metrics`), and log format (`logs`)."""
