@@ -27,6 +27,8 @@ from bot.callbacks import (
     LanguageButton,
     PageButton,
     PostButton,
+    ResearchButton,
+    ResearchInviteButton,
     ShowcaseButton,
     decode,
 )
@@ -34,7 +36,7 @@ from bot.config import Config
 from bot.context import BotData, Context
 from bot.domain.runtime import Runtime
 from bot.flood import FloodGuard
-from bot.handlers import admin, campaign, console, lists, posts, privacy, rating, showcase, start
+from bot.handlers import admin, campaign, console, lists, posts, privacy, rating, research, showcase, start
 from bot.handlers.errors import on_error
 from bot.handlers.flood import guard
 from bot.jobs import campaign_for, reconcile
@@ -90,6 +92,8 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CommandHandler("exclude", console.exclude, filters=private))
     app.add_handler(CommandHandler("method", console.method, filters=private))
     app.add_handler(CommandHandler("export", console.export, filters=private))
+    app.add_handler(CommandHandler("newresearch", research.new_research, filters=private))
+    app.add_handler(CommandHandler("adopt", research.adopt, filters=private))
     app.add_handler(MessageHandler(filters.Document.ALL & private, console.import_file))
     app.add_handler(CommandHandler("forgetme", privacy.forget_me, filters=private))
     # For anyone, linked or not (shoppers): browsing, rankings, comparisons, inline mode.
@@ -106,6 +110,9 @@ def build_application(rt: Runtime[Config]) -> App:
     app.add_handler(CallbackQueryHandler(showcase.browse, pattern=_decodes_to(ShowcaseButton)))
     app.add_handler(CallbackQueryHandler(lists.page_button, pattern=_decodes_to(PageButton)))
     app.add_handler(CallbackQueryHandler(posts.post_button, pattern=_decodes_to(PostButton)))
+    app.add_handler(CallbackQueryHandler(research.research_button, pattern=_decodes_to(ResearchButton)))
+    app.add_handler(CallbackQueryHandler(research.research_invitation_button,
+                                         pattern=_decodes_to(ResearchInviteButton)))
     # Order matters from here: anything not matched above is malformed, unknown, or stray text.
     app.add_handler(CallbackQueryHandler(rating.malformed_button))
     app.add_handler(MessageHandler(filters.COMMAND & private, start.unknown_command))

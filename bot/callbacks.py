@@ -16,6 +16,8 @@ shapes below and returns None for anything else. Every shape fits Telegram's 64-
 
 Numbers are ASCII digits without leading zeros (`\\d` would take `١` too), within what their column
 holds (`bot.domain.numbers`): data past that cannot be ours, and PostgreSQL would refuse the lookup.
+    m:{response_id}:{rev}:{move}   a research-survey button: p{position} pick, k back, s submit, v revise
+    q:{research_id}:{choice}       a research invitation button (choices as i:)
 
 The letters are the wire format only: a rating button decodes to the domain's `Move`
 (`bot.domain.ballot_rule`), an invitation button to an `InviteChoice`.
@@ -31,6 +33,7 @@ from typing import cast
 from bot.domain.ballot_rule import Action, Move
 from bot.domain.errors import BadNumber
 from bot.domain.numbers import INT32_MAX, parse_whole
+from bot.domain.research_rule import ResearchAction, ResearchMove
 from bot.domain.settings import LANGUAGES
 
 MAX_BYTES = 64
@@ -59,6 +62,10 @@ _FORGET = re.compile(r"f:([yn])")
 _PAGE = re.compile(rf"p:([mer]):{_N}")
 _SHOWCASE = re.compile(rf"s:(?:(c)|k:{_N}:{_N}|([rht]):{_N})")
 _POST = re.compile(rf"a:{_N}:([rt])")
+_RESEARCH = re.compile(rf"m:{_N}:{_N}:(?:p([0-9])|([kvs]))")
+_RESEARCH_INVITE = re.compile(rf"q:{_N}:([rns])")
+_RESEARCH_LETTERS = {ResearchAction.BACK: "k", ResearchAction.SUBMIT: "s", ResearchAction.REVISE: "v"}
+_RESEARCH_ACTIONS = {letter: action for action, letter in _RESEARCH_LETTERS.items()}
 # The most pages a list may have: far more than any store's products at ~40 a page.
 MAX_PAGE = 99_999
 
@@ -136,7 +143,21 @@ class PostButton(_Data):
     repost: bool  # False: "it's there"
 
 
-Button = BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ShowcaseButton
+@dataclass(frozen=True)
+class ResearchButton(_Data):
+    response_id: int
+    rev: int
+    move: ResearchMove
+
+
+@dataclass(frozen=True)
+class ResearchInviteButton(_Data):
+    research_id: int
+    choice: InviteChoice
+
+
+Button = (BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ShowcaseButton
+          | ResearchButton | ResearchInviteButton)
 # The range of each number on the wire: ids and revisions are INTEGER columns; positions index factors.
 _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "page": (0, MAX_PAGE)}
 
@@ -166,6 +187,12 @@ def encode(button: Button) -> str:
             data = f"s:{shelf.value}:{round_id}"
         case PostButton(round_id, repost):
             data = f"a:{round_id}:{'r' if repost else 't'}"
+        case ResearchButton(response_id, rev, ResearchMove(ResearchAction.PICK, position)):
+            data = f"m:{response_id}:{rev}:p{position}"
+        case ResearchButton(response_id, rev, move):
+            data = f"m:{response_id}:{rev}:{_RESEARCH_LETTERS[move.action]}"
+        case ResearchInviteButton(research_id, choice):
+            data = f"q:{research_id}:{_INVITE_LETTERS[choice]}"
     if len(data.encode()) > MAX_BYTES or decode(data) != button:
         raise ValueError(f"callback data we could not read back (a bug): {data!r} for {button!r}")
     return data
@@ -208,4 +235,9 @@ def _read(data: str) -> Button | None:
         return ShowcaseButton(Shelf(m[4]), _number(m[5], "id"))
     if m := _POST.fullmatch(data):
         return PostButton(_number(m[1], "id"), m[2] == "r")
+    if m := _RESEARCH.fullmatch(data):
+        pick = ResearchMove(ResearchAction.PICK, int(m[3])) if m[3] else ResearchMove(_RESEARCH_ACTIONS[m[4]])
+        return ResearchButton(_number(m[1], "id"), _number(m[2], "rev"), pick)
+    if m := _RESEARCH_INVITE.fullmatch(data):
+        return ResearchInviteButton(_number(m[1], "id"), _CHOICES[m[2]])
     return None

@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="demo-out", help="folder for the chart and the database (default demo-out)")
     demo.add_argument("--quiet", action="store_true", help="print only the scorecard")
     demo.add_argument("--seed", type=int, default=1, help="the simulated people's choices (default 1)")
+    demo.add_argument("--research", action="store_true", help="first a research round that picks the factors")
 
     imp = sub.add_parser("import", parents=[common], help="load products/customers/purchases CSV and categories TOML")
     imp.add_argument("files", nargs="+", metavar="FILE")
@@ -242,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("file", metavar="FILE.csv")
     score.add_argument("--format", choices=("text", "json"), default="text")
     score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
+
+    from bot.cli_research import add_research
+
+    add_research(sub, common)
 
     aud = sub.add_parser("audit", parents=[common], help="the audit log of admin actions (tab-separated)")
     aud.add_argument("--since", metavar="ISO", help="only entries at or after this time"
@@ -314,6 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(config)
         elif args.command == "score":
             cmd_score(args)
+        elif offline := getattr(args, "offline", None):  # e.g. `research score`: no database
+            offline(args)
         elif args.command == "bench":
             from bot.bench.command import bench
 
@@ -321,7 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "demo":
             from bot.demo.story import run_demo
 
-            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet, seed=args.seed))
+            return asyncio.run(run_demo(config, out=args.out, quiet=args.quiet, seed=args.seed,
+                                        research=args.research))
         else:
             asyncio.run(_with_runtime(config, args.run, args))
     except ConfigError as exc:

@@ -23,13 +23,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import Bot, Message
 
-from bot import publishing
+from bot import publishing, research_jobs
 from bot.config import Config
 from bot.context import Context
-from bot.domain import outbox, publication, rounds
+from bot.domain import outbox, publication, research_outbox, rounds
 from bot.domain.runtime import Runtime
 from bot.formats import when
 from bot.ops.logs import about_round
+from bot.research_screens import invitation_screen as research_invitation_screen
 from bot.screens import Screen, invitation_screen
 from bot.sender import Campaign, pacer_for, send_paced
 from bot.site.refresh import refresh_site
@@ -79,6 +80,7 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
             with about_round(round_id):
                 if await rounds.close_round(rt, round_id):
                     log.info("round %s closed", round_id)
+        await research_jobs.reconcile(bot, rt)
         if in_doubt := await outbox.recover_stale_claims(rt):
             log.warning("%s messages were being sent by a process that stopped; marked unknown, not resent",
                         in_doubt)
@@ -97,6 +99,9 @@ async def run_once(bot: Bot, rt: Runtime[Config], budget: float, campaign: Campa
         deadline = time.monotonic() + budget
         await send_reminders(bot, rt, campaign, deadline)
         await send_invitations(bot, rt, campaign, deadline)
+        # Research invitations share the outbox table, the pacer and the budget (bot.domain.research_outbox).
+        await _drain(bot, rt, campaign, deadline, reminders=True, research=True)
+        await _drain(bot, rt, campaign, deadline, reminders=False, research=True)
         await send_thanks(bot, rt, campaign, deadline)
         return time.monotonic() >= deadline and not campaign.halt.is_set()
 
@@ -115,16 +120,26 @@ def _batch_size(campaign: Campaign) -> int:
     return max(1, min(200, math.ceil(campaign.pacer.rate * CLAIM_SECONDS)))
 
 
-async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float, *, reminders: bool) -> int:
-    claim = outbox.claim_reminders if reminders else outbox.claim_invitations
+Owed = outbox.InvitationMessage | research_outbox.ResearchInvitation
+
+
+async def _drain(bot: Bot, rt: Runtime[Config], campaign: Campaign, deadline: float, *, reminders: bool,
+                 research: bool = False) -> int:
+    claim: Callable[[Runtime[Config], int], Awaitable[Sequence[Owed]]] = (
+        (research_outbox.claim_reminders if reminders else research_outbox.claim_invitations) if research
+        else outbox.claim_reminders if reminders else outbox.claim_invitations
+    )
     sent = 0
     while time.monotonic() < deadline and not campaign.halt.is_set():
         batch = await claim(rt, _batch_size(campaign))
         if not batch:
             break
 
-        async def send(invitation: outbox.InvitationMessage) -> outbox.Settlement:
-            screen = (reminder_screen if reminders else invitation_screen)(invitation, rt.config.zone)
+        async def send(invitation: Owed) -> outbox.Settlement:
+            if isinstance(invitation, research_outbox.ResearchInvitation):
+                screen = research_invitation_screen(invitation, rt.config.zone, reminder=reminders)
+            else:
+                screen = (reminder_screen if reminders else invitation_screen)(invitation, rt.config.zone)
             delivery = await send_paced(campaign.pacer, invitation.telegram_user_id,
                                         _sender(bot, rt, invitation.telegram_user_id, screen), campaign.stats)
             return outbox.Settlement(invitation.id, InvitationStatus(delivery.outcome), delivery.message_id,

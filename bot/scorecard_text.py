@@ -98,8 +98,14 @@ def _lines(
             ci = f.get("ci")
             interval = say("aside", text=f"{_num(ci[0])}–{_num(ci[1])}") if ci else ""
             body.append(esc(f"{label}  {hearts(f['score'])} {_num(f['score'])}{interval} n={f['n']}"))
-    tail = [esc(f"{say('method')} {report.get('method', '')}")]
+    tail = [esc(f"{say('method')} {report.get('method', '')}" + factor_set_text(report, lang))]
     return head, body, tail
+
+
+def factor_set_text(report: Mapping[str, Any], lang: str) -> str:
+    """" · factor set v2": which version of its category's factors the round rated (none in old reports)."""
+    version = report.get("factor_set")
+    return " · " + t_plain(lang, "scorecard.factor_set", version=version) if version else ""
 
 
 def render_text(
@@ -183,7 +189,7 @@ def chart_text(report: Mapping[str, Any], lang: str, when: datetime | None = Non
         info=info,
         rated_on=t_plain(lang, "chart.rated_on", factors=t_plain(lang, "chart.list_sep").join(labels.values())),
         legend=t_plain(lang, "chart.legend"),
-        method=t_plain(lang, "chart.method", method=report.get("method", "")),
+        method=t_plain(lang, "chart.method", method=report.get("method", "")) + factor_set_text(report, lang),
         labels=labels,
     )
 

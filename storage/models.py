@@ -16,7 +16,9 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -28,9 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from storage.statuses import (
     BallotStatus,
+    FactorSetSource,
     InvitationStatus,
     LinkMethod,
     PublishState,
@@ -113,11 +117,30 @@ class FactorColumns:
 
 
 class Factor(FactorColumns, Base):
-    """A category's current factor set (replaced by each import of its categories.toml)."""
+    """A category's factors and research candidates (replaced by each import of its categories.toml);
+    which of them are rated is the category's latest `FactorSet`."""
 
     __tablename__ = "factors"
     __table_args__ = (UniqueConstraint("category_key", "key"),)
     category_key: Mapped[str] = mapped_column(ForeignKey("categories.key", ondelete="CASCADE"))
+    # A research candidate only, not in the factor set categories.toml declares.
+    candidate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class FactorSet(Base):
+    """Version N of a category's rated factors: v1 from categories.toml, each adopted research result the
+    next. Rounds rate the latest version at their opening and keep it."""
+
+    __tablename__ = "factor_sets"
+    __table_args__ = (UniqueConstraint("category_key", "version"), one_of("source", FactorSetSource))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key", ondelete="CASCADE"))
+    version: Mapped[int]
+    keys: Mapped[list[str]] = mapped_column(JSON)
+    source: Mapped[FactorSetSource] = mapped_column(Status(FactorSetSource))
+    research_round_id: Mapped[int | None] = mapped_column(ForeignKey("research_rounds.id"))
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
 
 
 class Product(Base):
@@ -215,6 +238,8 @@ class Round(Base):
     published_at: Mapped[datetime | None]
     publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
     reminders_queued_at: Mapped[datetime | None]
+    # The category's factor set version the round rates, frozen when it opens.
+    factor_set: Mapped[int | None]
 
 
 class RoundFactor(FactorColumns, Base):
@@ -226,17 +251,21 @@ class RoundFactor(FactorColumns, Base):
 
 
 class Invitation(Base):
-    """Outbox row: written when a round opens, drained by the sender, one per round x customer."""
+    """Outbox row: written when a round (or a research round) opens, drained by the sender, one per
+    round x customer."""
 
     __tablename__ = "invitations"
     __table_args__ = (
         UniqueConstraint("round_id", "customer_id"),
+        UniqueConstraint("research_round_id", "customer_id"),
         Index("ix_invitations_status", "status", "id"),
         one_of("status", InvitationStatus),
         one_of("reminder_status", ReminderStatus),
+        CheckConstraint("(round_id IS NULL) <> (research_round_id IS NULL)", name="one_round"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    research_round_id: Mapped[int | None] = mapped_column(ForeignKey("research_rounds.id", ondelete="CASCADE"))
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.customer_id"))
     telegram_user_id: Mapped[int] = mapped_column(BigInteger)
     purchased_at: Mapped[datetime | None]
@@ -284,6 +313,66 @@ class Ballot(Base):
     thanks_status: Mapped[ThanksStatus] = mapped_column(Status(ThanksStatus), default=ThanksStatus.NONE,
                                                         server_default=ThanksStatus.NONE.value)
     thanks_claimed_at: Mapped[datetime | None]
+
+
+class ResearchRound(Base):
+    """A category's best-worst survey of its candidates; statuses as a round's (`RoundStatus`)."""
+
+    __tablename__ = "research_rounds"
+    __table_args__ = (Index("ix_research_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    status: Mapped[RoundStatus] = mapped_column(Status(RoundStatus))
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    quota: Mapped[int]
+    min_responses: Mapped[int]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # The factor set version in force when it opened, which its result may replace.
+    factor_set: Mapped[int | None]
+    # Frozen at opening: the design seed, sets and set size, and each candidate's key and labels.
+    design: Mapped[dict[str, Any] | None]
+    eligibility: Mapped[dict[str, Any] | None]
+    report: Mapped[dict[str, Any] | None]
+    publish_claimed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The factor set version its adoption created.
+    adopted_version: Mapped[int | None]
+
+
+class ResearchResponse(Base):
+    """One buyer's answers to a research round: one per round x customer, revisable until it closes."""
+
+    __tablename__ = "research_responses"
+    __table_args__ = (UniqueConstraint("round_id", "customer_id"), one_of("status", BallotStatus))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("research_rounds.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
+    rater: Mapped[str] = mapped_column(String(32))
+    # Their place in the design (`scoring.maxdiff.respondent_sets`), and the sets it gave, as keys.
+    respondent: Mapped[int]
+    sets: Mapped[list[list[str]]] = mapped_column(JSON)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # 2 x set + 0 on a set's "most" screen, + 1 on its "least" screen; 2 x sets: summary; + 1: done.
+    step: Mapped[int] = mapped_column(default=0)
+    rev: Mapped[int] = mapped_column(default=0)
+    # str(set) -> [most position, least position]; `picks` is the draft, `submitted` what counts.
+    picks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[BallotStatus] = mapped_column(Status(BallotStatus))
+    started_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    revisions: Mapped[int] = mapped_column(default=0)
+    # Seconds from the first screen to the first submit: what the speeder rule reads.
+    seconds: Mapped[float | None] = mapped_column(Float)
+    excluded_by_admin: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AuditEntry(Base):

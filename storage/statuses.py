@@ -90,6 +90,13 @@ class PurchaseStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class FactorSetSource(StrEnum):
+    """Where a factor set version came from."""
+
+    IMPORT = "import"  # the factors categories.toml declares (not its candidates)
+    RESEARCH = "research"  # an admin adopted a research round's top candidates
+
+
 class LinkMethod(StrEnum):
     """How a Telegram user proved they are the customer."""
 

@@ -135,7 +135,8 @@ async def _rate_all(user: SimUser, rng: random.Random, *, speeder: bool = False,
     await _press(user, -1)  # submit: the last button of the summary
 
 
-async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, seed: int = 1) -> int:
+async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, seed: int = 1,
+                   research: bool = False) -> int:
     folder = Path(out)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -169,7 +170,7 @@ async def run_demo(base: Config, *, out: str = "demo-out", quiet: bool = False, 
             level = executor_log.level
             try:
                 async with running(app, poll_timeout=1):
-                    report = await _story(sandbox, rt, clock, folder, say, seed)
+                    report = await _story(sandbox, rt, clock, folder, say, seed, research)
                     # The demo ends while the scheduler may still be thanking raters (a pass out of
                     # budget wakes the next at once): that pass is cancelled on purpose, not an error.
                     executor_log.setLevel(logging.CRITICAL)
@@ -238,7 +239,7 @@ async def _walk_through(user: SimUser, rng: random.Random, seen: list[str]) -> N
 
 
 async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: Path, say: Any,
-                 seed: int) -> str | None:
+                 seed: int, research: bool = False) -> str | None:
     phones = _phones()
     admin = sandbox.user(first_name="Admin", language_code="en", user_id=ADMIN_ID)
     buyers: dict[str, SimUser] = {}
@@ -263,6 +264,12 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: P
     await buyers["C0002"].send(f"/start {reused}")
     outsider = sandbox.user(first_name="Olga", language_code="en")
     await outsider.send(f"/start {await identity.issue_link_token(rt, 'C0058')}")
+
+    if research:
+        from bot.demo.research_story import research_chapter
+
+        if not await research_chapter(sandbox, rt, admin, list(buyers.values()), CHANNEL, out, say):
+            return None
 
     say("\n— the admin opens a round —")
     clock.jump_to(DEMO_START + OPENS_AFTER)

@@ -105,3 +105,19 @@ class OpensTooFar(BadInput):
     and far enough out they overflow."""
 
     key = "error.opens_too_far"
+
+
+class UnknownCategory(NotFound):
+    key = "error.unknown_category"
+
+
+class UnknownResearch(NotFound):
+    key = "error.unknown_research"
+
+
+class AdoptRefused(DomainError):
+    """A research result that cannot be adopted as asked; `reason` picks the message."""
+
+    def __init__(self, reason: str, **params: object) -> None:
+        self.key = f"error.adopt.{reason}"
+        super().__init__(**params)

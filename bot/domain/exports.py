@@ -60,7 +60,8 @@ async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]
         status = rnd.status
     method = method_for(rt, rnd)
     document = method_document(method, factors)
-    document["round"] = {"round_id": round_id, "sku": rnd.sku, "status": status, "invited": int(invited or 0)}
+    document["round"] = {"round_id": round_id, "sku": rnd.sku, "status": status, "invited": int(invited or 0),
+                         "factor_set": rnd.factor_set}
     weights = score_round(records, factors, method).weights.tolist()
     return ballots_csv(records, factors, owned_days_cap=method.min_ownership_days, weights=weights), document
 
@@ -124,5 +125,6 @@ def score_export(name: str, text: str, document: Mapping[str, Any] | None) -> di
     records, specs = read_ballots(name, text, factors)
     meta = dict((document or {}).get("round", {}))
     card = score_round(records, specs, method)
-    return card.to_report(meta.get("round_id"), str(meta.get("sku", "")), str(meta.get("status", RoundStatus.CLOSED)),
-                          int(meta.get("invited", 0)))
+    report = card.to_report(meta.get("round_id"), str(meta.get("sku", "")),
+                            str(meta.get("status", RoundStatus.CLOSED)), int(meta.get("invited", 0)))
+    return {**report, "factor_set": meta.get("factor_set")}  # the version the exported round rated

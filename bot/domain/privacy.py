@@ -15,10 +15,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, union, update
+from sqlalchemy import Select, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import identity
+from bot.domain import identity, research_responses
 from bot.domain.runtime import Runtime
 from storage.models import AccountLink, Ballot, Customer, Invitation, Round
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
@@ -66,7 +66,10 @@ async def _rounds_held(s: AsyncSession, customer_id: str) -> dict[int, str]:
     rows alone did not do it on PostgreSQL: under READ COMMITTED the round's status came from the
     statement's old snapshot. The rounds are locked before the ballots, in id order, as a close locks
     its round before its ballots, so the two cannot deadlock."""
-    mine = union(select(Invitation.round_id).where(Invitation.customer_id == customer_id),
+    # Research invitations have no rating round (round_id NULL): the filter keeps the ids whole numbers.
+    invited: Select[int] = select(Invitation.round_id).where(  # type: ignore[assignment]
+        Invitation.customer_id == customer_id, Invitation.round_id.is_not(None))
+    mine = union(invited,
                  select(Ballot.round_id).where(Ballot.customer_id == customer_id))
     rows = await s.execute(select(Round.id, Round.status).where(Round.id.in_(select(mine.subquery())))
                            .order_by(Round.id).with_for_update(read=True))
@@ -106,4 +109,5 @@ async def forget(rt: Runtime, telegram_user_id: int) -> Forgetting:
             .where(Invitation.customer_id == customer_id, Invitation.status == InvitationStatus.PENDING)
             .values(status=InvitationStatus.CANCELLED)
         )
+        await research_responses.forget(s, customer_id, now)
     return Forgetting(customer_id, withdrawn, anonymised)

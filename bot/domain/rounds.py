@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain import scorecards
+from bot.domain import factorsets, scorecards
 from bot.domain.durations import check_schedule
 from bot.domain.eligibility import Shortfall, eligible_purchasers, product_problems, stratified_sample
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
@@ -130,11 +130,10 @@ async def open_round(rt: Runtime, round_id: int) -> bool:
             return False
         rnd = await s.get_one(Round, round_id)
         product = await s.get_one(Product, rnd.sku)
-        factors = await s.scalars(
-            select(Factor).where(Factor.category_key == rnd.category_key).order_by(Factor.position)
-        )
-        for f in factors:
-            s.add(RoundFactor(round_id=round_id, position=f.position, key=f.key, label_en=f.label_en,
+        factor_set = await factorsets.current(s, rnd.category_key)
+        rnd.factor_set = factor_set.version
+        for position, f in enumerate(factor_set.factors):
+            s.add(RoundFactor(round_id=round_id, position=position, key=f.key, label_en=f.label_en,
                               label_zh=f.label_zh, question_en=f.question_en, question_zh=f.question_zh))
         found = await eligible_purchasers(s, product, rnd.opens_at, rt.config.eligibility)
         seed = random.SystemRandom().randrange(2**31)

@@ -68,5 +68,7 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     method, count = method_for(rt, rnd), int(invited or 0)
     # The rows are let go a chunk at a time once the report is built (see `ballot_rows.kept_while`).
     rid, sku = rnd.id, rnd.sku  # read here: an ORM attribute must not load on the worker thread
-    return await asyncio.to_thread(
+    report = await asyncio.to_thread(
         ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rid, sku, status_if_scored, count))
+    # The SPEC's later key: which version of the category's factors the round rated.
+    return {**report, "factor_set": rnd.factor_set}

@@ -15,6 +15,7 @@ from bot.domain.settings import scoring_method
 from bot.domain.storedata import import_document
 from bot.handlers.admin import actor, admin_only, on_round
 from bot.handlers.common import Context, language, reply, runtime
+from bot.research_screens import factor_sets_text
 from bot.texts import t
 from scoring.bound import BOUND_SHARES, typical_bound
 
@@ -43,7 +44,8 @@ async def method(update: Update, context: Context) -> None:
     params = "\n".join(f"{key} = {value}" for key, value in current.to_dict().items())
     bounds = {f"bound{round(p * 100)}": f"{typical_bound(current.pull_cap, p):.2f}" for p in BOUND_SHARES}
     await reply(update, t(lang, "admin.method", version=current.version, params=params,
-                          confidence=round(current.confidence * 100), **bounds))
+                          confidence=round(current.confidence * 100), **bounds)
+                + "\n\n" + await factor_sets_text(rt, lang))
 
 
 @on_round("/export")

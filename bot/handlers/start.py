@@ -88,7 +88,7 @@ async def help_command(update: Update, context: Context) -> None:
     lang = await language(update, context)
     parts = [t(lang, "help.purchaser")]
     if is_admin(update, context):
-        parts.append(t(lang, "help.admin"))
+        parts += [t(lang, "help.admin"), t(lang, "help.research")]
     await reply(update, "\n".join(parts))
 
 

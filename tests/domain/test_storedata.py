@@ -88,11 +88,13 @@ async def test_sample_files_import_cleanly_and_the_counts_match(
         ("customers", 60, 0, 0),
         ("purchases", 79, 0, 0),
     ]
-    assert [await count(db, m) for m in (Category, Factor, Product, Customer, Purchase)] == [2, 12, 8, 60, 79]
+    # Shampoo has 6 factors and 4 research candidates.
+    assert [await count(db, m) for m in (Category, Factor, Product, Customer, Purchase)] == [2, 16, 8, 60, 79]
     async with db.session() as s:
         shampoo = list(
             await s.scalars(
-                select(Factor.key).where(Factor.category_key == "shampoo").order_by(Factor.position)
+                select(Factor.key).where(Factor.category_key == "shampoo", Factor.candidate.is_(False))
+                .order_by(Factor.position)
             )
         )
     assert shampoo == [
@@ -155,7 +157,7 @@ async def test_importing_the_same_files_twice_changes_nothing(db: Database, samp
         (0, 0, 60),
         (0, 0, 79),
     ]
-    assert await count(db, Factor) == 12
+    assert await count(db, Factor) == 16
 
 
 async def test_files_are_imported_in_dependency_order_whatever_the_argument_order(

@@ -20,6 +20,7 @@ from storage.db import Database, alembic_config
 from storage.models import AccountLink, Ballot, Base
 from storage.statuses import (
     BallotStatus,
+    FactorSetSource,
     InvitationStatus,
     LinkMethod,
     PublishState,
@@ -38,6 +39,9 @@ STATUSES: dict[tuple[str, str], type[StrEnum]] = {
     ("ballots", "thanks_status"): ThanksStatus,
     ("purchases", "status"): PurchaseStatus,
     ("account_links", "method"): LinkMethod,
+    ("research_rounds", "status"): RoundStatus,
+    ("research_responses", "status"): BallotStatus,
+    ("factor_sets", "source"): FactorSetSource,
 }
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

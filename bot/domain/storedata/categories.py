@@ -1,7 +1,10 @@
-"""categories.toml: the categories and their factor sets, checked field by field with line numbers.
+"""categories.toml: the categories, their factors and research candidates, checked field by field
+with line numbers.
 
 A category's factors are replaced as a whole when any of them changes; rounds copy their factors when
-they open, so replacing the list never alters a round.
+they open, so replacing the list never alters a round. The factors without `candidate = true` are the
+category's declared factor set (5–10): version 1, or a new version when they change
+(`bot.domain.factorsets`). A factor rated by the category's current version may not be dropped.
 """
 
 from __future__ import annotations
@@ -10,17 +13,23 @@ import asyncio
 import re
 import tomllib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, BinaryIO
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import factorsets
+from bot.domain.factorsets import MAX_FACTORS, MIN_FACTORS
 from bot.domain.storedata.kinds import decode
 from bot.domain.storedata.results import ImportResult, Invalid, show
 from storage.models import Category, Factor
+from storage.statuses import FactorSetSource
 
-MIN_FACTORS, MAX_FACTORS = 5, 10
+# Candidates and factors together: a research round shows each in about 2.4 of a buyer's 24 places at
+# 10; at 20 a buyer sees each barely once, too little to rank them with a few hundred buyers.
+MAX_CANDIDATES = 20
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _CATEGORY_FIELDS = {"key": 64, "name_en": 200, "name_zh": 200}
@@ -80,7 +89,8 @@ def _parse_toml(name: str, text: str) -> dict[str, Any]:
         raise Invalid([f"{name}:{line}: invalid TOML: {message}"]) from None
 
 
-_CategoryValues = tuple[str, str, list[tuple[str, str, str, str, str]]]
+_FactorValues = tuple[str, str, str, str, str, bool]  # the _FACTOR_FIELDS, then `candidate`
+_CategoryValues = tuple[str, str, list[_FactorValues]]
 
 
 def _check_table(
@@ -95,7 +105,7 @@ def _check_table(
         errors.append(f"{name}:{where(None)}: each {what} must be a table")
         return None
     ok = True
-    allowed = set(fields) | ({"factor"} if what == "category" else set())
+    allowed = set(fields) | ({"factor"} if what == "category" else {"candidate"})
     for unknown in sorted(set(table) - allowed):
         errors.append(f"{name}:{where(unknown)}: unknown {what} field {show(unknown)}")
         ok = False
@@ -113,6 +123,9 @@ def _check_table(
             ok = False
         else:
             values[field] = value.strip()
+    if "candidate" in table and not isinstance(table["candidate"], bool):
+        errors.append(f"{name}:{where('candidate')}: candidate must be true or false")
+        ok = False
     key = values.get("key")
     if key is not None and not _KEY.match(key):
         errors.append(
@@ -141,12 +154,17 @@ def _check_categories(name: str, text: str) -> dict[str, _CategoryValues]:
         if not isinstance(factors_raw, list):
             errors.append(f"{name}:{lines.line(c)}: category has no [[category.factor]] tables")
             continue
-        if not MIN_FACTORS <= len(factors_raw) <= MAX_FACTORS:
+        declared = sum(1 for f in factors_raw if not (isinstance(f, dict) and f.get("candidate") is True))
+        if not MIN_FACTORS <= declared <= MAX_FACTORS:
+            besides = len(factors_raw) - declared
             errors.append(
                 f"{name}:{lines.line(c)}: a category needs {MIN_FACTORS} to {MAX_FACTORS} factors, "
-                f"found {len(factors_raw)}"
+                f"found {declared}" + (f" (and {besides} candidates)" if besides else "")
             )
-        factors: list[tuple[str, str, str, str, str]] = []
+        if len(factors_raw) > MAX_CANDIDATES:
+            errors.append(f"{name}:{lines.line(c)}: a category has at most {MAX_CANDIDATES} factors and candidates "
+                          f"together, found {len(factors_raw)}")
+        factors: list[_FactorValues] = []
         factor_lines: dict[str, int] = {}
         for f, factor_table in enumerate(factors_raw):
             values = _check_table(
@@ -162,7 +180,7 @@ def _check_categories(name: str, text: str) -> dict[str, _CategoryValues]:
                 )
                 continue
             factor_lines[key] = lines.line(c, f, "key")
-            factors.append(tuple(values[field] for field in _FACTOR_FIELDS))  # type: ignore[arg-type]
+            factors.append((*(values[field] for field in _FACTOR_FIELDS), factor_table.get("candidate") is True))  # type: ignore[arg-type]
         if head is None:
             continue
         if head["key"] in first_line:
@@ -189,14 +207,15 @@ async def import_categories(session: AsyncSession, name: str, source: BinaryIO, 
         raise Invalid([f"{name}:1: a categories file over {MAX_CATEGORIES_BYTES // 1024} KB is not one; "
                        "nothing was imported"])
     # Parsing and checking is CPU the event loop must not spend while buyers tap: a worker thread's.
-    parsed = await asyncio.to_thread(_check_categories, name, decode(name, data))
+    text = decode(name, data)
+    parsed = await asyncio.to_thread(_check_categories, name, text)
     names = {
         key: (name_en, name_zh)
         for key, name_en, name_zh in await session.execute(
             select(Category.key, Category.name_en, Category.name_zh)
         )
     }
-    factors: dict[str, list[tuple[str, str, str, str, str]]] = {}
+    factors: dict[str, list[_FactorValues]] = {}
     for category_key, *values in await session.execute(
         select(
             Factor.category_key,
@@ -205,12 +224,15 @@ async def import_categories(session: AsyncSession, name: str, source: BinaryIO, 
             Factor.label_zh,
             Factor.question_en,
             Factor.question_zh,
+            Factor.candidate,
         ).order_by(Factor.category_key, Factor.position)
     ):
         factors.setdefault(category_key, []).append(tuple(values))  # type: ignore[arg-type]
 
+    await _keep_rated_factors(session, name, text, parsed)
     added = updated = unchanged = 0
     new_factors: list[dict[str, Any]] = []
+    declared: dict[str, list[str]] = {}
     for key, (name_en, name_zh, factor_rows) in parsed.items():
         old_names = names.get(key)
         if old_names == (name_en, name_zh) and factors.get(key, []) == factor_rows:
@@ -227,9 +249,30 @@ async def import_categories(session: AsyncSession, name: str, source: BinaryIO, 
             # Rounds copy their factors when they open, so replacing the list never alters a round.
             await session.execute(delete(Factor).where(Factor.category_key == key))
         new_factors += [
-            {"category_key": key, "position": position, **dict(zip(_FACTOR_FIELDS, row, strict=True))}
+            {"category_key": key, "position": position, **dict(zip([*_FACTOR_FIELDS, "candidate"], row, strict=True))}
             for position, row in enumerate(factor_rows)
         ]
+        declared[key] = [row[0] for row in factor_rows if not row[5]]
     if new_factors:
         await session.execute(insert(Factor), new_factors)
+    now = datetime.now(UTC)  # imports take no clock: the version's time is only shown, never compared
+    for key, keys in declared.items():
+        await factorsets.record_import(session, key, keys, now)
     return ImportResult(name, "categories", added, updated, unchanged)
+
+
+async def _keep_rated_factors(session: AsyncSession, name: str, text: str, parsed: dict[str, _CategoryValues]) -> None:
+    """Refuses to drop a factor the category's current factor set rates (an adopted research result)."""
+    lines = _TomlLines(text)
+    errors = []
+    for c, (key, (_en, _zh, rows)) in enumerate(parsed.items()):
+        version = await factorsets.latest(session, key)
+        # A declared set that changes makes a version of its own; only an adopted one must be kept.
+        if version is None or version.source != FactorSetSource.RESEARCH:
+            continue
+        missing = [k for k in version.keys if k not in {row[0] for row in rows}]
+        if missing:
+            errors.append(f"{name}:{lines.line(c)}: category {show(key)} rates {', '.join(map(show, missing))} in "
+                          f"factor set v{version.version}; keep them in the file (as candidates if you like)")
+    if errors:
+        raise Invalid(errors)

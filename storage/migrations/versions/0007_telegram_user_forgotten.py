@@ -5,7 +5,7 @@ After /forgetme the account link is gone, so nothing said the Telegram user had 
 kept, so the bot can tell them the truth.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import storage.models
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

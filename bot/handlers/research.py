@@ -1,0 +1,118 @@
+"""Research rounds in the chat: the survey's buttons and its invitation (buyers), /newresearch and
+/adopt (admins). Every callback query is answered, a refusal with a short alert."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.callbacks import InviteChoice, ResearchButton, ResearchInviteButton
+from bot.context import Context
+from bot.domain import audit, factorsets, people, research, research_responses
+from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
+from bot.domain.numbers import parse_whole
+from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
+from bot.formats import when
+from bot.handlers.admin import actor, admin_only, with_usage
+from bot.handlers.arguments import UsageNeeded, new_round_args
+from bot.handlers.common import edit_or_send, error_text, language, on_button, reply, runtime
+from bot.research_screens import response_screen
+from bot.texts import t
+
+_ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale", RoundClosed: "alert.research_closed"}
+
+
+@on_button(ResearchButton)
+async def research_button(update: Update, context: Context, button: ResearchButton) -> None:
+    """Applies a survey button and edits the survey message to the next screen."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    lang = await language(update, context)
+    try:
+        view, _outcome = await research_responses.press(runtime(context), button.response_id, button.rev,
+                                                        button.move, user.id)
+    except BadInput:
+        await query.answer(t(lang, "alert.incomplete"), show_alert=True)
+        return
+    except DomainError as refused:
+        await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
+        return
+    screen = response_screen(view, lang, runtime(context).config.zone)
+    await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await query.answer()
+
+
+@on_button(ResearchInviteButton)
+async def research_invitation_button(update: Update, context: Context, button: ResearchInviteButton) -> None:
+    """Start (the invitation becomes the survey), not now, or stop inviting me."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.message is not None and user is not None
+    rt, lang = runtime(context), await language(update, context)
+    if button.choice is InviteChoice.STOP:
+        await people.opt_out(rt, user.id)
+        await edit_or_send(update, t(lang, "invite.stopped"))
+        await query.answer()
+        return
+    start = button.choice is InviteChoice.RATE_NOW
+    try:
+        rnd = await research.get(rt, button.research_id)
+        view = await research_responses.begin(
+            rt, button.research_id, user.id, shown_in=(query.message.chat.id, query.message.message_id) if start
+            else None)
+    except RoundClosed:
+        await query.answer(t(lang, "alert.research_closed"), show_alert=True)
+        return
+    except DomainError as refused:
+        await query.answer(error_text(refused, lang, plain=True), show_alert=True)
+        return
+    if not start:
+        closes_at = when(rnd.closes_at, lang, rt.config.zone)
+        await edit_or_send(update, t(lang, "research.invite.later", closes_at=closes_at))
+        await query.answer()
+        return
+    screen = response_screen(view, lang, runtime(context).config.zone)
+    await edit_or_send(update, screen.text, reply_markup=screen.markup)
+    await query.answer()
+
+
+@admin_only
+async def new_research(update: Update, context: Context) -> None:
+    """Schedules a research round opening now: /newresearch CATEGORY [duration] [quota]."""
+    rt, lang = runtime(context), await language(update, context)
+    args = context.args or []
+    try:
+        wanted = new_round_args(args)  # the same words as /newround: the category instead of the SKU
+    except (UsageNeeded, BadInput) as exc:
+        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.newresearch")))
+        return
+    async with audit.audited(rt, actor(update), "research.new", " ".join(args)) as outcome:
+        research_id = await research.schedule(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
+                                              quota=wanted.quota)
+        outcome.result = f"research {research_id}"
+    rnd = await research.get(rt, research_id)
+    await reply(update, t(lang, "admin.research_created", research_id=research_id, category=rnd.category_key,
+                          closes_at=when(rnd.closes_at, lang, rt.config.zone), quota=rnd.quota))
+    context.bot_data.wake()
+
+
+@admin_only
+async def adopt(update: Update, context: Context) -> None:
+    """Makes a published research result's top K the category's next factor set: /adopt ID [K]."""
+    rt, lang = runtime(context), await language(update, context)
+    args = context.args or []
+    try:
+        if not 1 <= len(args) <= 2:
+            raise UsageNeeded
+        research_id = parse_whole(args[0], what="research id")
+        top = parse_whole(args[1], what="K", minimum=MIN_TOP, maximum=MAX_TOP) if len(args) == 2 else DEFAULT_TOP
+    except (UsageNeeded, BadInput) as exc:
+        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.adopt")))
+        return
+    async with audit.audited(rt, actor(update), "research.adopt", " ".join(args)) as outcome:
+        version, keys = await research.adopt(rt, research_id, actor=actor(update), top=top)
+        outcome.result = f"factor set v{version}: {','.join(keys)}"
+    rnd = await research.get(rt, research_id)
+    async with rt.db.session() as s:
+        labels = {f.key: f.label_zh if lang == "zh" else f.label_en
+                  for f in (await factorsets.current(s, rnd.category_key)).factors}
+    await reply(update, t(lang, "admin.adopted", version=version, category=rnd.category_key, research_id=research_id,
+                          factors=", ".join(labels.get(k, k) for k in keys)))
