@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 # The buyers' list is everyone's: /scores, /top and /compare need no linked account (shoppers).
 PURCHASER_COMMANDS = ("start", "rate", "myratings", "scores", "top", "compare", "language", "stop", "forgetme", "help")
 ADMIN_COMMANDS = ("newround", "rounds", "round", "closeround", "cancelround", "eligible", "exclude", "method",
-                  "export")
+                  "export", "newresearch", "adopt")
 
 
 def menu(lang: str, commands: tuple[str, ...]) -> list[BotCommand]:
