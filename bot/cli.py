@@ -133,7 +133,7 @@ async def cmd_report(rt: Runtime[Config], args: argparse.Namespace) -> None:
     elif args.format == "png":
         out = Path(args.out or f"round-{args.id}.png")
         closed = (await rounds.get_round(rt, args.id)).closed_at
-        out.write_bytes(await chart(report, info.product, args.lang, closed))
+        out.write_bytes(await chart(report, info.product, args.lang, closed, rt.config.zone))
         print(f"wrote {out}")
     else:
         print(render_text(report, args.lang, title=info.product))

@@ -8,6 +8,7 @@ import asyncio
 import logging
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -26,11 +27,14 @@ from storage.statuses import PublishState
 log = logging.getLogger(__name__)
 
 
-async def chart(report: dict[str, Any], product: str, lang: str, when: datetime | None = None) -> bytes:
-    """The PNG scorecard, dated `when`; drawn in a worker thread so the event loop keeps serving taps."""
+async def chart(report: dict[str, Any], product: str, lang: str, when: datetime | None = None,
+                zone: ZoneInfo | None = None) -> bytes:
+    """The PNG scorecard, dated `when` as the store's clock (`zone`) shows it; drawn in a worker thread so
+    the event loop keeps serving taps."""
     from scoring.chart import render_png  # matplotlib loads only when a chart is drawn
 
-    return await asyncio.to_thread(render_png, report, chart_text(report, lang, when), product)
+    local = when.astimezone(zone) if when is not None and zone is not None else when
+    return await asyncio.to_thread(render_png, report, chart_text(report, lang, local), product)
 
 
 async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) -> bool:
@@ -44,7 +48,7 @@ async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) ->
     lang = rt.config.bot.default_language
     target: int | str = int(chat) if chat.lstrip("-").isdigit() else chat
     closed = (await rounds.get_round(rt, round_id)).closed_at
-    png = await chart(claimed.report, claimed.product, lang, closed)
+    png = await chart(claimed.report, claimed.product, lang, closed, rt.config.zone)
     caption = channel_caption(bot, claimed, lang)
     if not await publication.start_sending(rt, claimed):
         return True  # our claim expired and another process took the round: it posts, not us

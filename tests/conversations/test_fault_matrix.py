@@ -28,11 +28,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from telegram import Bot, BotCommand
+from telegram import Bot
 from telegram.error import BadRequest, NetworkError
 
-from bot.app import PURCHASER_COMMANDS, menu_entry
 from bot.domain.outbox import STALE_CLAIM
+from bot.profile import PURCHASER_COMMANDS, menu
 from bot.retry import IDEMPOTENT, RetryingRequest
 from bot.sandbox import SimUser
 from bot.sandbox.network import FAULT_KINDS, FaultKind
@@ -220,5 +220,5 @@ async def test_the_command_menu_is_set_through_every_fault(h: Harness) -> None:
             h.sandbox.profile.commands.clear()
             with case(h, kind, "setMyCommands"):
                 inject(h, kind, "setMyCommands")
-                await bot.set_my_commands([BotCommand(c, menu_entry(c)) for c in PURCHASER_COMMANDS])
+                await bot.set_my_commands(menu("en", PURCHASER_COMMANDS))
             assert [c.command for c in h.sandbox.commands()] == list(PURCHASER_COMMANDS), kind
