@@ -53,4 +53,4 @@ def check_schedule(now: datetime, opens_at: datetime, duration: timedelta) -> No
     if not timedelta(0) < duration <= MAX_ROUND_LENGTH:
         raise DurationTooLong(text=format_duration(duration), maximum=format_duration(MAX_ROUND_LENGTH))
     if abs(opens_at - now) > MAX_LEAD:
-        raise OpensTooFar(opens_at=opens_at.strftime("%Y-%m-%d %H:%M UTC"), maximum=MAX_LEAD.days)
+        raise OpensTooFar(opens_at=opens_at.date().isoformat(), maximum=MAX_LEAD.days)
