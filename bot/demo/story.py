@@ -83,8 +83,12 @@ class Story:
         print(text, flush=True)
 
 
-async def _pause(rng: random.Random, low: float = 0.06, high: float = 0.16) -> None:
-    """A human pause between taps: 0.06-0.16 s real = 4-10 s of demo time."""
+async def _pause(rng: random.Random, low: float = 0.3, high: float = 0.5) -> None:
+    """A human pause between taps: 0.3-0.5 s real = 18-30 s of demo time to read a question and choose.
+
+    Long enough that the speeder (no pause) stays under half the round's median time even when a loaded
+    machine adds 0.3 s to every tap: with 0.06-0.16 s, under load, the speeder's queue time made it look
+    human and two runs of one seed screened differently."""
     await asyncio.sleep(rng.uniform(low, high))
 
 

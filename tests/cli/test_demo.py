@@ -31,7 +31,7 @@ def test_two_runs_with_one_seed_print_the_same_round_with_one_buyers_screens_and
     for position in range(1, 7):
         assert f"─ question {position} " in screens and f"{position}/6 · " in screens
     assert "[ ✅ Submit ]" in screens and "Thank you!" in screens
-    assert re.search(r"Buyer3's phone, in Chinese.*\n│ .*\n│ 1/6 · 洁净力", screens)
+    assert re.search(r"Buyer3's phone, in Chinese.*\n│ .*\n│ 第 1/6 题 · 洁净力", screens)
     story = re.search(r"(\d+) submitted .*?; (\d+) abandoned after two questions; (\d+) stopped invitations", first)
     told = re.search(r"invited (\d+), started (\d+) .*, submitted (\d+) .* as the story says", first)
     assert story and told, first
