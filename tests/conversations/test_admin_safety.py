@@ -19,7 +19,7 @@ OVERLAP = {
     "zh": "SHAMPOO-001 在这段时间已有第 1 轮评价（已排期或进行中）",
 }
 UNPOSTED = {"en": "closed and scored, not posted: bot.publish_chat_id is empty",
-            "zh": "已结束并算出得分，但尚未发布：未设置 bot.publish_chat_id"}
+            "zh": "已结束并算出得分，但尚未发布：配置里还没有设置发布频道"}
 
 
 def admin_in(h: Harness, lang: str) -> SimUser:

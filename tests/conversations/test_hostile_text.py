@@ -65,7 +65,7 @@ async def test_names_and_labels_with_markup_characters_reach_every_screen_as_wri
     assert NAME in buyer.last_message.text and LABELS[0] in buyer.last_message.text
 
     await admin.send(f"/closeround {round_id}")
-    await buyer.wait_for(lambda u: "Results for" in u.last_message.text or "closed with" in u.last_message.text)
+    await buyer.wait_for(lambda u: "Results for" in u.last_message.text or "has closed" in u.last_message.text)
     assert NAME in buyer.last_message.text
     await admin.wait_for(lambda a: bool(h.channel_posts()))
     assert NAME in h.channel_posts()[-1]
