@@ -15,9 +15,9 @@ from storage.models import Customer
 from tests.conftest import SECRET
 from tests.conversations.conftest import Harness, invitation
 
-BUYER_MENU = ["start", "rate", "myratings", "language", "stop", "forgetme", "help"]
+BUYER_MENU = ["start", "rate", "myratings", "scores", "top", "compare", "language", "stop", "forgetme", "help"]
 ADMIN_MENU = [*BUYER_MENU, "newround", "rounds", "round", "closeround", "cancelround", "eligible", "exclude",
-              "method", "export"]
+              "method", "export", "newresearch", "adopt"]
 
 
 def commands(menu: list[MenuCommand]) -> list[str]:
@@ -36,7 +36,7 @@ async def test_the_real_start_up_sets_each_languages_menu_the_admins_menu_and_th
     # A language we do not speak gets the configured default language's list (English in the tests).
     assert h.sandbox.menu_for(pierre) == h.sandbox.menu_for(alice)
     assert commands(h.sandbox.menu_for(admin)) == ADMIN_MENU
-    assert h.sandbox.menu_for(admin)[-3] == MenuCommand("exclude", "Admin: exclude a customer")
+    assert h.sandbox.menu_for(admin)[-5] == MenuCommand("exclude", "Admin: exclude a customer")
     assert commands(h.sandbox.commands("chat", "zh", chat=admin.id)) == ADMIN_MENU
 
     assert "真实买家" in h.sandbox.description("zh") and "verified buyers" in h.sandbox.description("en")
