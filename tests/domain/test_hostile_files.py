@@ -71,7 +71,8 @@ async def test_a_bad_row_after_many_batches_writes_nothing_of_the_file(db: Datab
     rows = 3 * BATCH + 7
     data = (CUSTOMERS_HEADER + customers(rows) + "BAD,not-a-phone,\n").encode()
     assert await refused(db, "customers.csv", data) == [
-        f"customers.csv:{rows + 2}: phone is not a valid phone number in CN or with a country code (e.g. 13800138000 or +86 138 0013 8000)"]
+        f"customers.csv:{rows + 2}: phone is not a valid phone number in CN or with a country code "
+        "(e.g. 13800138000 or +86 138 0013 8000)"]
     assert await count(db, Customer) == 0
 
 
