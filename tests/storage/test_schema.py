@@ -16,32 +16,22 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.runtime import Runtime
+from storage import statuses
 from storage.db import Database, alembic_config
 from storage.models import AccountLink, Ballot, Base
-from storage.statuses import (
-    BallotStatus,
-    FactorSetSource,
-    InvitationStatus,
-    LinkMethod,
-    PublishState,
-    PurchaseStatus,
-    ReminderStatus,
-    RoundStatus,
-    ThanksStatus,
-)
 
 STATUSES: dict[tuple[str, str], type[StrEnum]] = {
-    ("rounds", "status"): RoundStatus,
-    ("ballots", "status"): BallotStatus,
-    ("invitations", "status"): InvitationStatus,
-    ("invitations", "reminder_status"): ReminderStatus,
-    ("rounds", "publish_state"): PublishState,
-    ("ballots", "thanks_status"): ThanksStatus,
-    ("purchases", "status"): PurchaseStatus,
-    ("account_links", "method"): LinkMethod,
-    ("research_rounds", "status"): RoundStatus,
-    ("research_responses", "status"): BallotStatus,
-    ("factor_sets", "source"): FactorSetSource,
+    ("rounds", "status"): statuses.RoundStatus,
+    ("ballots", "status"): statuses.BallotStatus,
+    ("invitations", "status"): statuses.InvitationStatus,
+    ("invitations", "reminder_status"): statuses.ReminderStatus,
+    ("rounds", "publish_state"): statuses.PublishState,
+    ("ballots", "thanks_status"): statuses.ThanksStatus,
+    ("purchases", "status"): statuses.PurchaseStatus,
+    ("account_links", "method"): statuses.LinkMethod,
+    ("research_rounds", "status"): statuses.RoundStatus,
+    ("research_responses", "status"): statuses.BallotStatus,
+    ("factor_sets", "source"): statuses.FactorSetSource,
 }
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
