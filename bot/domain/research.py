@@ -17,17 +17,18 @@ from sqlalchemy import func, select, update
 
 from bot.domain import factorsets
 from bot.domain.durations import check_schedule
-from bot.domain.eligibility import eligible_purchasers, stratified_sample
+from bot.domain.eligibility import eligible_purchasers
 from bot.domain.errors import AdoptRefused, BadInput, RoundStateError, UnknownCategory, UnknownResearch
+from bot.domain.lifecycle import claim, counts, freeze_exclusions, invite_sample, latest_ids, must_get, stored_report
+from bot.domain.lifecycle import due as _due
 from bot.domain.numbers import check_whole
 from bot.domain.research_rows import research_report
 from bot.domain.runtime import Runtime
 from bot.domain.settings import Scope
 from scoring.maxdiff import MaxDiffMethod
-from storage.models import Category, Customer, Factor, Invitation, Product, ResearchResponse, ResearchRound
+from storage.models import Category, Factor, Invitation, Product, ResearchResponse, ResearchRound
 from storage.statuses import BallotStatus, FactorSetSource, InvitationStatus, RoundStatus
 
-FINAL = (RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT, RoundStatus.CANCELLED)
 MIN_CANDIDATES = factorsets.MIN_FACTORS  # an adoption picks 5 to 10 of them
 MIN_TOP, MAX_TOP, DEFAULT_TOP = factorsets.MIN_FACTORS, factorsets.MAX_FACTORS, 5
 
@@ -74,11 +75,7 @@ async def schedule(rt: Runtime, category: str, *, actor: str, duration: timedelt
 
 async def due(rt: Runtime, status: RoundStatus) -> list[int]:
     """Research rounds due to open (`scheduled`) or to close (`open`)."""
-    column = ResearchRound.opens_at if status is RoundStatus.SCHEDULED else ResearchRound.closes_at
-    async with rt.db.session() as s:
-        return list(await s.scalars(
-            select(ResearchRound.id).where(ResearchRound.status == status, column <= rt.clock.now())
-        ))
+    return await _due(rt, ResearchRound, status)
 
 
 async def open_research(rt: Runtime, research_id: int) -> bool:
@@ -86,11 +83,8 @@ async def open_research(rt: Runtime, research_id: int) -> bool:
     now = rt.clock.now()
     method = MaxDiffMethod()
     async with rt.db.session() as s:
-        claimed = await s.execute(
-            update(ResearchRound).where(ResearchRound.id == research_id, ResearchRound.status == RoundStatus.SCHEDULED)
-            .values(status=RoundStatus.OPEN, opened_at=now)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await claim(s, ResearchRound, research_id, RoundStatus.SCHEDULED, status=RoundStatus.OPEN,
+                           opened_at=now):
             return False
         rnd = await s.get_one(ResearchRound, research_id)
         candidates = list(await s.scalars(
@@ -106,15 +100,7 @@ async def open_research(rt: Runtime, research_id: int) -> bool:
         # Buyers of any product of the category, under the rating rounds' purchase rules and sampling.
         rules = replace(rt.config.eligibility, scope=Scope.CATEGORY)
         found = await eligible_purchasers(s, Product(sku="", category_key=rnd.category_key), rnd.opens_at, rules)
-        seed = random.SystemRandom().randrange(2**31)
-        sample = stratified_sample(found.eligible, rnd.quota, seed)
-        rnd.eligibility = {"buyers": found.buyers, "eligible": len(found.eligible), "sampled": len(sample),
-                           "seed": seed, "excluded": found.excluded, "scope": Scope.CATEGORY}
-        s.add_all(
-            Invitation(research_round_id=research_id, customer_id=c.customer_id, telegram_user_id=c.telegram_user_id,
-                       purchased_at=c.purchased_at, status=InvitationStatus.PENDING)
-            for c in sample
-        )
+        rnd.eligibility = invite_sample(s, found, rnd.quota, Scope.CATEGORY, research_round_id=research_id)
     return True
 
 
@@ -130,18 +116,9 @@ async def close_research(rt: Runtime, research_id: int, *, early: bool = False) 
         values: dict[str, object] = {"status": RoundStatus.CLOSED, "closed_at": now}
         if early:
             values["closes_at"] = now
-        claimed = await s.execute(
-            update(ResearchRound).where(ResearchRound.id == research_id, ResearchRound.status == RoundStatus.OPEN)
-            .values(**values)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await claim(s, ResearchRound, research_id, RoundStatus.OPEN, **values):
             return False
-        await s.execute(
-            update(ResearchResponse).where(ResearchResponse.round_id == research_id).values(
-                excluded_by_admin=select(Customer.excluded_by_admin)
-                .where(Customer.customer_id == ResearchResponse.customer_id).scalar_subquery()
-            )
-        )
+        await freeze_exclusions(s, ResearchResponse, research_id)
     await _store_result(rt, research_id)
     return True
 
@@ -167,25 +144,14 @@ async def store_missing_results(rt: Runtime) -> None:
 
 async def get(rt: Runtime, research_id: int) -> ResearchRound:
     async with rt.db.session() as s:
-        rnd = await s.get(ResearchRound, research_id)
-        if rnd is None:
-            raise UnknownResearch(research_id=research_id)
-        return rnd
+        return await must_get(s, ResearchRound, research_id, UnknownResearch(research_id=research_id))
 
 
 async def info(rt: Runtime, research_id: int) -> ResearchInfo:
     async with rt.db.session() as s:
-        rnd = await s.get(ResearchRound, research_id)
-        if rnd is None:
-            raise UnknownResearch(research_id=research_id)
-        inv = dict((await s.execute(
-            select(Invitation.status, func.count()).where(Invitation.research_round_id == research_id)
-            .group_by(Invitation.status)
-        )).all())
-        resp = dict((await s.execute(
-            select(ResearchResponse.status, func.count()).where(ResearchResponse.round_id == research_id)
-            .group_by(ResearchResponse.status)
-        )).all())
+        rnd = await must_get(s, ResearchRound, research_id, UnknownResearch(research_id=research_id))
+        inv = await counts(s, Invitation.status, Invitation.research_round_id == research_id)
+        resp = await counts(s, ResearchResponse.status, ResearchResponse.round_id == research_id)
         return ResearchInfo(
             rnd.id, rnd.category_key, rnd.status, rnd.opens_at, rnd.closes_at, rnd.quota, rnd.factor_set,
             len((rnd.design or {}).get("candidates", [])), int((rnd.eligibility or {}).get("eligible", 0)),
@@ -195,20 +161,15 @@ async def info(rt: Runtime, research_id: int) -> ResearchInfo:
 
 
 async def list_research(rt: Runtime, limit: int = 20) -> list[ResearchInfo]:
-    async with rt.db.session() as s:
-        ids = list(await s.scalars(select(ResearchRound.id).order_by(ResearchRound.id.desc()).limit(limit)))
-    return [await info(rt, i) for i in ids]
+    return [await info(rt, i) for i in await latest_ids(rt, ResearchRound, limit)]
 
 
 async def report(rt: Runtime, research_id: int) -> dict[str, Any]:
     """The result: stored once closed, else computed live from the responses submitted so far."""
     async with rt.db.session() as s:
-        rnd = await s.get(ResearchRound, research_id)
-        if rnd is None:
-            raise UnknownResearch(research_id=research_id)
+        rnd = await must_get(s, ResearchRound, research_id, UnknownResearch(research_id=research_id))
         if rnd.report is not None:
-            return {**rnd.report, "status": rnd.status if rnd.status in FINAL else rnd.report["status"],
-                    "adopted_version": rnd.adopted_version}
+            return {**stored_report(rnd), "adopted_version": rnd.adopted_version}
         if rnd.status != RoundStatus.OPEN:
             raise RoundStateError(round_id=research_id, status=rnd.status, action="reported")
         return await research_report(s, rnd, intervals=False)

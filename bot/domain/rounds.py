@@ -7,7 +7,6 @@ run again after a crash, or in a second process, and repeat nothing.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,15 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import factorsets, scorecards
 from bot.domain.durations import check_schedule
-from bot.domain.eligibility import Shortfall, eligible_purchasers, product_problems, stratified_sample
+from bot.domain.eligibility import Shortfall, eligible_purchasers, product_problems
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
+from bot.domain.lifecycle import (
+    claim,
+    counts,
+    due,
+    freeze_exclusions,
+    invite_sample,
+    latest_ids,
+    must_get,
+    stored_report,
+)
 from bot.domain.numbers import check_whole
 from bot.domain.roundchecks import refuse_overlap
 from bot.domain.runtime import Runtime
-from storage.models import Ballot, Customer, Factor, Invitation, Product, Round, RoundFactor
+from storage.models import Ballot, Factor, Invitation, Product, Round, RoundFactor
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
-
-FINAL = (RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT, RoundStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -108,11 +115,7 @@ async def schedule_round(
 
 
 async def due_to_open(rt: Runtime) -> list[int]:
-    async with rt.db.session() as s:
-        rows = await s.scalars(
-            select(Round.id).where(Round.status == RoundStatus.SCHEDULED, Round.opens_at <= rt.clock.now())
-        )
-        return list(rows)
+    return await due(rt, Round, RoundStatus.SCHEDULED)
 
 
 async def open_round(rt: Runtime, round_id: int) -> bool:
@@ -122,11 +125,7 @@ async def open_round(rt: Runtime, round_id: int) -> bool:
     """
     now = rt.clock.now()
     async with rt.db.session() as s:
-        claimed = await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == RoundStatus.SCHEDULED)
-            .values(status=RoundStatus.OPEN, opened_at=now)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await claim(s, Round, round_id, RoundStatus.SCHEDULED, status=RoundStatus.OPEN, opened_at=now):
             return False
         rnd = await s.get_one(Round, round_id)
         product = await s.get_one(Product, rnd.sku)
@@ -136,26 +135,12 @@ async def open_round(rt: Runtime, round_id: int) -> bool:
             s.add(RoundFactor(round_id=round_id, position=position, key=f.key, label_en=f.label_en,
                               label_zh=f.label_zh, question_en=f.question_en, question_zh=f.question_zh))
         found = await eligible_purchasers(s, product, rnd.opens_at, rt.config.eligibility)
-        seed = random.SystemRandom().randrange(2**31)
-        sample = stratified_sample(found.eligible, rnd.quota, seed)
-        rnd.eligibility = {
-            "buyers": found.buyers, "eligible": len(found.eligible), "sampled": len(sample),
-            "seed": seed, "excluded": found.excluded, "scope": rt.config.eligibility.scope,
-        }
-        s.add_all(
-            Invitation(round_id=round_id, customer_id=c.customer_id, telegram_user_id=c.telegram_user_id,
-                       purchased_at=c.purchased_at, status=InvitationStatus.PENDING)
-            for c in sample
-        )
+        rnd.eligibility = invite_sample(s, found, rnd.quota, rt.config.eligibility.scope, round_id=round_id)
     return True
 
 
 async def due_to_close(rt: Runtime) -> list[int]:
-    async with rt.db.session() as s:
-        rows = await s.scalars(
-            select(Round.id).where(Round.status == RoundStatus.OPEN, Round.closes_at <= rt.clock.now())
-        )
-        return list(rows)
+    return await due(rt, Round, RoundStatus.OPEN)
 
 
 async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> bool:
@@ -168,18 +153,9 @@ async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> boo
         values: dict[str, object] = {"status": RoundStatus.CLOSED, "closed_at": now}
         if early:
             values["closes_at"] = now
-        claimed = await s.execute(
-            update(Round).where(Round.id == round_id, Round.status == RoundStatus.OPEN).values(**values)
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if not await claim(s, Round, round_id, RoundStatus.OPEN, **values):
             return False
-        # Freeze each rater's exclusion as it stands now: the published score must stay recomputable.
-        await s.execute(
-            update(Ballot).where(Ballot.round_id == round_id).values(
-                excluded_by_admin=select(Customer.excluded_by_admin)
-                .where(Customer.customer_id == Ballot.customer_id).scalar_subquery()
-            )
-        )
+        await freeze_exclusions(s, Ballot, round_id)
         rnd = await s.get_one(Round, round_id)
         rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored=RoundStatus.PUBLISHED)
     return True
@@ -198,14 +174,9 @@ async def admin_close(rt: Runtime, round_id: int) -> None:
 
 async def cancel_round(rt: Runtime, round_id: int) -> None:
     async with rt.db.session() as s:
-        rnd = await s.get(Round, round_id)
-        if rnd is None:
-            raise UnknownRound(round_id=round_id)
-        done = await s.execute(
-            update(Round).where(Round.id == round_id, Round.status.in_((RoundStatus.SCHEDULED, RoundStatus.OPEN)))
-            .values(status=RoundStatus.CANCELLED, closed_at=rt.clock.now())
-        )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        rnd = await must_get(s, Round, round_id, UnknownRound(round_id=round_id))
+        if not await claim(s, Round, round_id, (RoundStatus.SCHEDULED, RoundStatus.OPEN),
+                           status=RoundStatus.CANCELLED, closed_at=rt.clock.now()):
             raise RoundStateError(round_id=round_id, status=rnd.status, action="cancelled")
         # Invitations not yet sent must never go out for a cancelled round.
         await s.execute(
@@ -216,24 +187,12 @@ async def cancel_round(rt: Runtime, round_id: int) -> None:
 
 async def get_round(rt: Runtime, round_id: int) -> Round:
     async with rt.db.session() as s:
-        rnd = await s.get(Round, round_id)
-        if rnd is None:
-            raise UnknownRound(round_id=round_id)
-        return rnd
+        return await must_get(s, Round, round_id, UnknownRound(round_id=round_id))
 
 
 async def _stats(s: AsyncSession, rnd: Round) -> RoundStats:
-    inv = dict(
-        (await s.execute(
-            select(Invitation.status, func.count()).where(Invitation.round_id == rnd.id)
-            .group_by(Invitation.status)
-        )).all()
-    )
-    ballots = dict(
-        (await s.execute(
-            select(Ballot.status, func.count()).where(Ballot.round_id == rnd.id).group_by(Ballot.status)
-        )).all()
-    )
+    inv = await counts(s, Invitation.status, Invitation.round_id == rnd.id)
+    ballots = await counts(s, Ballot.status, Ballot.round_id == rnd.id)
     elig = rnd.eligibility or {}
     return RoundStats(
         eligible=int(elig.get("eligible", 0)),
@@ -250,9 +209,7 @@ async def _stats(s: AsyncSession, rnd: Round) -> RoundStats:
 
 async def round_info(rt: Runtime, round_id: int) -> RoundInfo:
     async with rt.db.session() as s:
-        rnd = await s.get(Round, round_id)
-        if rnd is None:
-            raise UnknownRound(round_id=round_id)
+        rnd = await must_get(s, Round, round_id, UnknownRound(round_id=round_id))
         product = await s.get_one(Product, rnd.sku)
         return RoundInfo(
             id=rnd.id, sku=rnd.sku, product=product.name, status=rnd.status, opens_at=rnd.opens_at,
@@ -262,19 +219,15 @@ async def round_info(rt: Runtime, round_id: int) -> RoundInfo:
 
 
 async def list_rounds(rt: Runtime, limit: int = 20) -> list[RoundInfo]:
-    async with rt.db.session() as s:
-        ids = list(await s.scalars(select(Round.id).order_by(Round.id.desc()).limit(limit)))
-    return [await round_info(rt, i) for i in ids]
+    return [await round_info(rt, i) for i in await latest_ids(rt, Round, limit)]
 
 
 async def report(rt: Runtime, round_id: int) -> dict[str, object]:
     """The round's scorecard: the stored one once closed, else computed live from current ballots."""
     async with rt.db.session() as s:
-        rnd = await s.get(Round, round_id)
-        if rnd is None:
-            raise UnknownRound(round_id=round_id)
+        rnd = await must_get(s, Round, round_id, UnknownRound(round_id=round_id))
         if rnd.report is not None:
-            return {**rnd.report, "status": rnd.status if rnd.status in FINAL else rnd.report["status"]}
+            return stored_report(rnd)
         if rnd.status == RoundStatus.SCHEDULED:
             raise RoundStateError(round_id=round_id, status=RoundStatus.SCHEDULED, action="reported")
         return await scorecards.compute(s, rt, rnd, status_if_scored=rnd.status)
