@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from bot.domain.ballot_rows import submitted_records
 from bot.domain.clock import parse_time
 from bot.domain.errors import BadInput, UnknownRound
+from bot.domain.lifecycle import must_get
 from bot.domain.runtime import Runtime
 from bot.domain.scorecards import factor_specs, method_for
 from scoring.model import BallotRecord, FactorSpec, Method, method_document, parse_method_document
@@ -48,9 +49,7 @@ WEIGHT_COLUMN = "weight"
 async def export_round(rt: Runtime, round_id: int) -> tuple[str, dict[str, Any]]:
     """The round's ballots as CSV text, and its method document."""
     async with rt.db.session() as s:
-        rnd = await s.get(Round, round_id)
-        if rnd is None:
-            raise UnknownRound(round_id=round_id)
+        rnd = await must_get(s, Round, round_id, UnknownRound(round_id=round_id))
         factors = await factor_specs(s, rnd)
         records = await submitted_records(s, round_id)
         invited = await s.scalar(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.errors import UnknownResearch
+from bot.domain.lifecycle import must_get
 from bot.domain.research_rows import build_report, export_csv, meta_of, read_export, submitted_responses
 from bot.domain.runtime import Runtime
 from scoring.maxdiff import MaxDiffMethod
@@ -14,10 +15,9 @@ from storage.models import ResearchRound
 
 
 async def export_research(rt: Runtime, research_id: int) -> tuple[str, dict[str, Any]]:
+    """The research round's submitted responses as CSV text, and its method file."""
     async with rt.db.session() as s:
-        rnd = await s.get(ResearchRound, research_id)
-        if rnd is None:
-            raise UnknownResearch(research_id=research_id)
+        rnd = await must_get(s, ResearchRound, research_id, UnknownResearch(research_id=research_id))
         meta = await meta_of(s, rnd)
         responses = await submitted_responses(s, research_id)
     return export_csv(responses), {**meta, "method": MaxDiffMethod().document()}
