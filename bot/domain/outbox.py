@@ -31,12 +31,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.domain.runtime import Runtime
 from bot.domain.settings import RoundsConfig, pick_language
-from storage.models import Ballot, Customer, Invitation, Product, Round, RoundFactor, TelegramUser
+from storage.models import (
+    Ballot,
+    Customer,
+    Invitation,
+    Product,
+    ResearchResponse,
+    ResearchRound,
+    Round,
+    RoundFactor,
+    TelegramUser,
+)
 from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus, ThanksStatus
 
 # A claim lives for one batch (well under a minute even through flood waits); one older than
@@ -62,29 +73,46 @@ class InvitationMessage:
 
 async def claim_invitations(rt: Runtime, limit: int) -> list[InvitationMessage]:
     """Claims up to `limit` pending invitations of open rounds for sending, oldest first."""
-    now = rt.clock.now()
     async with rt.db.session() as s:
-        query = (
-            select(Invitation.id)
-            .join(Round, Round.id == Invitation.round_id)
-            .where(Invitation.status == InvitationStatus.PENDING, Round.status == RoundStatus.OPEN,
-                   Round.closes_at > now)
-            .order_by(Invitation.id)
-            .limit(limit)
-        )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(of=Invitation, skip_locked=True)
-        candidates = list(await s.scalars(query))
-        if not candidates:
+        ids = await claim_pending(s, rt, Round, Invitation.round_id, limit)
+        if not ids:
             return []
-        # RETURNING names exactly the rows this transaction moved: a concurrent run that saw the same
-        # candidates gets none of them, even when both claim within the same clock tick.
-        ids = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == InvitationStatus.PENDING)
-            .values(status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1)
-            .returning(Invitation.id)
-        ))
         return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(ids)))
+
+
+async def claim_pending(s: AsyncSession, rt: Runtime, rounds: type[Round | ResearchRound],
+                        owner: InstrumentedAttribute[Any], limit: int) -> list[int]:
+    """Claims (`pending → sending`) up to `limit` invitations of open rounds of `rounds`, joined on
+    `owner` (`Invitation.round_id` or `research_round_id`), oldest first; returns their ids."""
+    now = rt.clock.now()
+    query = (
+        select(Invitation.id).join(rounds, rounds.id == owner)
+        .where(Invitation.status == InvitationStatus.PENDING, rounds.status == RoundStatus.OPEN, rounds.closes_at > now)
+        .order_by(Invitation.id).limit(limit)
+    )
+    return await claim_rows(s, rt, query, Invitation, Invitation.status == InvitationStatus.PENDING,
+                            status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1)
+
+
+async def claim_rows(s: AsyncSession, rt: Runtime, candidates: Select[Any], model: type[Invitation | Ballot],
+                     still: ColumnElement[bool], **values: object) -> list[int]:
+    """Moves the rows `candidates` selects (their ids) that `still` holds for with `values`; returns
+    the ids it moved.
+
+    On PostgreSQL the candidates are locked with SKIP LOCKED, so a concurrent claim (another process,
+    an overlapping run) takes the next rows instead of waiting on these: claims never wait on each
+    other, so they cannot deadlock (the per-row updates this replaced, in no order, deadlocked one run
+    in seven against an overlapping run)."""
+    if not rt.db.is_sqlite:
+        candidates = candidates.with_for_update(of=model, skip_locked=True)
+    ids = list(await s.scalars(candidates))
+    if not ids:
+        return []
+    # RETURNING names exactly the rows this transaction moved: a concurrent run that saw the same
+    # candidates gets none of them, even when both claim within the same clock tick.
+    return list(await s.scalars(
+        update(model).where(model.id.in_(ids), still).values(**values).returning(model.id)
+    ))
 
 
 @dataclass(frozen=True)
@@ -165,33 +193,43 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[InvitationMessage]:
     A reminder goes to a buyer whose invitation was delivered before the reminder time, who has not
     submitted, and who has not opted out, asked to be forgotten or become unreachable since.
     """
+    async with rt.db.session() as s:
+        claimed = await claim_due_reminders(s, rt, Round, Invitation.round_id, Ballot, limit)
+        if not claimed:
+            return []
+        return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(claimed)))
+
+
+async def claim_due_reminders(s: AsyncSession, rt: Runtime, rounds: type[Round | ResearchRound],
+                              owner: InstrumentedAttribute[Any], responses: type[Ballot | ResearchResponse],
+                              limit: int) -> list[int]:
+    """Claims (`none → sending`) up to `limit` reminders due of open rounds of `rounds` (joined on
+    `owner`) to buyers without a submitted row of `responses`; returns their ids."""
     now = rt.clock.now()
     submitted = (
-        select(Ballot.id).where(Ballot.round_id == Invitation.round_id, Ballot.customer_id == Invitation.customer_id,
-                                Ballot.submitted_at.is_not(None))
+        select(responses.id).where(responses.round_id == owner, responses.customer_id == Invitation.customer_id,
+                                   responses.submitted_at.is_not(None))
         .exists()
     )
-    async with rt.db.session() as s:
-        rows = list(await s.execute(
-            select(Invitation.id, Invitation.sent_at, Round.closes_at)
-            .join(Round, Round.id == Invitation.round_id)
-            .join(Customer, Customer.customer_id == Invitation.customer_id)
-            .where(Invitation.status == InvitationStatus.SENT, Invitation.reminder_status == ReminderStatus.NONE,
-                   Round.status == RoundStatus.OPEN, Round.closes_at > now, Customer.opted_out.is_(False),
-                   Customer.forgotten_at.is_(None), ~submitted)
-            .order_by(Invitation.id)
-        ))
-        before = rt.config.rounds.reminder_before
-        # Invited after the reminder time (a short round, a late send): the invitation is reminder enough.
-        due = [i for i, sent_at, closes in rows
-               if closes - before <= now and sent_at is not None and sent_at < closes - before][:limit]
-        if not due:
-            return []
-        claimed = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == ReminderStatus.NONE)
-            .values(reminder_status=ReminderStatus.SENDING, claimed_at=now).returning(Invitation.id)
-        ))
-        return await _messages(s, rt, select(Invitation).where(Invitation.id.in_(claimed)))
+    rows = list(await s.execute(
+        select(Invitation.id, Invitation.sent_at, rounds.closes_at)
+        .join(rounds, rounds.id == owner)
+        .join(Customer, Customer.customer_id == Invitation.customer_id)
+        .where(Invitation.status == InvitationStatus.SENT, Invitation.reminder_status == ReminderStatus.NONE,
+               rounds.status == RoundStatus.OPEN, rounds.closes_at > now, Customer.opted_out.is_(False),
+               Customer.forgotten_at.is_(None), ~submitted)
+        .order_by(Invitation.id)
+    ))
+    before = rt.config.rounds.reminder_before
+    # Invited after the reminder time (a short round, a late send): the invitation is reminder enough.
+    due = [i for i, sent_at, closes in rows
+           if closes - before <= now and sent_at is not None and sent_at < closes - before][:limit]
+    if not due:
+        return []
+    return list(await s.scalars(
+        update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == ReminderStatus.NONE)
+        .values(reminder_status=ReminderStatus.SENDING, claimed_at=now).returning(Invitation.id)
+    ))
 
 
 async def _messages(s: AsyncSession, rt: Runtime, invitations: Select[Any]) -> list[InvitationMessage]:
@@ -227,12 +265,8 @@ class ThankYou:
 
 
 async def claim_thanks(rt: Runtime, limit: int) -> list[ThankYou]:
-    """Claims up to `limit` thank-yous owed to raters of published rounds, oldest ballot first.
-
-    One guarded UPDATE … RETURNING in id order; on PostgreSQL the candidates are locked with SKIP
-    LOCKED, so a concurrent claim (another process, an overlapping run) takes the next rows instead of
-    waiting on these: claims never wait on each other, so they cannot deadlock (the per-row updates
-    this replaced, in no order, deadlocked one run in seven against an overlapping run)."""
+    """Claims up to `limit` thank-yous owed to raters of published rounds, oldest ballot first: one
+    guarded UPDATE … RETURNING in id order (`claim_rows`)."""
     now = rt.clock.now()
     async with rt.db.session() as s:
         query = (
@@ -242,15 +276,10 @@ async def claim_thanks(rt: Runtime, limit: int) -> list[ThankYou]:
                    Round.status.in_((RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT)))
             .order_by(Ballot.id).limit(limit)
         )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(of=Ballot, skip_locked=True)
-        candidates = list(await s.scalars(query))
-        if not candidates:
+        ids = await claim_rows(s, rt, query, Ballot, Ballot.thanks_status == ThanksStatus.NONE,
+                               thanks_status=ThanksStatus.CLAIMED, thanks_claimed_at=now)
+        if not ids:
             return []
-        ids = list(await s.scalars(
-            update(Ballot).where(Ballot.id.in_(candidates), Ballot.thanks_status == ThanksStatus.NONE)
-            .values(thanks_status=ThanksStatus.CLAIMED, thanks_claimed_at=now).returning(Ballot.id)
-        ))
         rows = list(await s.execute(
             select(Ballot.id, Ballot.telegram_user_id, Ballot.round_id, TelegramUser.language,
                    TelegramUser.telegram_language)

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from bot.domain.outbox import claim_due_reminders, claim_pending
 from bot.domain.runtime import Runtime
 from bot.domain.settings import pick_language
-from storage.models import Category, Customer, Invitation, ResearchResponse, ResearchRound, TelegramUser
-from storage.statuses import InvitationStatus, ReminderStatus, RoundStatus
+from storage.models import Category, Invitation, ResearchResponse, ResearchRound, TelegramUser
+from storage.statuses import RoundStatus
 
 # A result claimed this long ago belongs to a process that died before posting it.
 PUBLISH_CLAIM_TIMEOUT = timedelta(minutes=5)
@@ -58,51 +59,15 @@ async def _messages(rt: Runtime, ids: list[int]) -> list[ResearchInvitation]:
 
 async def claim_invitations(rt: Runtime, limit: int) -> list[ResearchInvitation]:
     """Claims up to `limit` pending invitations of open research rounds, oldest first."""
-    now = rt.clock.now()
     async with rt.db.session() as s:
-        query = (
-            select(Invitation.id).join(ResearchRound, ResearchRound.id == Invitation.research_round_id)
-            .where(Invitation.status == InvitationStatus.PENDING, ResearchRound.status == RoundStatus.OPEN,
-                   ResearchRound.closes_at > now)
-            .order_by(Invitation.id).limit(limit)
-        )
-        if not rt.db.is_sqlite:
-            query = query.with_for_update(of=Invitation, skip_locked=True)
-        candidates = list(await s.scalars(query))
-        ids = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(candidates), Invitation.status == InvitationStatus.PENDING)
-            .values(status=InvitationStatus.SENDING, claimed_at=now, attempts=Invitation.attempts + 1)
-            .returning(Invitation.id)
-        )) if candidates else []
+        ids = await claim_pending(s, rt, ResearchRound, Invitation.research_round_id, limit)
     return await _messages(rt, ids)
 
 
 async def claim_reminders(rt: Runtime, limit: int) -> list[ResearchInvitation]:
     """The one reminder, `rounds.reminder_before` the close, to invited buyers who have not submitted."""
-    now = rt.clock.now()
-    before = rt.config.rounds.reminder_before
-    submitted = (
-        select(ResearchResponse.id).where(ResearchResponse.round_id == Invitation.research_round_id,
-                                          ResearchResponse.customer_id == Invitation.customer_id,
-                                          ResearchResponse.submitted_at.is_not(None))
-        .exists()
-    )
     async with rt.db.session() as s:
-        rows = list(await s.execute(
-            select(Invitation.id, Invitation.sent_at, ResearchRound.closes_at)
-            .join(ResearchRound, ResearchRound.id == Invitation.research_round_id)
-            .join(Customer, Customer.customer_id == Invitation.customer_id)
-            .where(Invitation.status == InvitationStatus.SENT, Invitation.reminder_status == ReminderStatus.NONE,
-                   ResearchRound.status == RoundStatus.OPEN, ResearchRound.closes_at > now,
-                   Customer.opted_out.is_(False), Customer.forgotten_at.is_(None), ~submitted)
-            .order_by(Invitation.id)
-        ))
-        due = [i for i, sent_at, closes in rows
-               if closes - before <= now and sent_at is not None and sent_at < closes - before][:limit]
-        ids = list(await s.scalars(
-            update(Invitation).where(Invitation.id.in_(due), Invitation.reminder_status == ReminderStatus.NONE)
-            .values(reminder_status=ReminderStatus.SENDING, claimed_at=now).returning(Invitation.id)
-        )) if due else []
+        ids = await claim_due_reminders(s, rt, ResearchRound, Invitation.research_round_id, ResearchResponse, limit)
     return await _messages(rt, ids)
 
 
