@@ -4,27 +4,30 @@ decorators that parse a button or answer a refusal, so each handler is what it d
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, NetworkError
 
 from bot.callbacks import Button, decode
 from bot.config import Config
 from bot.context import Context
 from bot.domain import people
-from bot.domain.errors import DomainError
+from bot.domain.errors import BadInput, DomainError, StaleButton
 from bot.domain.runtime import Runtime
 from bot.pages import fit
+from bot.screens import Screen
 from bot.texts import error_message, t
 
-__all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "refusing",
-           "reply", "runtime", "sender_id"]
+__all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "press_button",
+           "refuse_button", "refusing", "reply", "runtime", "sender_id", "show_screen", "show_text", "stop_inviting"]
 
 log = logging.getLogger(__name__)
 B = TypeVar("B", bound=Button)
+V = TypeVar("V")
 Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 ButtonHandler = Callable[[Update, Context, B], Coroutine[Any, Any, None]]
 
@@ -77,6 +80,62 @@ async def edit_or_send(update: Update, text: str, **kwargs: Any) -> int:
     except NetworkError as exc:
         log.warning("could not edit message %s (%s); the next tap redraws it", query.message.message_id, exc)
     return query.message.message_id
+
+
+async def show_screen(update: Update, screen: Screen, notice: str | None = None) -> None:
+    """Edits the pressed button's message to `screen`, then answers the query (with `notice`, if any).
+
+    The message first and the answer last: the answer ends the client's spinner, so by then the
+    screen it shows is already the new one (and a simulated user waiting for it sees it)."""
+    await show_text(update, screen.text, screen.markup, notice)
+
+
+async def show_text(update: Update, text: str, markup: InlineKeyboardMarkup | None = None,
+                    notice: str | None = None) -> None:
+    """`show_screen` for a screen given as its text (and buttons)."""
+    assert update.callback_query is not None
+    await edit_or_send(update, text, reply_markup=markup)
+    await update.callback_query.answer(notice)
+
+
+async def stop_inviting(update: Update, context: Context, lang: str,
+                        refused_when: tuple[type[DomainError], ...] = ()) -> None:
+    """An invitation's "stop inviting me": the user opts out and the invitation says so; the errors
+    `refused_when` are a short alert instead."""
+    assert update.callback_query is not None and update.effective_user is not None
+    try:
+        await people.opt_out(runtime(context), update.effective_user.id)
+    except refused_when as refused:
+        await update.callback_query.answer(error_text(refused, lang, plain=True), show_alert=True)
+        return
+    await show_text(update, t(lang, "invite.stopped"))
+
+
+async def press_button(update: Update, context: Context, press: Callable[[int], Awaitable[tuple[V, object]]],
+                       draw: Callable[[V, str, ZoneInfo], Screen], alerts: dict[type[DomainError], str],
+                       on_stale: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """A button on a ballot or survey screen: applies `press` (given the presser's Telegram id) and
+    shows the screen `draw` makes of the view it returns. A refusal is a short alert (`refuse_button`);
+    a stale button goes to `on_stale` (given the language), when there is one."""
+    assert update.effective_user is not None
+    lang = await language(update, context)
+    try:
+        view, _outcome = await press(update.effective_user.id)
+    except DomainError as refused:
+        if on_stale is not None and isinstance(refused, StaleButton):
+            await on_stale(lang)
+        else:
+            await refuse_button(update, lang, refused, alerts)
+        return
+    await show_screen(update, draw(view, lang, runtime(context).config.zone))
+
+
+async def refuse_button(update: Update, lang: str, refused: DomainError, alerts: dict[type[DomainError], str]) -> None:
+    """A refused button press: a short pop-up alert (`alerts` picks its key by the error's type; an
+    incomplete screen has its own), and the message stays as it is."""
+    assert update.callback_query is not None
+    key = "alert.incomplete" if isinstance(refused, BadInput) else alerts.get(type(refused), refused.key)
+    await update.callback_query.answer(t(lang, key), show_alert=True)
 
 
 def refusing(*refusals: type[DomainError]) -> Callable[[Handler], Handler]:

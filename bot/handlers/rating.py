@@ -9,10 +9,21 @@ from telegram.error import BadRequest
 
 from bot.callbacks import BallotButton, InviteButton, InviteChoice, ListKind
 from bot.context import Context
-from bot.domain import ballot_views, ballots, people
-from bot.domain.errors import BadInput, DomainError, NotLinked, StaleButton
+from bot.domain import ballot_views, ballots
+from bot.domain.errors import DomainError, NotLinked, StaleButton
 from bot.formats import when
-from bot.handlers.common import edit_or_send, error_text, language, on_button, refusing, reply, runtime
+from bot.handlers.common import (
+    error_text,
+    language,
+    on_button,
+    press_button,
+    refusing,
+    reply,
+    runtime,
+    show_screen,
+    show_text,
+    stop_inviting,
+)
 from bot.handlers.lists import send_list
 from bot.pages import fit
 from bot.screens import ballot_screen
@@ -22,28 +33,14 @@ from bot.texts import t, t_plain
 _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
 
 
-# Buttons edit the message first and answer the query last: the answer ends the client's spinner, so
-# by then the screen it shows is already the new one (and a simulated user waiting for it sees it).
+# Buttons edit the message first and answer the query last (`show_screen`).
 @on_button(BallotButton)
 async def ballot_button(update: Update, context: Context, button: BallotButton) -> None:
     """Applies a rating-screen button and edits the ballot message to the next screen."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None
-    lang = await language(update, context)
-    try:
-        view, _outcome = await ballots.press(runtime(context), button.ballot_id, button.rev, button.move, user.id)
-    except StaleButton:
-        await stale_tap(update, context, button, lang)
-        return
-    except BadInput:
-        await query.answer(t(lang, "alert.incomplete"), show_alert=True)
-        return
-    except DomainError as refused:
-        await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
-        return
-    screen = ballot_screen(view, lang, runtime(context).config.zone)
-    await edit_or_send(update, screen.text, reply_markup=screen.markup)
-    await query.answer()
+    await press_button(
+        update, context, lambda user_id: ballots.press(runtime(context), button.ballot_id, button.rev, button.move,
+                                                       user_id),
+        ballot_screen, _ALERTS, on_stale=lambda lang: stale_tap(update, context, button, lang))
 
 
 async def stale_tap(update: Update, context: Context, button: BallotButton, lang: str) -> None:
@@ -57,9 +54,7 @@ async def stale_tap(update: Update, context: Context, button: BallotButton, lang
     if view is None or button.rev >= view.rev:  # a rev not yet written was never on any screen
         await query.answer(t_plain(lang, "alert.stale"), show_alert=True)
         return
-    screen = ballot_screen(view, lang, runtime(context).config.zone)
-    await edit_or_send(update, screen.text, reply_markup=screen.markup)
-    await query.answer(t_plain(lang, "alert.redrawn"))
+    await show_screen(update, ballot_screen(view, lang, runtime(context).config.zone), t_plain(lang, "alert.redrawn"))
 
 
 @on_button(InviteButton)
@@ -69,13 +64,7 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
     assert query is not None and query.message is not None and user is not None
     rt, lang = runtime(context), await language(update, context)
     if button.choice is InviteChoice.STOP:
-        try:
-            await people.opt_out(rt, user.id)
-        except NotLinked as refused:  # forgotten since the invitation came
-            await query.answer(error_text(refused, lang, plain=True), show_alert=True)
-            return
-        await edit_or_send(update, t(lang, "invite.stopped"))
-        await query.answer()
+        await stop_inviting(update, context, lang, refused_when=(NotLinked,))  # forgotten since it came
         return
     try:
         if button.choice is InviteChoice.NOT_NOW:  # no ballot: "started" counts those who opened one
@@ -88,12 +77,9 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
         await query.answer(error_text(refused, lang, plain=True), show_alert=True)
         return
     if button.choice is InviteChoice.NOT_NOW:
-        await edit_or_send(update, t(lang, "invite.later", closes_at=when(closes_at, lang, rt.config.zone)))
-        await query.answer()
+        await show_text(update, t(lang, "invite.later", closes_at=when(closes_at, lang, rt.config.zone)))
         return
-    screen = ballot_screen(view, lang, runtime(context).config.zone)
-    await edit_or_send(update, screen.text, reply_markup=screen.markup)
-    await query.answer()
+    await show_screen(update, ballot_screen(view, lang, runtime(context).config.zone))
 
 
 @refusing(NotLinked)

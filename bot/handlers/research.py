@@ -7,14 +7,24 @@ from telegram import Update
 
 from bot.callbacks import InviteChoice, ResearchButton, ResearchInviteButton
 from bot.context import Context
-from bot.domain import audit, factorsets, people, research, research_responses
+from bot.domain import audit, factorsets, research, research_responses
 from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
 from bot.domain.numbers import parse_whole
 from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
 from bot.formats import when
 from bot.handlers.admin import actor, admin_only, with_usage
 from bot.handlers.arguments import UsageNeeded, new_round_args
-from bot.handlers.common import edit_or_send, error_text, language, on_button, reply, runtime
+from bot.handlers.common import (
+    error_text,
+    language,
+    on_button,
+    press_button,
+    reply,
+    runtime,
+    show_screen,
+    show_text,
+    stop_inviting,
+)
 from bot.research_screens import response_screen
 from bot.texts import t
 
@@ -24,21 +34,10 @@ _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale", RoundClosed
 @on_button(ResearchButton)
 async def research_button(update: Update, context: Context, button: ResearchButton) -> None:
     """Applies a survey button and edits the survey message to the next screen."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and user is not None
-    lang = await language(update, context)
-    try:
-        view, _outcome = await research_responses.press(runtime(context), button.response_id, button.rev,
-                                                        button.move, user.id)
-    except BadInput:
-        await query.answer(t(lang, "alert.incomplete"), show_alert=True)
-        return
-    except DomainError as refused:
-        await query.answer(t(lang, _ALERTS.get(type(refused), refused.key)), show_alert=True)
-        return
-    screen = response_screen(view, lang, runtime(context).config.zone)
-    await edit_or_send(update, screen.text, reply_markup=screen.markup)
-    await query.answer()
+    await press_button(
+        update, context, lambda user_id: research_responses.press(runtime(context), button.response_id, button.rev,
+                                                                  button.move, user_id),
+        response_screen, _ALERTS)
 
 
 @on_button(ResearchInviteButton)
@@ -48,9 +47,7 @@ async def research_invitation_button(update: Update, context: Context, button: R
     assert query is not None and query.message is not None and user is not None
     rt, lang = runtime(context), await language(update, context)
     if button.choice is InviteChoice.STOP:
-        await people.opt_out(rt, user.id)
-        await edit_or_send(update, t(lang, "invite.stopped"))
-        await query.answer()
+        await stop_inviting(update, context, lang)
         return
     start = button.choice is InviteChoice.RATE_NOW
     try:
@@ -65,13 +62,9 @@ async def research_invitation_button(update: Update, context: Context, button: R
         await query.answer(error_text(refused, lang, plain=True), show_alert=True)
         return
     if not start:
-        closes_at = when(rnd.closes_at, lang, rt.config.zone)
-        await edit_or_send(update, t(lang, "research.invite.later", closes_at=closes_at))
-        await query.answer()
+        await show_text(update, t(lang, "research.invite.later", closes_at=when(rnd.closes_at, lang, rt.config.zone)))
         return
-    screen = response_screen(view, lang, runtime(context).config.zone)
-    await edit_or_send(update, screen.text, reply_markup=screen.markup)
-    await query.answer()
+    await show_screen(update, response_screen(view, lang, runtime(context).config.zone))
 
 
 @admin_only
