@@ -85,20 +85,32 @@ def actor(update: Update) -> str:
     return f"tg:{sender_id(update)}"
 
 
+async def schedule_from_chat(update: Update, context: Context, lang: str, usage: Html, kind: str,
+                             schedule: Callable[..., Awaitable[int]]) -> int | None:
+    """/newround and /newresearch: parses `WHAT [duration] [quota]`, schedules it (`schedule(rt, what,
+    actor=, duration=, quota=)`) under the audit log as `{kind}.new`; the new id, or None once the
+    error and `usage` have been replied."""
+    rt, args = runtime(context), context.args or []
+    try:
+        wanted = new_round_args(args)
+    except (UsageNeeded, BadInput) as exc:
+        await reply(update, with_usage(exc, lang, usage))
+        return None
+    async with audit.audited(rt, actor(update), f"{kind}.new", " ".join(args)) as outcome:
+        new_id: int = await schedule(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
+                                     quota=wanted.quota)
+        outcome.result = f"{kind} {new_id}"
+    return new_id
+
+
 @admin_only
 async def new_round(update: Update, context: Context) -> None:
     """Schedules a round opening now: /newround SKU [duration] [quota]."""
     rt, lang = runtime(context), await language(update, context)
-    args = context.args or []
-    try:
-        wanted = new_round_args(args)
-    except (UsageNeeded, BadInput) as exc:
-        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.newround")))
+    round_id = await schedule_from_chat(update, context, lang, t(lang, "admin.usage.newround"), "round",
+                                        rounds.schedule_round)
+    if round_id is None:
         return
-    async with audit.audited(rt, actor(update), "round.new", " ".join(args)) as outcome:
-        round_id = await rounds.schedule_round(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
-                                               quota=wanted.quota)
-        outcome.result = f"round {round_id}"
     info = await rounds.round_info(rt, round_id)
     await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
                           opens_at=when(info.opens_at, lang, rt.config.zone),

@@ -12,8 +12,8 @@ from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
 from bot.domain.numbers import parse_whole
 from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
 from bot.formats import when
-from bot.handlers.admin import actor, admin_only, with_usage
-from bot.handlers.arguments import UsageNeeded, new_round_args
+from bot.handlers.admin import actor, admin_only, schedule_from_chat, with_usage
+from bot.handlers.arguments import UsageNeeded
 from bot.handlers.common import (
     error_text,
     language,
@@ -71,16 +71,11 @@ async def research_invitation_button(update: Update, context: Context, button: R
 async def new_research(update: Update, context: Context) -> None:
     """Schedules a research round opening now: /newresearch CATEGORY [duration] [quota]."""
     rt, lang = runtime(context), await language(update, context)
-    args = context.args or []
-    try:
-        wanted = new_round_args(args)  # the same words as /newround: the category instead of the SKU
-    except (UsageNeeded, BadInput) as exc:
-        await reply(update, with_usage(exc, lang, t(lang, "admin.usage.newresearch")))
+    # The same words as /newround: the category instead of the SKU.
+    research_id = await schedule_from_chat(update, context, lang, t(lang, "admin.usage.newresearch"), "research",
+                                           research.schedule)
+    if research_id is None:
         return
-    async with audit.audited(rt, actor(update), "research.new", " ".join(args)) as outcome:
-        research_id = await research.schedule(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
-                                              quota=wanted.quota)
-        outcome.result = f"research {research_id}"
     rnd = await research.get(rt, research_id)
     await reply(update, t(lang, "admin.research_created", research_id=research_id, category=rnd.category_key,
                           closes_at=when(rnd.closes_at, lang, rt.config.zone), quota=rnd.quota))
