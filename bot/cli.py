@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cli_admin import CommandError, command_database, print_preview
 from bot.cli_admin import register as register_admin_commands
-from bot.cliargs import Parser, whole
+from bot.cliargs import Parser, method_file, whole, write_export
 from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, rounds
 from bot.domain.clock import parse_time
@@ -154,12 +154,9 @@ async def cmd_export(rt: Runtime[Config], args: argparse.Namespace) -> None:
     from bot.domain.exports import export_round
 
     out = Path(args.out)
-    method_file = out.with_name(out.stem + ".method.json")
     async with audit.audited(rt, "cli", "export", f"{args.id} -> {out}"):
         text, document = await export_round(rt, args.id)
-    out.write_text(text, encoding="utf-8")
-    method_file.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"wrote {out} ({text.count(chr(10)) - 1} ballots) and {method_file}")
+    write_export(out, text, document, "ballots")
 
 
 def cmd_score(args: argparse.Namespace) -> None:
@@ -170,12 +167,12 @@ def cmd_score(args: argparse.Namespace) -> None:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    method_file = path.with_name(path.stem + ".method.json")
-    document = json.loads(method_file.read_text(encoding="utf-8")) if method_file.is_file() else None
+    method = method_file(path)
+    document = json.loads(method.read_text(encoding="utf-8")) if method.is_file() else None
     try:
         report = score_export(str(path), path.read_text(encoding="utf-8"), document)
     except ValueError as exc:
-        raise UsageError(f"{method_file}: {exc}") from None
+        raise UsageError(f"{method}: {exc}") from None
     if args.format == "json":
         print(json.dumps(report, ensure_ascii=False))
     else:

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.cliargs import method_file, write_export
 from bot.config import Config
 from bot.domain import audit, research
 from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, parse_duration
@@ -94,26 +95,22 @@ async def cmd_export(rt: Runtime[Config], args: argparse.Namespace) -> None:
     from bot.domain.research_export import export_research
 
     out = Path(args.out)
-    method_file = out.with_name(out.stem + ".method.json")
     async with audit.audited(rt, ACTOR, "research.export", f"{args.id} -> {out}"):
         text, document = await export_research(rt, args.id)
-    out.write_text(text, encoding="utf-8")
-    method_file.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"wrote {out} ({text.count(chr(10)) - 1} answered sets) and {method_file}")
+    write_export(out, text, document, "answered sets")
 
 
 def cmd_score(args: argparse.Namespace) -> None:
     """Recomputes a result from an export and its method file; needs no database or config."""
     from bot.domain.research_export import score_export
 
-    path = Path(args.file)
-    method_file = path.with_name(path.stem + ".method.json")
+    path, method = Path(args.file), method_file(Path(args.file))
     if not path.is_file():
         raise BadInput(detail=f"{path}: no such file")
-    if not method_file.is_file():
-        raise BadInput(detail=f"{method_file}: no such file (research export writes it beside the CSV)")
+    if not method.is_file():
+        raise BadInput(detail=f"{method}: no such file (research export writes it beside the CSV)")
     try:
-        document = json.loads(method_file.read_text(encoding="utf-8"))
+        document = json.loads(method.read_text(encoding="utf-8"))
         report = score_export(str(path), path.read_text(encoding="utf-8"), document)
     except (ValueError, KeyError, TypeError) as exc:
         raise BadInput(detail=f"{path}: {exc}") from None

@@ -8,8 +8,10 @@ runs (durations and times, read once the config is, go through `bot.domain.durat
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from typing import NoReturn
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NoReturn
 
 from bot.domain.errors import BadInput
 from bot.domain.numbers import INT32_MAX, parse_whole, printable
@@ -33,3 +35,17 @@ def whole(what: str, *, minimum: int = 1, maximum: int = INT32_MAX) -> Callable[
             raise argparse.ArgumentTypeError(error_message(exc, "en", plain=True)) from None
 
     return parse
+
+
+def method_file(export: Path) -> Path:
+    """Where an export's method document sits: `F.method.json` beside `F.csv`."""
+    return export.with_name(export.stem + ".method.json")
+
+
+def write_export(out: Path, text: str, document: Mapping[str, Any], rows: str) -> None:
+    """Writes an export's CSV text to `out` and its method document beside it, and says so (`rows`:
+    what a line of the CSV is)."""
+    method = method_file(out)
+    out.write_text(text, encoding="utf-8")
+    method.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"wrote {out} ({text.count(chr(10)) - 1} {rows}) and {method}")
