@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cli_admin import CommandError, command_database, print_preview
 from bot.cli_admin import register as register_admin_commands
-from bot.cliargs import Parser, method_file, whole, write_export
+from bot.cliargs import Parser, add_output, method_file, whole, write_export
 from bot.config import Config, ConfigError, load_config
 from bot.domain import audit, rounds
 from bot.domain.clock import parse_time
@@ -25,7 +25,6 @@ from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, parse_duration
 from bot.domain.errors import DomainError
 from bot.domain.numbers import shown
 from bot.domain.runtime import Runtime
-from bot.domain.settings import LANGUAGES
 from bot.redaction import redact_logs
 from bot.roundview import status_label
 from bot.startup import StartupError, describe_unexpected
@@ -226,9 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", parents=[common], help="a round's scorecard")
     rep.add_argument("id", type=whole("ID"), metavar="ID")
-    rep.add_argument("--format", choices=("text", "json", "png"), default="text")
-    rep.add_argument("--out", metavar="F.png", help="with --format png: where to write (default round-ID.png)")
-    rep.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
+    add_output(rep, ("text", "json", "png"), "with --format png: where to write (default round-ID.png)")
     rep.set_defaults(run=cmd_report)
 
     exp = sub.add_parser("export", parents=[common], help="a round's ballots, anonymised, to recompute its score")
@@ -238,8 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("score", parents=[common], help="score exported (or any) ballots with the published method")
     score.add_argument("file", metavar="FILE.csv")
-    score.add_argument("--format", choices=("text", "json"), default="text")
-    score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
+    add_output(score, ("text", "json"))
 
     from bot.cli_research import add_research
 

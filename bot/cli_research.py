@@ -15,13 +15,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.cliargs import method_file, write_export
+from bot.cliargs import add_output, method_file, write_export
 from bot.config import Config
 from bot.domain import audit, research
 from bot.domain.durations import MAX_ROUND_LENGTH, DurationError, parse_duration
 from bot.domain.errors import BadInput
 from bot.domain.runtime import Runtime
-from bot.domain.settings import LANGUAGES
 
 ACTOR = "cli"
 
@@ -145,9 +144,7 @@ def add_research(sub: Any, common: argparse.ArgumentParser) -> None:
     show.set_defaults(run=cmd_show)
     rep = rs.add_parser("report", parents=[common], help="the result: ranking, shares, intervals")
     rep.add_argument("id", type=int, metavar="ID")
-    rep.add_argument("--format", choices=("text", "json", "png"), default="text")
-    rep.add_argument("--out", metavar="F.png", help="with --format png: where to write")
-    rep.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
+    add_output(rep, ("text", "json", "png"), "with --format png: where to write")
     rep.set_defaults(run=cmd_report)
     exp = rs.add_parser("export", parents=[common], help="the responses, pseudonymous, to recompute the result")
     exp.add_argument("id", type=int, metavar="ID")
@@ -155,8 +152,7 @@ def add_research(sub: Any, common: argparse.ArgumentParser) -> None:
     exp.set_defaults(run=cmd_export)
     score = rs.add_parser("score", parents=[common], help="recompute a result from an export")
     score.add_argument("file", metavar="F.csv")
-    score.add_argument("--format", choices=("text", "json"), default="text")
-    score.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
+    add_output(score, ("text", "json"))
     score.set_defaults(offline=cmd_score)
     adopt = rs.add_parser("adopt", parents=[common], help="make the top K (5-10) the category's next factor set")
     adopt.add_argument("id", type=int, metavar="ID")

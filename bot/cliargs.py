@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 from bot.domain.errors import BadInput
 from bot.domain.numbers import INT32_MAX, parse_whole, printable
+from bot.domain.settings import LANGUAGES
 from bot.texts import error_message
 
 
@@ -35,6 +36,15 @@ def whole(what: str, *, minimum: int = 1, maximum: int = INT32_MAX) -> Callable[
             raise argparse.ArgumentTypeError(error_message(exc, "en", plain=True)) from None
 
     return parse
+
+
+def add_output(command: argparse.ArgumentParser, formats: tuple[str, ...], out: str | None = None) -> None:
+    """A report's options, as every command that prints one takes them: `--format`, `--out` (with `out`,
+    its help, for a format written to a file), `--lang`."""
+    command.add_argument("--format", choices=formats, default="text")
+    if out:
+        command.add_argument("--out", metavar="F.png", help=out)
+    command.add_argument("--lang", choices=sorted(LANGUAGES), default="en")
 
 
 def method_file(export: Path) -> Path:
