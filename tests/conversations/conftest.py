@@ -15,6 +15,7 @@ from bot.domain.clock import ManualClock
 from bot.domain.runtime import Runtime
 from bot.runner import running
 from bot.sandbox import BotApiSandbox, SimUser
+from bot.sandbox.models import StoredMessage
 from tests.conftest import ADMIN_ID, CHANNEL, record_errors
 
 TICK = timedelta(seconds=0.2)
@@ -65,6 +66,28 @@ async def invitation(user: SimUser) -> None:
     """Waits until the bot's invitation reaches the user."""
     await user.wait_for(lambda u: any("Rate now" in t or "立即评分" in t for t in u.last_message.button_texts)
                         if u.messages else False)
+
+
+async def rate_at_human_pace(h: Harness, buyers: list[SimUser], *, vary: bool = False) -> None:
+    """Each buyer, once invited, rates the whole ballot at a human pace (so screening accepts them);
+    with `vary`, every second buyer scores each factor one higher (5 at most)."""
+    for i, buyer in enumerate(buyers):
+        await invitation(buyer)
+        h.clock.advance(timedelta(seconds=60))
+        await buyer.tap("❤️ Rate now")
+        for score in "453425":
+            h.clock.advance(timedelta(seconds=5))
+            await buyer.tap(str(min(5, int(score) + i % 2)) if vary else score)
+        await buyer.tap("✅ Submit")
+
+
+async def scorecard_post(h: Harness, buyers: list[SimUser]) -> StoredMessage:
+    """Moves the clock past a two-hour round's close; its one channel post, once the first buyer has
+    their result."""
+    h.clock.advance(timedelta(hours=2, minutes=1))
+    await buyers[0].wait_for(lambda u: "Results" in u.last_message.text, timeout=10)
+    [post] = h.sandbox.chat_messages(CHANNEL)
+    return post
 
 
 @pytest.fixture

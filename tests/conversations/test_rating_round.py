@@ -12,7 +12,7 @@ from bot.domain.outbox import STALE_CLAIM as PUBLISH_CLAIM_TIMEOUT
 from bot.sandbox import SimUser
 from storage.models import AccountLink, Ballot
 from tests.conftest import CHANNEL
-from tests.conversations.conftest import Harness, replies
+from tests.conversations.conftest import Harness, rate_at_human_pace, replies, scorecard_post
 
 SIX = 6  # the shampoo category's factors
 
@@ -203,14 +203,7 @@ async def three_buyers_rate_a_two_hour_round(h: Harness) -> list[SimUser]:
     """Three buyers each rate the whole ballot at a human pace (so screening accepts them)."""
     buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
     await h.open_round(duration="2h")
-    for buyer in buyers:
-        await buyer.wait_for(invited)
-        h.clock.advance(timedelta(seconds=60))
-        await buyer.tap("❤️ Rate now")
-        for score in "453425":
-            h.clock.advance(timedelta(seconds=5))
-            await buyer.tap(score)
-        await buyer.tap("✅ Submit")
+    await rate_at_human_pace(h, buyers)
     return buyers
 
 
@@ -239,17 +232,8 @@ async def test_every_rater_is_thanked_even_when_telegram_says_slow_down(h: Harne
 async def test_the_scheduler_closes_the_round_and_posts_the_scorecard_to_the_channel(h: Harness) -> None:
     buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 5)]
     round_id = await h.open_round(duration="2h")
-    for i, buyer in enumerate(buyers):
-        await buyer.wait_for(invited)
-        h.clock.advance(timedelta(seconds=60))  # a human pace, so screening accepts them
-        await buyer.tap("❤️ Rate now")
-        for score in "453425":
-            h.clock.advance(timedelta(seconds=5))
-            await buyer.tap(str(min(5, int(score) + i % 2)))
-        await buyer.tap("✅ Submit")
-    h.clock.advance(timedelta(hours=2, minutes=1))
-    await buyers[0].wait_for(lambda u: "Results" in u.last_message.text, timeout=10)
-    [post] = h.sandbox.chat_messages(CHANNEL)
+    await rate_at_human_pace(h, buyers, vary=True)
+    post = await scorecard_post(h, buyers)
     assert post.photo and post.photo.startswith(b"\x89PNG")
     assert "Silkroot" in post.caption and "Overall" in post.caption
     admin = h.admin

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import struct
-from datetime import timedelta
 
 import pytest
 
 from bot.domain import rounds
 from bot.scorecard_text import chart_text
 from scoring.chart import WIDTH_PX, render_png
-from tests.conftest import CHANNEL
-from tests.conversations.conftest import Harness, invitation
+from tests.conversations.conftest import Harness, rate_at_human_pace, scorecard_post
 
 
 @pytest.mark.parametrize(("lang", "overall"), [
@@ -22,17 +20,8 @@ async def test_the_channel_gets_the_phone_width_chart_in_the_stores_language(h: 
                                                                             overall: str) -> None:
     buyers = [await h.linked(f"C{n:04d}", f"Buyer{n}") for n in range(1, 4)]
     round_id = await h.open_round(duration="2h")
-    for i, buyer in enumerate(buyers):
-        await invitation(buyer)
-        h.clock.advance(timedelta(seconds=60))
-        await buyer.tap("❤️ Rate now")
-        for score in "453425":
-            h.clock.advance(timedelta(seconds=5))
-            await buyer.tap(str(min(5, int(score) + i % 2)))
-        await buyer.tap("✅ Submit")
-    h.clock.advance(timedelta(hours=2, minutes=1))
-    await buyers[0].wait_for(lambda u: "Results" in u.last_message.text, timeout=10)
-    [post] = h.sandbox.chat_messages(CHANNEL)
+    await rate_at_human_pace(h, buyers, vary=True)
+    post = await scorecard_post(h, buyers)
     assert post.photo is not None and struct.unpack(">II", post.photo[16:24])[0] == WIDTH_PX
     assert post.caption is not None and overall in post.caption
     rnd = await rounds.get_round(h.rt, round_id)
