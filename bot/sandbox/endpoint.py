@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -25,24 +26,16 @@ from bot.sandbox.sync import HandlingTracker
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
+@dataclass(eq=False)
 class ApiEndpoint:
     """Serves `/bot{token}/{method}` and `/file/bot{token}/{path}` for one bot token."""
 
-    def __init__(
-        self,
-        token: str,
-        methods: BotApiMethods,
-        state: SandboxState,
-        network: Network,
-        tracker: HandlingTracker,
-        record: Callable[[ApiCall], None],
-    ) -> None:
-        self.token = token
-        self.methods = methods
-        self.state = state
-        self.network = network
-        self.tracker = tracker
-        self.record = record
+    token: str
+    methods: BotApiMethods
+    state: SandboxState
+    network: Network
+    tracker: HandlingTracker
+    record: Callable[[ApiCall], None]
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal
 
 from bot.sandbox import errors
@@ -30,28 +31,22 @@ Handler = Callable[[Params], Awaitable[Any]]
 MediaKind = Literal["photo", "document"]
 
 
+@dataclass(eq=False)
 class BotApiMethods:
     """Method name → implementation, over the sandbox state, update queue and flood control."""
 
-    def __init__(
-        self,
-        state: SandboxState,
-        queue: UpdateQueue,
-        pusher: WebhookPusher,
-        flood: FloodControl,
-        *,
-        clock: Callable[[], float],
-        on_delivered: Callable[[int], None],
-        callback_query_ttl: float | None,
-    ) -> None:
-        self.state = state
-        self.queue = queue
-        self.pusher = pusher
-        self.flood = flood
-        self.clock = clock
-        self.on_delivered = on_delivered
-        self.callback_query_ttl = callback_query_ttl
-        self._handlers: dict[str, Handler] = {
+    state: SandboxState
+    queue: UpdateQueue
+    pusher: WebhookPusher
+    flood: FloodControl
+    _: KW_ONLY
+    clock: Callable[[], float]
+    on_delivered: Callable[[int], None]
+    callback_query_ttl: float | None
+    _handlers: dict[str, Handler] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._handlers = {
             "getme": self.get_me,
             "getupdates": self.get_updates,
             "setwebhook": self.set_webhook,
