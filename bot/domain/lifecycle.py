@@ -10,7 +10,7 @@ code serves both kinds, and a fix to one (a race, a frozen exclusion) reaches th
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -26,6 +26,7 @@ from storage.statuses import InvitationStatus, RoundStatus
 FINAL = (RoundStatus.PUBLISHED, RoundStatus.INSUFFICIENT, RoundStatus.CANCELLED)
 M = TypeVar("M")
 AnyRound = Round | ResearchRound
+R = TypeVar("R", Round, ResearchRound)
 
 
 async def must_get(s: AsyncSession, model: type[M], key: Any, missing: DomainError) -> M:
@@ -89,7 +90,15 @@ async def counts(s: AsyncSession, status: InstrumentedAttribute[Any],
     return dict((await s.execute(select(status, func.count()).where(where).group_by(status))).all())
 
 
-def stored_report(rnd: AnyRound) -> dict[str, Any]:
-    """The report stored at closing, with the round's status as it is now once it is final."""
-    assert rnd.report is not None
-    return {**rnd.report, "status": rnd.status if rnd.status in FINAL else rnd.report["status"]}
+async def current_report(rt: Runtime, model: type[R], round_id: int, missing: DomainError,
+                         live: Callable[[AsyncSession, R], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """The round's report: the one stored at closing, with the round's status as it is now once that is
+    final (and a research round's adoption); before closing, what `live` computes from the responses."""
+    async with rt.db.session() as s:
+        rnd = await must_get(s, model, round_id, missing)
+        if rnd.report is None:
+            return await live(s, rnd)
+        stored = {**rnd.report, "status": rnd.status if rnd.status in FINAL else rnd.report["status"]}
+        if isinstance(rnd, ResearchRound):
+            stored["adopted_version"] = rnd.adopted_version
+        return stored

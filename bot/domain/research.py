@@ -14,12 +14,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import factorsets
 from bot.domain.durations import check_schedule
 from bot.domain.eligibility import eligible_purchasers
 from bot.domain.errors import AdoptRefused, BadInput, RoundStateError, UnknownCategory, UnknownResearch
-from bot.domain.lifecycle import claim, counts, freeze_exclusions, invite_sample, latest_ids, must_get, stored_report
+from bot.domain.lifecycle import (
+    claim,
+    counts,
+    current_report,
+    freeze_exclusions,
+    invite_sample,
+    latest_ids,
+    must_get,
+)
 from bot.domain.lifecycle import due as _due
 from bot.domain.numbers import check_whole
 from bot.domain.research_rows import research_report
@@ -166,13 +175,13 @@ async def list_research(rt: Runtime, limit: int = 20) -> list[ResearchInfo]:
 
 async def report(rt: Runtime, research_id: int) -> dict[str, Any]:
     """The result: stored once closed, else computed live from the responses submitted so far."""
-    async with rt.db.session() as s:
-        rnd = await must_get(s, ResearchRound, research_id, UnknownResearch(research_id=research_id))
-        if rnd.report is not None:
-            return {**stored_report(rnd), "adopted_version": rnd.adopted_version}
+
+    async def live(s: AsyncSession, rnd: ResearchRound) -> dict[str, Any]:
         if rnd.status != RoundStatus.OPEN:
             raise RoundStateError(round_id=research_id, status=rnd.status, action="reported")
         return await research_report(s, rnd, intervals=False)
+
+    return await current_report(rt, ResearchRound, research_id, UnknownResearch(research_id=research_id), live)
 
 
 async def adopt(rt: Runtime, research_id: int, *, actor: str, top: int | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,12 +21,12 @@ from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, Unk
 from bot.domain.lifecycle import (
     claim,
     counts,
+    current_report,
     due,
     freeze_exclusions,
     invite_sample,
     latest_ids,
     must_get,
-    stored_report,
 )
 from bot.domain.numbers import check_whole
 from bot.domain.roundchecks import refuse_overlap
@@ -224,10 +225,10 @@ async def list_rounds(rt: Runtime, limit: int = 20) -> list[RoundInfo]:
 
 async def report(rt: Runtime, round_id: int) -> dict[str, object]:
     """The round's scorecard: the stored one once closed, else computed live from current ballots."""
-    async with rt.db.session() as s:
-        rnd = await must_get(s, Round, round_id, UnknownRound(round_id=round_id))
-        if rnd.report is not None:
-            return stored_report(rnd)
+
+    async def live(s: AsyncSession, rnd: Round) -> dict[str, Any]:
         if rnd.status == RoundStatus.SCHEDULED:
             raise RoundStateError(round_id=round_id, status=RoundStatus.SCHEDULED, action="reported")
         return await scorecards.compute(s, rt, rnd, status_if_scored=rnd.status)
+
+    return await current_report(rt, Round, round_id, UnknownRound(round_id=round_id), live)
