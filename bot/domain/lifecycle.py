@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, Hashable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -44,6 +45,19 @@ async def claim(s: AsyncSession, model: type[AnyRound], round_id: int, was: Roun
     allowed = was if isinstance(was, tuple) else (was,)
     moved = await s.execute(update(model).where(model.id == round_id, model.status.in_(allowed)).values(**values))
     return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def claim_close(s: AsyncSession, model: type[AnyRound], responses: type[Ballot | ResearchResponse],
+                      round_id: int, now: datetime, *, early: bool) -> bool:
+    """Closes the open round (`early`, an admin's close, also moves `closes_at` to now, so the deadline
+    shown stays true) and freezes its respondents' exclusions; False when it was not open."""
+    values: dict[str, object] = {"status": RoundStatus.CLOSED, "closed_at": now}
+    if early:
+        values["closes_at"] = now
+    if not await claim(s, model, round_id, RoundStatus.OPEN, **values):
+        return False
+    await freeze_exclusions(s, responses, round_id)
+    return True
 
 
 async def due(rt: Runtime, model: type[AnyRound], status: RoundStatus) -> list[int]:

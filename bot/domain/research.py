@@ -22,9 +22,9 @@ from bot.domain.eligibility import eligible_purchasers
 from bot.domain.errors import AdoptRefused, BadInput, RoundStateError, UnknownCategory, UnknownResearch
 from bot.domain.lifecycle import (
     claim,
+    claim_close,
     counts,
     current_report,
-    freeze_exclusions,
     invite_sample,
     latest_ids,
     must_get,
@@ -122,12 +122,8 @@ async def close_research(rt: Runtime, research_id: int, *, early: bool = False) 
     without one; `store_missing_results` computes it on the next tick."""
     now = rt.clock.now()
     async with rt.db.session() as s:
-        values: dict[str, object] = {"status": RoundStatus.CLOSED, "closed_at": now}
-        if early:
-            values["closes_at"] = now
-        if not await claim(s, ResearchRound, research_id, RoundStatus.OPEN, **values):
+        if not await claim_close(s, ResearchRound, ResearchResponse, research_id, now, early=early):
             return False
-        await freeze_exclusions(s, ResearchResponse, research_id)
     await _store_result(rt, research_id)
     return True
 

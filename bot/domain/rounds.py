@@ -20,10 +20,10 @@ from bot.domain.eligibility import Shortfall, eligible_purchasers, product_probl
 from bot.domain.errors import BadInput, ProductNotEligible, RoundStateError, UnknownProduct, UnknownRound
 from bot.domain.lifecycle import (
     claim,
+    claim_close,
     counts,
     current_report,
     due,
-    freeze_exclusions,
     invite_sample,
     latest_ids,
     must_get,
@@ -151,12 +151,8 @@ async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> boo
     """
     now = rt.clock.now()
     async with rt.db.session() as s:
-        values: dict[str, object] = {"status": RoundStatus.CLOSED, "closed_at": now}
-        if early:
-            values["closes_at"] = now
-        if not await claim(s, Round, round_id, RoundStatus.OPEN, **values):
+        if not await claim_close(s, Round, Ballot, round_id, now, early=early):
             return False
-        await freeze_exclusions(s, Ballot, round_id)
         rnd = await s.get_one(Round, round_id)
         rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored=RoundStatus.PUBLISHED)
     return True
