@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, NetworkError
 
-from bot.callbacks import Button, decode
+from bot.callbacks import Button, InviteChoice, decode
 from bot.config import Config
 from bot.context import Context
 from bot.domain import people
@@ -22,8 +22,9 @@ from bot.pages import fit
 from bot.screens import Screen
 from bot.texts import error_message, t
 
-__all__ = ["Context", "Handler", "edit_or_send", "error_text", "is_admin", "language", "on_button", "press_button",
-           "refuse_button", "refusing", "reply", "runtime", "sender_id", "show_screen", "show_text", "stop_inviting"]
+__all__ = ["Context", "Handler", "answer_invitation", "edit_or_send", "error_text", "is_admin", "language",
+           "on_button", "press_button", "refuse_button", "refusing", "reply", "runtime", "sender_id", "show_screen",
+           "show_text", "stop_inviting"]
 
 log = logging.getLogger(__name__)
 B = TypeVar("B", bound=Button)
@@ -128,6 +129,36 @@ async def press_button(update: Update, context: Context, press: Callable[[int], 
             await refuse_button(update, lang, refused, alerts)
         return
     await show_screen(update, draw(view, lang, runtime(context).config.zone))
+
+
+async def answer_invitation(update: Update, context: Context, choice: InviteChoice,
+                            later: Callable[[int, str], Awaitable[str]],
+                            start: Callable[[int, str, tuple[int, int]], Awaitable[Screen]], *,
+                            stop_refused: tuple[type[DomainError], ...] = (),
+                            alerts: dict[type[DomainError], str] | None = None) -> None:
+    """An invitation's three buttons. Stop inviting me (`stop_inviting`, `stop_refused` as alerts); not now
+    (`later`, given the Telegram id and language, records it and says until when); start (`start` turns
+    this very message, (chat, message), into the ballot or survey and draws its first screen). A domain
+    refusal is a short alert: `alerts` picks a text by the error's type, else the error's own."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.message is not None and user is not None
+    lang = await language(update, context)
+    if choice is InviteChoice.STOP:
+        await stop_inviting(update, context, lang, stop_refused)
+        return
+    try:
+        if choice is InviteChoice.NOT_NOW:
+            text, screen = await later(user.id, lang), None
+        else:
+            text, screen = "", await start(user.id, lang, (query.message.chat.id, query.message.message_id))
+    except DomainError as refused:
+        key = (alerts or {}).get(type(refused))
+        await query.answer(t(lang, key) if key else error_text(refused, lang, plain=True), show_alert=True)
+        return
+    if screen is None:
+        await show_text(update, text)
+    else:
+        await show_screen(update, screen)
 
 
 async def refuse_button(update: Update, lang: str, refused: DomainError, alerts: dict[type[DomainError], str]) -> None:

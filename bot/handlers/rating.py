@@ -13,7 +13,7 @@ from bot.domain import ballot_views, ballots
 from bot.domain.errors import DomainError, NotLinked, StaleButton
 from bot.formats import when
 from bot.handlers.common import (
-    error_text,
+    answer_invitation,
     language,
     on_button,
     press_button,
@@ -21,12 +21,10 @@ from bot.handlers.common import (
     reply,
     runtime,
     show_screen,
-    show_text,
-    stop_inviting,
 )
 from bot.handlers.lists import send_list
 from bot.pages import fit
-from bot.screens import ballot_screen
+from bot.screens import Screen, ballot_screen
 from bot.texts import t, t_plain
 
 # Alerts for refused buttons: short, shown as a pop-up, and the message stays as it is.
@@ -60,26 +58,19 @@ async def stale_tap(update: Update, context: Context, button: BallotButton, lang
 @on_button(InviteButton)
 async def invitation_button(update: Update, context: Context, button: InviteButton) -> None:
     """Rate now (the invitation becomes the ballot), not now, or stop inviting me."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.message is not None and user is not None
-    rt, lang = runtime(context), await language(update, context)
-    if button.choice is InviteChoice.STOP:
-        await stop_inviting(update, context, lang, refused_when=(NotLinked,))  # forgotten since it came
-        return
-    try:
-        if button.choice is InviteChoice.NOT_NOW:  # no ballot: "started" counts those who opened one
-            closes_at = await ballots.not_now(rt, button.round_id, user.id)
-        else:
-            # Rate now turns this very message into the ballot: recorded with it, in one transaction.
-            view = await ballots.begin(rt, button.round_id, user.id,
-                                       shown_in=(query.message.chat.id, query.message.message_id))
-    except DomainError as refused:
-        await query.answer(error_text(refused, lang, plain=True), show_alert=True)
-        return
-    if button.choice is InviteChoice.NOT_NOW:
-        await show_text(update, t(lang, "invite.later", closes_at=when(closes_at, lang, rt.config.zone)))
-        return
-    await show_screen(update, ballot_screen(view, lang, runtime(context).config.zone))
+    rt = runtime(context)
+
+    async def not_now(user_id: int, lang: str) -> str:
+        closes_at = await ballots.not_now(rt, button.round_id, user_id)  # no ballot: "started" counts opened ones
+        return t(lang, "invite.later", closes_at=when(closes_at, lang, rt.config.zone))
+
+    async def rate_now(user_id: int, lang: str, shown_in: tuple[int, int]) -> Screen:
+        # This very message becomes the ballot: recorded with it, in one transaction.
+        return ballot_screen(await ballots.begin(rt, button.round_id, user_id, shown_in=shown_in), lang,
+                             rt.config.zone)
+
+    # NotLinked: forgotten since the invitation came.
+    await answer_invitation(update, context, button.choice, not_now, rate_now, stop_refused=(NotLinked,))
 
 
 @refusing(NotLinked)

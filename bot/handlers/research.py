@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.callbacks import InviteChoice, ResearchButton, ResearchInviteButton
+from bot.callbacks import ResearchButton, ResearchInviteButton
 from bot.context import Context
 from bot.domain import audit, factorsets, research, research_responses
 from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
@@ -15,17 +15,15 @@ from bot.formats import when
 from bot.handlers.admin import actor, admin_only, schedule_from_chat, with_usage
 from bot.handlers.arguments import UsageNeeded
 from bot.handlers.common import (
-    error_text,
+    answer_invitation,
     language,
     on_button,
     press_button,
     reply,
     runtime,
-    show_screen,
-    show_text,
-    stop_inviting,
 )
 from bot.research_screens import response_screen
+from bot.screens import Screen
 from bot.texts import t
 
 _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale", RoundClosed: "alert.research_closed"}
@@ -43,28 +41,20 @@ async def research_button(update: Update, context: Context, button: ResearchButt
 @on_button(ResearchInviteButton)
 async def research_invitation_button(update: Update, context: Context, button: ResearchInviteButton) -> None:
     """Start (the invitation becomes the survey), not now, or stop inviting me."""
-    query, user = update.callback_query, update.effective_user
-    assert query is not None and query.message is not None and user is not None
-    rt, lang = runtime(context), await language(update, context)
-    if button.choice is InviteChoice.STOP:
-        await stop_inviting(update, context, lang)
-        return
-    start = button.choice is InviteChoice.RATE_NOW
-    try:
+    rt = runtime(context)
+
+    async def later(user_id: int, lang: str) -> str:
         rnd = await research.get(rt, button.research_id)
-        view = await research_responses.begin(
-            rt, button.research_id, user.id, shown_in=(query.message.chat.id, query.message.message_id) if start
-            else None)
-    except RoundClosed:
-        await query.answer(t(lang, "alert.research_closed"), show_alert=True)
-        return
-    except DomainError as refused:
-        await query.answer(error_text(refused, lang, plain=True), show_alert=True)
-        return
-    if not start:
-        await show_text(update, t(lang, "research.invite.later", closes_at=when(rnd.closes_at, lang, rt.config.zone)))
-        return
-    await show_screen(update, response_screen(view, lang, runtime(context).config.zone))
+        await research_responses.begin(rt, button.research_id, user_id, shown_in=None)
+        return t(lang, "research.invite.later", closes_at=when(rnd.closes_at, lang, rt.config.zone))
+
+    async def start(user_id: int, lang: str, shown_in: tuple[int, int]) -> Screen:
+        await research.get(rt, button.research_id)  # an unknown id is refused as such, not as closed
+        view = await research_responses.begin(rt, button.research_id, user_id, shown_in=shown_in)
+        return response_screen(view, lang, rt.config.zone)
+
+    await answer_invitation(update, context, button.choice, later, start,
+                            alerts={RoundClosed: "alert.research_closed"})
 
 
 @admin_only
