@@ -85,37 +85,43 @@ def actor(update: Update) -> str:
     return f"tg:{sender_id(update)}"
 
 
-async def schedule_from_chat(update: Update, context: Context, lang: str, usage: Html, kind: str,
-                             schedule: Callable[..., Awaitable[int]]) -> int | None:
+Confirm = Callable[[Runtime[Config], int, str], Awaitable[Html]]
+
+
+def scheduling_command(kind: str, usage_key: str, schedule: Callable[..., Awaitable[int]],
+                       confirm: Confirm) -> Handler:
     """/newround and /newresearch: parses `WHAT [duration] [quota]`, schedules it (`schedule(rt, what,
-    actor=, duration=, quota=)`) under the audit log as `{kind}.new`; the new id, or None once the
-    error and `usage` have been replied."""
-    rt, args = runtime(context), context.args or []
-    try:
-        wanted = new_round_args(args)
-    except (UsageNeeded, BadInput) as exc:
-        await reply(update, with_usage(exc, lang, usage))
-        return None
-    async with audit.audited(rt, actor(update), f"{kind}.new", " ".join(args)) as outcome:
-        new_id: int = await schedule(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
-                                     quota=wanted.quota)
-        outcome.result = f"{kind} {new_id}"
-    return new_id
+    actor=, duration=, quota=)`) under the audit log as `{kind}.new`, answers with `confirm(rt, new_id,
+    lang)` and wakes the scheduler; wrong arguments are answered with what is wrong and the usage."""
+
+    @admin_only
+    async def command(update: Update, context: Context) -> None:
+        rt, lang, args = runtime(context), await language(update, context), context.args or []
+        try:
+            wanted = new_round_args(args)
+        except (UsageNeeded, BadInput) as exc:
+            await reply(update, with_usage(exc, lang, t(lang, usage_key)))
+            return
+        async with audit.audited(rt, actor(update), f"{kind}.new", " ".join(args)) as outcome:
+            new_id: int = await schedule(rt, wanted.sku, actor=actor(update), duration=wanted.duration,
+                                         quota=wanted.quota)
+            outcome.result = f"{kind} {new_id}"
+        await reply(update, await confirm(rt, new_id, lang))
+        context.bot_data.wake()
+
+    return command
 
 
-@admin_only
-async def new_round(update: Update, context: Context) -> None:
-    """Schedules a round opening now: /newround SKU [duration] [quota]."""
-    rt, lang = runtime(context), await language(update, context)
-    round_id = await schedule_from_chat(update, context, lang, t(lang, "admin.usage.newround"), "round",
-                                        rounds.schedule_round)
-    if round_id is None:
-        return
+async def round_created(rt: Runtime[Config], round_id: int, lang: str) -> Html:
+    """The admin's confirmation of a new round: its product, when it opens and closes, its quota."""
     info = await rounds.round_info(rt, round_id)
-    await reply(update, t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
-                          opens_at=when(info.opens_at, lang, rt.config.zone),
-                          closes_at=when(info.closes_at, lang, rt.config.zone), quota=info.quota))
-    context.bot_data.wake()
+    return t(lang, "admin.round_created", round_id=round_id, sku=info.sku,
+             opens_at=when(info.opens_at, lang, rt.config.zone),
+             closes_at=when(info.closes_at, lang, rt.config.zone), quota=info.quota)
+
+
+#: Schedules a round opening now: /newround SKU [duration] [quota].
+new_round = scheduling_command("round", "admin.usage.newround", rounds.schedule_round, round_created)
 
 
 @admin_only

@@ -6,13 +6,15 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.callbacks import ResearchButton, ResearchInviteButton
+from bot.config import Config
 from bot.context import Context
 from bot.domain import audit, factorsets, research, research_responses
 from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
 from bot.domain.numbers import parse_whole
 from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
+from bot.domain.runtime import Runtime
 from bot.formats import when
-from bot.handlers.admin import actor, admin_only, schedule_from_chat, with_usage
+from bot.handlers.admin import actor, admin_only, scheduling_command, with_usage
 from bot.handlers.arguments import UsageNeeded
 from bot.handlers.common import (
     answer_invitation,
@@ -24,7 +26,7 @@ from bot.handlers.common import (
 )
 from bot.research_screens import response_screen
 from bot.screens import Screen
-from bot.texts import t
+from bot.texts import Html, t
 
 _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale", RoundClosed: "alert.research_closed"}
 
@@ -57,19 +59,16 @@ async def research_invitation_button(update: Update, context: Context, button: R
                             alerts={RoundClosed: "alert.research_closed"})
 
 
-@admin_only
-async def new_research(update: Update, context: Context) -> None:
-    """Schedules a research round opening now: /newresearch CATEGORY [duration] [quota]."""
-    rt, lang = runtime(context), await language(update, context)
-    # The same words as /newround: the category instead of the SKU.
-    research_id = await schedule_from_chat(update, context, lang, t(lang, "admin.usage.newresearch"), "research",
-                                           research.schedule)
-    if research_id is None:
-        return
+async def research_created(rt: Runtime[Config], research_id: int, lang: str) -> Html:
+    """The admin's confirmation of a new research round: its category, when it closes, its quota."""
     rnd = await research.get(rt, research_id)
-    await reply(update, t(lang, "admin.research_created", research_id=research_id, category=rnd.category_key,
-                          closes_at=when(rnd.closes_at, lang, rt.config.zone), quota=rnd.quota))
-    context.bot_data.wake()
+    return t(lang, "admin.research_created", research_id=research_id, category=rnd.category_key,
+             closes_at=when(rnd.closes_at, lang, rt.config.zone), quota=rnd.quota)
+
+
+#: Schedules a research round opening now: /newresearch CATEGORY [duration] [quota] — the same words
+#: as /newround, the category instead of the SKU.
+new_research = scheduling_command("research", "admin.usage.newresearch", research.schedule, research_created)
 
 
 @admin_only
