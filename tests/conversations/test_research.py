@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.domain import identity
+from bot.domain import identity, research
 from bot.domain import rounds as rounds_module
 from bot.sandbox import SimUser
 from bot.sandbox.models import StoredMessage
@@ -154,6 +154,10 @@ async def test_a_stale_button_after_the_close_gets_an_alert_and_the_result_is_po
     captions = [p.caption or "" for p in posts[-2:]]
     assert "what matters most to buyers" in captions[0] and "factor set v1" in captions[0]
     assert "买家最看重什么" in captions[1]
+    for _ in range(100):  # the channel has both posts a moment before the round is marked published
+        if (await research.get(h.rt, research_id)).status == "published":
+            break
+        await asyncio.sleep(0.05)
     await h.admin.send(f"/adopt {research_id} 4")
     assert "Usage" in h.admin.last_message.text
     await h.admin.send(f"/adopt {research_id}")
@@ -178,8 +182,6 @@ async def test_a_stale_button_after_the_close_gets_an_alert_and_the_result_is_po
 
 
 async def research_report(h: Harness, research_id: int) -> dict[str, object]:
-    from bot.domain import research
-
     return await research.report(h.rt, research_id)
 
 
