@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.domain import identity
 from bot.domain.memo import Memo, memo_for
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from storage.models import AccountLink, Ballot, Invitation, Product, Round, RoundFactor
 from storage.statuses import BallotStatus, RoundStatus
 
@@ -22,16 +23,8 @@ from storage.statuses import BallotStatus, RoundStatus
 @dataclass(frozen=True)
 class FactorText:
     key: str
-    label_en: str
-    label_zh: str
-    question_en: str
-    question_zh: str
-
-    def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
-
-    def question(self, lang: str) -> str:
-        return self.question_zh if lang == "zh" else self.question_en
+    label: Bilingual
+    question: Bilingual
 
 
 class BallotScreen(StrEnum):
@@ -96,7 +89,8 @@ def round_text(s: Connection | Session, texts: Memo[object, object], round_id: i
         select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh, RoundFactor.question_en,
                RoundFactor.question_zh).where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
     )
-    text = RoundText(str(product), tuple(FactorText(*f) for f in factors))
+    text = RoundText(str(product), tuple(FactorText(key, Bilingual(label_en, label_zh), Bilingual(q_en, q_zh))
+                                         for key, label_en, label_zh, q_en, q_zh in factors))
     if text.factors:  # a round not yet opened has no frozen factors: nothing to keep
         texts.put(round_id, text)
     return text
