@@ -154,12 +154,20 @@ async def pending_for(rt: Runtime, telegram_user_id: int) -> list[Pending]:
         return [Pending(rid, name, bid) for rid, name, bid, submitted in rows if submitted is None]
 
 
+class RatingState(StrEnum):
+    """Where one of the user's ballots stands, as /myratings lists it."""
+
+    IN_PROGRESS = "in_progress"  # not submitted
+    OPEN = "open"  # submitted, and changeable until the round closes
+    CLOSED = "closed"  # submitted, and the round is over
+
+
 @dataclass(frozen=True)
 class MyRating:
-    product: str
-    open: bool
-    submitted: bool
-    factors: tuple[FactorText, ...]
+    """One of the user's ballots: its round's texts, where it stands, and its answers."""
+
+    text: RoundText
+    state: RatingState
     answers: dict[str, int]
 
 
@@ -177,6 +185,7 @@ async def my_ratings(rt: Runtime, telegram_user_id: int) -> list[MyRating]:
         for b in ballots:
             rnd = await s.get_one(Round, b.round_id)
             text = await s.run_sync(round_text, texts, b.round_id)
-            out.append(MyRating(text.product, is_open(rnd.status, rnd.closes_at, now), b.submitted is not None,
-                                text.factors, dict(b.submitted or b.answers)))
+            state = (RatingState.IN_PROGRESS if b.submitted is None
+                     else RatingState.OPEN if is_open(rnd.status, rnd.closes_at, now) else RatingState.CLOSED)
+            out.append(MyRating(text, state, dict(b.submitted or b.answers)))
         return out
