@@ -64,7 +64,7 @@ class Card:
     def factor_label(self, key: str, lang: str) -> str:
         for f in self.report.get("factors", []):
             if f.get("key") == key:
-                return str(f.get("label_zh" if lang == "zh" else "label_en") or key)
+                return Bilingual.of(f, "label")(lang) or key
         return key
 
 

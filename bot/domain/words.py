@@ -3,7 +3,9 @@ chooses between them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,3 +21,8 @@ class Bilingual:
 
     def __call__(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any], name: str) -> Bilingual:
+        """The text a report or a design keeps as `{name}_en` and `{name}_zh` ("" for one it lacks)."""
+        return cls(str(fields.get(f"{name}_en") or ""), str(fields.get(f"{name}_zh") or ""))

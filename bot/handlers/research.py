@@ -13,6 +13,7 @@ from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
 from bot.domain.numbers import parse_whole
 from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from bot.formats import when
 from bot.handlers.admin import actor, admin_only, scheduling_command, with_usage
 from bot.handlers.arguments import UsageNeeded
@@ -89,7 +90,7 @@ async def adopt(update: Update, context: Context) -> None:
         outcome.result = f"factor set v{version}: {','.join(keys)}"
     rnd = await research.get(rt, research_id)
     async with rt.db.session() as s:
-        labels = {f.key: f.label_zh if lang == "zh" else f.label_en
+        labels = {f.key: Bilingual(f.label_en, f.label_zh)(lang)
                   for f in (await factorsets.current(s, rnd.category_key)).factors}
     await reply(update, t(lang, "admin.adopted", version=version, category=rnd.category_key, research_id=research_id,
                           factors=", ".join(labels.get(k, k) for k in keys)))
