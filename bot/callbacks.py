@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum, auto
-from typing import cast
+from typing import ClassVar, Generic, TypeVar, cast
 
 from bot.domain.ballot_rule import Action, Move
 from bot.domain.errors import BadNumber
@@ -37,6 +37,7 @@ from bot.domain.research_rule import ResearchAction, ResearchMove
 from bot.domain.settings import LANGUAGES
 
 MAX_BYTES = 64
+M = TypeVar("M", Move, ResearchMove)
 
 
 class InviteChoice(Enum):
@@ -56,14 +57,13 @@ _CHOICES = {letter: choice for choice, letter in _INVITE_LETTERS.items()}
 
 _N = "(0|[1-9][0-9]{0,9})"  # a whole number as `encode` writes it; its range is checked after matching
 _BALLOT = re.compile(rf"b:{_N}:{_N}:(?:([1-5])|([ukvs])|e{_N})")
-_INVITE = re.compile(rf"i:{_N}:([rns])")
+_ANSWER = re.compile(rf"([iq]):{_N}:([rns])")
 _LANG = re.compile(rf"l:({'|'.join(LANGUAGES)})")
 _FORGET = re.compile(r"f:([yn])")
 _PAGE = re.compile(rf"p:([mer]):{_N}")
 _SHOWCASE = re.compile(rf"s:(?:(c)|k:{_N}:{_N}|([rht]):{_N})")
 _POST = re.compile(rf"a:{_N}:([rt])")
 _RESEARCH = re.compile(rf"m:{_N}:{_N}:(?:p([0-9])|([kvs]))")
-_RESEARCH_INVITE = re.compile(rf"q:{_N}:([rns])")
 _RESEARCH_LETTERS = {ResearchAction.BACK: "k", ResearchAction.SUBMIT: "s", ResearchAction.REVISE: "v"}
 _RESEARCH_ACTIONS = {letter: action for action, letter in _RESEARCH_LETTERS.items()}
 # The most pages a list may have: far more than any store's products at ~40 a page.
@@ -86,16 +86,47 @@ class _Data:
 
 
 @dataclass(frozen=True)
-class BallotButton(_Data):
-    ballot_id: int
+class _Press(_Data, Generic[M]):
+    """A press on a sheet the user fills in, as its message showed it at revision `rev`: a press made
+    on an older revision is stale."""
+
+    prefix: ClassVar[str]
+    sheet_id: int
     rev: int
-    move: Move
+    move: M
+
+
+class BallotButton(_Press[Move]):
+    """A rating-screen button; the sheet is a ballot."""
+
+    prefix = "b"
+
+
+class ResearchButton(_Press[ResearchMove]):
+    """A research-survey button; the sheet is a research response."""
+
+    prefix = "m"
 
 
 @dataclass(frozen=True)
-class InviteButton(_Data):
+class _Answer(_Data):
+    """A button under an invitation to round `round_id`."""
+
+    prefix: ClassVar[str]
     round_id: int
     choice: InviteChoice
+
+
+class InviteButton(_Answer):
+    """An answer to an invitation to a rating round."""
+
+    prefix = "i"
+
+
+class ResearchInviteButton(_Answer):
+    """An answer to an invitation to a research round."""
+
+    prefix = "q"
 
 
 @dataclass(frozen=True)
@@ -143,21 +174,9 @@ class PostButton(_Data):
     repost: bool  # False: "it's there"
 
 
-@dataclass(frozen=True)
-class ResearchButton(_Data):
-    response_id: int
-    rev: int
-    move: ResearchMove
-
-
-@dataclass(frozen=True)
-class ResearchInviteButton(_Data):
-    research_id: int
-    choice: InviteChoice
-
-
 Button = (BallotButton | InviteButton | LanguageButton | ForgetButton | PageButton | PostButton | ShowcaseButton
           | ResearchButton | ResearchInviteButton)
+_ANSWERS = {kind.prefix: kind for kind in (InviteButton, ResearchInviteButton)}
 # The range of each number on the wire: ids and revisions are INTEGER columns; positions index factors.
 _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "page": (0, MAX_PAGE)}
 
@@ -165,14 +184,10 @@ _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "pa
 def encode(button: Button) -> str:
     """The callback data of `button`; a shape over Telegram's 64 bytes is a bug, so it raises."""
     match button:
-        case BallotButton(ballot_id, rev, Move(Action.SCORE, number)):
-            data = f"b:{ballot_id}:{rev}:{number}"
-        case BallotButton(ballot_id, rev, Move(Action.EDIT, position)):
-            data = f"b:{ballot_id}:{rev}:e{position}"
-        case BallotButton(ballot_id, rev, move):
-            data = f"b:{ballot_id}:{rev}:{_LETTERS[move.action]}"
-        case InviteButton(round_id, choice):
-            data = f"i:{round_id}:{_INVITE_LETTERS[choice]}"
+        case _Press(sheet_id, rev, move):
+            data = f"{button.prefix}:{sheet_id}:{rev}:{_move_letters(move)}"
+        case _Answer(round_id, choice):
+            data = f"{button.prefix}:{round_id}:{_INVITE_LETTERS[choice]}"
         case LanguageButton(lang):
             data = f"l:{lang}"
         case ForgetButton(confirm):
@@ -187,15 +202,25 @@ def encode(button: Button) -> str:
             data = f"s:{shelf.value}:{round_id}"
         case PostButton(round_id, repost):
             data = f"a:{round_id}:{'r' if repost else 't'}"
-        case ResearchButton(response_id, rev, ResearchMove(ResearchAction.PICK, position)):
-            data = f"m:{response_id}:{rev}:p{position}"
-        case ResearchButton(response_id, rev, move):
-            data = f"m:{response_id}:{rev}:{_RESEARCH_LETTERS[move.action]}"
-        case ResearchInviteButton(research_id, choice):
-            data = f"q:{research_id}:{_INVITE_LETTERS[choice]}"
     if len(data.encode()) > MAX_BYTES or decode(data) != button:
         raise ValueError(f"callback data we could not read back (a bug): {data!r} for {button!r}")
     return data
+
+
+def _move_letters(move: Move | ResearchMove) -> str:
+    """What a move is on the wire, after the sheet and its revision."""
+    match move:
+        case Move(Action.SCORE, number):
+            return str(number)
+        case Move(Action.EDIT, position):
+            return f"e{position}"
+        case Move(action):
+            return _LETTERS[action]
+        case ResearchMove(ResearchAction.PICK, position):
+            return f"p{position}"
+        case ResearchMove(action):
+            return _RESEARCH_LETTERS[action]
+    raise AssertionError(move)
 
 
 def _number(text: str, kind: str) -> int:
@@ -219,8 +244,8 @@ def _read(data: str) -> Button | None:
         move = (Move.score(int(score)) if score else Move(_ACTIONS[letter]) if letter
                 else Move.edit(_number(position, "position")))
         return BallotButton(_number(m[1], "id"), _number(m[2], "rev"), move)
-    if m := _INVITE.fullmatch(data):
-        return InviteButton(_number(m[1], "id"), _CHOICES[m[2]])
+    if m := _ANSWER.fullmatch(data):
+        return _ANSWERS[m[1]](_number(m[2], "id"), _CHOICES[m[3]])
     if m := _LANG.fullmatch(data):
         return LanguageButton(m[1])
     if m := _FORGET.fullmatch(data):
@@ -238,6 +263,4 @@ def _read(data: str) -> Button | None:
     if m := _RESEARCH.fullmatch(data):
         pick = ResearchMove(ResearchAction.PICK, int(m[3])) if m[3] else ResearchMove(_RESEARCH_ACTIONS[m[4]])
         return ResearchButton(_number(m[1], "id"), _number(m[2], "rev"), pick)
-    if m := _RESEARCH_INVITE.fullmatch(data):
-        return ResearchInviteButton(_number(m[1], "id"), _CHOICES[m[2]])
     return None

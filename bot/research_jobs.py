@@ -52,7 +52,7 @@ async def _post(bot: Bot, rt: Runtime[Config], publication: research_outbox.Rese
     for lang in (first, *(x for x in LANGUAGES if x != first)):
         if lang == first and first_id is not None:
             continue  # posted before a rate limit stopped the rest
-        category = publication.category_zh if lang == "zh" else publication.category_en
+        category = publication.category(lang)
         png = await asyncio.to_thread(chart_png, report, lang, category)
         message = await bot.send_photo(target, png, caption=caption(report, lang, category), parse_mode="HTML")
         if lang == first:

@@ -16,6 +16,7 @@ from bot.domain.research_outbox import ResearchInvitation
 from bot.domain.research_responses import ResponseView
 from bot.domain.research_rule import ResearchAction, ResearchMove
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from bot.formats import when
 from bot.screens import Screen
 from bot.texts import Html, html_lines, lookup, t, t_plain
@@ -90,7 +91,7 @@ def invitation_screen(inv: ResearchInvitation, zone: ZoneInfo, *, reminder: bool
 # --- the result ---------------------------------------------------------------------------------
 
 def _label(c: Mapping[str, Any], lang: str) -> str:
-    return str(c.get("label_zh" if lang == "zh" else "label_en") or c["key"])
+    return Bilingual.of(c, "label")(lang) or str(c["key"])
 
 
 def _rank(c: Mapping[str, Any]) -> str:
@@ -166,5 +167,5 @@ async def factor_sets_text(rt: Runtime, lang: str) -> Html:
         versions = await factorsets.all_current(s)
     return html_lines([t(lang, "method.factor_sets"), *(
         t(lang, "method.factor_set_line", category=v.category_key, version=v.version,
-          factors=", ".join(f.label_zh if lang == "zh" else f.label_en for f in v.factors))
+          factors=", ".join(Bilingual(f.label_en, f.label_zh)(lang) for f in v.factors))
         for v in versions)])

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.words import Bilingual
 from bot.texts import hearts, lookup, t, t_plain
 
 if TYPE_CHECKING:  # scoring.chart loads matplotlib (~25 MB): only a process that draws a chart pays it
@@ -26,8 +27,7 @@ def factor_label(report_factor: Mapping[str, Any], lang: str, labels: Mapping[st
     key = str(report_factor["key"])
     if labels and key in labels:
         return labels[key]
-    own = report_factor.get("label_zh" if lang == "zh" else "label_en")
-    return str(own) if own else key
+    return Bilingual.of(report_factor, "label")(lang) or key
 
 
 def reason_label(code: str, lang: str) -> str:

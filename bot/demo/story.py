@@ -23,8 +23,10 @@ import random
 import re
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from enum import Enum, auto
 from pathlib import Path
 from typing import Any
 
@@ -206,24 +208,26 @@ class Mismatch(str):
     """What the story says happened and the database disagree on."""
 
 
-@dataclass
-class Tally:
-    """What the simulated buyers did, counted as they do it."""
+class Did(Enum):
+    """What a simulated buyer did, as the story counts it."""
 
-    submitted: int = 0
-    abandoned: int = 0
-    went_back: int = 0
-    revised: int = 0
-    not_now: int = 0
-    stopped: int = 0
-    speeders: int = 0
-    straight_fives: int = 0
+    SUBMITTED = auto()
+    ABANDONED = auto()  # after two questions
+    WENT_BACK = auto()  # a question
+    REVISED = auto()  # an answer after submitting
+    NOT_NOW = auto()  # and came back with /rate
+    STOPPED = auto()  # invitations
+    SPED = auto()
+    STRAIGHT_FIVES = auto()  # at top speed
 
-    def story(self) -> str:
-        return (f"{self.submitted} submitted (of them {self.went_back} went back a question, {self.revised} changed "
-                f"an answer after submitting, {self.not_now} said 'not now' and came back with /rate, "
-                f"{self.speeders} sped through, {self.straight_fives} gave fives to everything at top speed); "
-                f"{self.abandoned} abandoned after two questions; {self.stopped} stopped invitations")
+
+def told(tally: Counter[Did]) -> str:
+    """The story's line about what the buyers did."""
+    return (f"{tally[Did.SUBMITTED]} submitted (of them {tally[Did.WENT_BACK]} went back a question, "
+            f"{tally[Did.REVISED]} changed an answer after submitting, {tally[Did.NOT_NOW]} said 'not now' and "
+            f"came back with /rate, {tally[Did.SPED]} sped through, {tally[Did.STRAIGHT_FIVES]} gave fives to "
+            f"everything at top speed); {tally[Did.ABANDONED]} abandoned after two questions; "
+            f"{tally[Did.STOPPED]} stopped invitations")
 
 
 async def _walk_through(user: SimUser, rng: random.Random, seen: list[str]) -> None:
@@ -285,55 +289,49 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: P
     await outsider.send("/rate")
     say(f"Olga (bought face cream, not this shampoo) sends /rate → {outsider.last_message.text}")
 
-    tally = Tally()
     seen: list[str] = []  # Buyer1's screens
     chinese: list[str] = []
     say("\n— buyers rate —")
     ids = list(buyers)
 
-    async def behave(i: int, cid: str) -> None:
+    async def behave(i: int, cid: str) -> list[Did]:
+        """Buyer `i` does their part of the story; what they did is what it returns."""
         user = buyers[cid]
         r = random.Random(f"{seed}:{i}")
         await asyncio.sleep(r.uniform(0, 2.0))
         if i == 0:
             await _walk_through(user, r, seen)
-            tally.submitted += 1
-            return
+            return [Did.SUBMITTED]
         if i == 2:  # a Chinese buyer's first question, as their phone shows it
             await _press(user, 0)
             chinese.append(screen(user, "Buyer3's phone, in Chinese: the first question"))
             await _rate_all(user, r)
-            tally.submitted += 1
-            return
+            return [Did.SUBMITTED]
         if i == 39:
             await _press(user, 1, 1)  # "Stop inviting me"
-            tally.stopped += 1
-            return
+            return [Did.STOPPED]
+        did = []
         if i in (35, 36):
             await _press(user, 1, 0)  # "Not now", then back later with /rate
-            tally.not_now += 1
+            did.append(Did.NOT_NOW)
             await asyncio.sleep(1.0)
             await user.send("/rate")
         else:
             await _press(user, 0)  # "Rate now"
         if i in (30, 31, 32):
             await _rate_all(user, r, stop_after=2)  # abandons after two questions
-            tally.abandoned += 1
-            return
+            return [*did, Did.ABANDONED]
         if i in (33, 34):
             await _rate_all(user, r, speeder=True, fixed="5" if i == 34 else None)
-            tally.submitted += 1
-            tally.speeders += i == 33
-            tally.straight_fives += i == 34
-            return
+            return [*did, Did.SUBMITTED, Did.SPED if i == 33 else Did.STRAIGHT_FIVES]
         if i in (25, 26, 27, 28):  # answers, goes back, answers again
             await user.tap(_answer(r, 0))
             await _pause(r)
             await user.tap(user.last_message.button_texts[-2])  # "« Back"
-            tally.went_back += 1
+            did.append(Did.WENT_BACK)
             await _pause(r)
         await _rate_all(user, r)
-        tally.submitted += 1
+        did.append(Did.SUBMITTED)
         if i in (25, 26):  # changes an answer after submitting
             await _pause(r)
             await _press(user, 0)  # "Change my ratings"
@@ -341,13 +339,15 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: P
             await _pause(r)
             await user.tap(_answer(r, 0))
             await _press(user, -1)  # submit again
-            tally.revised += 1
+            did.append(Did.REVISED)
+        return did
 
-    await asyncio.gather(*(behave(i, cid) for i, cid in enumerate(ids) if i not in (33, 34)))
+    done = await asyncio.gather(*(behave(i, cid) for i, cid in enumerate(ids) if i not in (33, 34)))
     # The speeder and the straight-liner tap alone, so their speed is theirs and not the queue's.
     for i in (33, 34):
-        await behave(i, ids[i])
-    say(tally.story())
+        done.append(await behave(i, ids[i]))
+    tally = Counter(outcome for did in done for outcome in did)
+    say(told(tally))
     say("\n— what a buyer sees —")
     for shown in seen + chinese:
         say(shown)
@@ -372,17 +372,17 @@ async def _story(sandbox: BotApiSandbox, rt: Runtime, clock: ScaledClock, out: P
         await asyncio.sleep(0.1)
         info = await rounds.round_info(rt, round_id)
     # Every buyer was invited; all but those who stopped opened a ballot.
-    expected = (len(buyers), len(buyers) - tally.stopped, tally.submitted)
+    expected = (len(buyers), len(buyers) - tally[Did.STOPPED], tally[Did.SUBMITTED])
     found = (info.stats.invited, info.stats.started, info.stats.submitted)
     if expected != found:
         return Mismatch(f"story (invited, started, submitted) = {expected}, database = {found}")
     say(f"round {round_id} is {info.status}: invited {info.stats.invited}, started {info.stats.started} "
-        f"(= {len(buyers)} − {tally.stopped} who stopped), submitted {info.stats.submitted} "
-        f"(= started − {tally.abandoned} abandoned) — as the story says")
+        f"(= {len(buyers)} − {tally[Did.STOPPED]} who stopped), submitted {info.stats.submitted} "
+        f"(= started − {tally[Did.ABANDONED]} abandoned) — as the story says")
     report = await rounds.report(rt, round_id)
     ballots: Any = report["ballots"]
     fast = int(ballots["excluded"].get("speeder", 0))
-    story_fast = tally.speeders + tally.straight_fives
+    story_fast = tally[Did.SPED] + tally[Did.STRAIGHT_FIVES]
     say(f"screened out as too fast: {fast}" + (" — the speeder and the all-fives buyer" if fast == story_fast else
         f" — the story has {story_fast}; the others tapped faster than half the round's median time"))
     chart = out / "scorecard.png"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.domain import identity
 from bot.domain.memo import Memo, memo_for
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from storage.models import AccountLink, Ballot, Invitation, Product, Round, RoundFactor
 from storage.statuses import BallotStatus, RoundStatus
 
@@ -22,16 +23,8 @@ from storage.statuses import BallotStatus, RoundStatus
 @dataclass(frozen=True)
 class FactorText:
     key: str
-    label_en: str
-    label_zh: str
-    question_en: str
-    question_zh: str
-
-    def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
-
-    def question(self, lang: str) -> str:
-        return self.question_zh if lang == "zh" else self.question_en
+    label: Bilingual
+    question: Bilingual
 
 
 class BallotScreen(StrEnum):
@@ -96,7 +89,8 @@ def round_text(s: Connection | Session, texts: Memo[object, object], round_id: i
         select(RoundFactor.key, RoundFactor.label_en, RoundFactor.label_zh, RoundFactor.question_en,
                RoundFactor.question_zh).where(RoundFactor.round_id == round_id).order_by(RoundFactor.position)
     )
-    text = RoundText(str(product), tuple(FactorText(*f) for f in factors))
+    text = RoundText(str(product), tuple(FactorText(key, Bilingual(label_en, label_zh), Bilingual(q_en, q_zh))
+                                         for key, label_en, label_zh, q_en, q_zh in factors))
     if text.factors:  # a round not yet opened has no frozen factors: nothing to keep
         texts.put(round_id, text)
     return text
@@ -160,12 +154,20 @@ async def pending_for(rt: Runtime, telegram_user_id: int) -> list[Pending]:
         return [Pending(rid, name, bid) for rid, name, bid, submitted in rows if submitted is None]
 
 
+class RatingState(StrEnum):
+    """Where one of the user's ballots stands, as /myratings lists it."""
+
+    IN_PROGRESS = "in_progress"  # not submitted
+    OPEN = "open"  # submitted, and changeable until the round closes
+    CLOSED = "closed"  # submitted, and the round is over
+
+
 @dataclass(frozen=True)
 class MyRating:
-    product: str
-    open: bool
-    submitted: bool
-    factors: tuple[FactorText, ...]
+    """One of the user's ballots: its round's texts, where it stands, and its answers."""
+
+    text: RoundText
+    state: RatingState
     answers: dict[str, int]
 
 
@@ -183,6 +185,7 @@ async def my_ratings(rt: Runtime, telegram_user_id: int) -> list[MyRating]:
         for b in ballots:
             rnd = await s.get_one(Round, b.round_id)
             text = await s.run_sync(round_text, texts, b.round_id)
-            out.append(MyRating(text.product, is_open(rnd.status, rnd.closes_at, now), b.submitted is not None,
-                                text.factors, dict(b.submitted or b.answers)))
+            state = (RatingState.IN_PROGRESS if b.submitted is None
+                     else RatingState.OPEN if is_open(rnd.status, rnd.closes_at, now) else RatingState.CLOSED)
+            out.append(MyRating(text, state, dict(b.submitted or b.answers)))
         return out

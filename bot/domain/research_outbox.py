@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from bot.domain.outbox import claim_due_reminders, claim_pending
 from bot.domain.runtime import Runtime
 from bot.domain.settings import pick_language
+from bot.domain.words import Bilingual
 from storage.models import Category, Invitation, ResearchResponse, ResearchRound, TelegramUser
 from storage.statuses import RoundStatus
 
@@ -52,7 +53,7 @@ async def _messages(rt: Runtime, ids: list[int]) -> list[ResearchInvitation]:
         out = []
         for inv_id, user, research_id, design, closes_at, name_en, name_zh, chosen, tg_lang in rows:
             lang = pick_language(tg_lang, chosen, rt.config.default_language)
-            out.append(ResearchInvitation(inv_id, research_id, name_zh if lang == "zh" else name_en,
+            out.append(ResearchInvitation(inv_id, research_id, Bilingual(name_en, name_zh)(lang),
                                           int((design or {}).get("sets", 0)), closes_at, user, lang))
         return out
 
@@ -74,8 +75,7 @@ async def claim_reminders(rt: Runtime, limit: int) -> list[ResearchInvitation]:
 @dataclass(frozen=True)
 class ResearchPublication:
     research_id: int
-    category_en: str
-    category_zh: str
+    category: Bilingual
     report: dict[str, Any]
 
 
@@ -98,7 +98,8 @@ async def claim_publications(rt: Runtime) -> list[ResearchPublication]:
                 continue
             rnd = await s.get_one(ResearchRound, research_id)
             category = await s.get_one(Category, rnd.category_key)
-            out.append(ResearchPublication(research_id, category.name_en, category.name_zh, dict(rnd.report or {})))
+            names = Bilingual(category.name_en, category.name_zh)
+            out.append(ResearchPublication(research_id, names, dict(rnd.report or {})))
         return out
 
 

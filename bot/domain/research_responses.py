@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.errors import ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
 from bot.domain.research_rule import Picks, ResearchMove, ResearchOutcome, apply
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from scoring.maxdiff import respondent_sets
 from storage.models import AccountLink, Invitation, ResearchResponse, ResearchRound
 from storage.statuses import BallotStatus, RoundStatus
@@ -31,11 +32,7 @@ from storage.statuses import BallotStatus, RoundStatus
 @dataclass(frozen=True)
 class Candidate:
     key: str
-    label_en: str
-    label_zh: str
-
-    def label(self, lang: str) -> str:
-        return self.label_zh if lang == "zh" else self.label_en
+    label: Bilingual
 
 
 @dataclass(frozen=True)
@@ -45,17 +42,13 @@ class ResponseView:
     response_id: int
     rev: int
     research_id: int
-    category_en: str
-    category_zh: str
+    category: Bilingual
     sets: list[list[Candidate]]
     picks: Picks
     step: int
     submitted: bool
     revisions: int
     closes_at: datetime
-
-    def category(self, lang: str) -> str:
-        return self.category_zh if lang == "zh" else self.category_en
 
 
 def pseudonym(secret: str, research_id: int, customer_id: str) -> str:
@@ -72,13 +65,13 @@ def _view(row: ResearchResponse, rnd: ResearchRound, **now: Any) -> ResponseView
     """The screen's view from the row as read, with `now` (rev, step, picks, ...) as just written: built
     without reading back, so a tap is one transaction."""
     design = rnd.design or {}
-    labels = {c["key"]: Candidate(c["key"], c["label_en"], c["label_zh"]) for c in design["candidates"]}
+    labels = {c["key"]: Candidate(c["key"], Bilingual(c["label_en"], c["label_zh"])) for c in design["candidates"]}
+    category = Bilingual(design.get("category_en", rnd.category_key), design.get("category_zh", rnd.category_key))
     picks = now.get("picks", row.picks)
-    return ResponseView(row.id, now.get("rev", row.rev), rnd.id, design.get("category_en", rnd.category_key),
-                        design.get("category_zh", rnd.category_key), [[labels[k] for k in shown] for shown in row.sets],
-                        {k: list(v) for k, v in picks.items()}, now.get("step", row.step),
-                        now.get("submitted", row.submitted) is not None, now.get("revisions", row.revisions),
-                        rnd.closes_at)
+    return ResponseView(row.id, now.get("rev", row.rev), rnd.id, category,
+                        [[labels[k] for k in shown] for shown in row.sets], {k: list(v) for k, v in picks.items()},
+                        now.get("step", row.step), now.get("submitted", row.submitted) is not None,
+                        now.get("revisions", row.revisions), rnd.closes_at)
 
 
 async def begin(rt: Runtime, research_id: int, telegram_user_id: int, *,

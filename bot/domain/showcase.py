@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.errors import UnknownProduct, UnknownRound
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from scoring.ranking import Place, Scored, Verdict, compare, rank
 from storage.models import Category, Product, Round, ScorecardPhoto
 from storage.statuses import RoundStatus
@@ -38,13 +39,9 @@ class Card:
     sku: str
     product: str
     category: str
-    category_en: str
-    category_zh: str
+    category_name: Bilingual
     published_at: datetime | None
     report: Mapping[str, Any]
-
-    def category_name(self, lang: str) -> str:
-        return self.category_zh if lang == "zh" else self.category_en
 
     @property
     def factor_set(self) -> str:
@@ -67,7 +64,7 @@ class Card:
     def factor_label(self, key: str, lang: str) -> str:
         for f in self.report.get("factors", []):
             if f.get("key") == key:
-                return str(f.get("label_zh" if lang == "zh" else "label_en") or key)
+                return Bilingual.of(f, "label")(lang) or key
         return key
 
 
@@ -96,7 +93,7 @@ async def _cards(rt: Runtime, *, sku: str | None = None, category: str | None = 
         query = query.where(Round.id == round_id)
     async with rt.db.session() as s:
         rows = (await s.execute(query)).all()
-    return [Card(rnd.id, rnd.sku, name, key, name_en, name_zh, rnd.published_at, rnd.report or {})
+    return [Card(rnd.id, rnd.sku, name, key, Bilingual(name_en, name_zh), rnd.published_at, rnd.report or {})
             for rnd, name, key, name_en, name_zh in rows]
 
 
@@ -137,13 +134,9 @@ async def history(rt: Runtime, sku: str) -> list[Card]:
 @dataclass(frozen=True)
 class CategoryShelf:
     key: str
-    name_en: str
-    name_zh: str
+    name: Bilingual
     products: int
     any_round: int  # a published round of the category: what a button names it by
-
-    def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
 
 
 async def categories(rt: Runtime) -> list[CategoryShelf]:
@@ -153,7 +146,7 @@ async def categories(rt: Runtime) -> list[CategoryShelf]:
     for card in _latest_per_product(await _cards(rt)):
         counts[card.category] = counts.get(card.category, 0) + 1
         first.setdefault(card.category, card)
-    return sorted((CategoryShelf(k, first[k].category_en, first[k].category_zh, n, first[k].round_id)
+    return sorted((CategoryShelf(k, first[k].category_name, n, first[k].round_id)
                    for k, n in counts.items()), key=lambda c: c.key)
 
 
@@ -217,7 +210,7 @@ def matches(card: Card, query: str) -> bool:
     needle = query.strip().casefold()
     if not needle:
         return True
-    haystack = [card.product, card.sku, card.category, card.category_en, card.category_zh]
+    haystack = [card.product, card.sku, card.category, card.category_name.en, card.category_name.zh]
     for f in card.report.get("factors", []):
         haystack += [str(f.get("key", "")), str(f.get("label_en", "")), str(f.get("label_zh", ""))]
     return any(needle in text.casefold() for text in haystack)

@@ -32,9 +32,8 @@ async def _my_ratings(update: Update, context: Context, lang: str) -> Lines:
         return t(lang, "myratings.none"), []
     lines = []
     for r in mine:
-        status = "in_progress" if not r.submitted else "open" if r.open else "closed"
-        answers = "; ".join(f"{f.label(lang)} {answer_text(r.answers.get(f.key), lang)}" for f in r.factors)
-        lines.append(t(lang, "myratings.line", product=r.product, status=t(lang, f"myratings.status.{status}"),
+        answers = "; ".join(f"{f.label(lang)} {answer_text(r.answers.get(f.key), lang)}" for f in r.text.factors)
+        lines.append(t(lang, "myratings.line", product=r.text.product, status=t(lang, f"myratings.status.{r.state}"),
                        answers=answers))
     return t(lang, "myratings.header"), lines
 

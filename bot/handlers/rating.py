@@ -36,7 +36,7 @@ _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale"}
 async def ballot_button(update: Update, context: Context, button: BallotButton) -> None:
     """Applies a rating-screen button and edits the ballot message to the next screen."""
     await press_button(
-        update, context, lambda user_id: ballots.press(runtime(context), button.ballot_id, button.rev, button.move,
+        update, context, lambda user_id: ballots.press(runtime(context), button.sheet_id, button.rev, button.move,
                                                        user_id),
         ballot_screen, _ALERTS, on_stale=lambda lang: stale_tap(update, context, button, lang))
 
@@ -47,7 +47,7 @@ async def stale_tap(update: Update, context: Context, button: BallotButton, lang
     drawn again with a short notice, so the rater can go on; on an older message, the alert."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.message is not None and user is not None
-    view = await ballot_views.shown_on(runtime(context), button.ballot_id, user.id,
+    view = await ballot_views.shown_on(runtime(context), button.sheet_id, user.id,
                                        query.message.chat.id, query.message.message_id)
     if view is None or button.rev >= view.rev:  # a rev not yet written was never on any screen
         await query.answer(t_plain(lang, "alert.stale"), show_alert=True)

@@ -13,6 +13,7 @@ from bot.domain.errors import BadInput, DomainError, RoundClosed, StaleButton
 from bot.domain.numbers import parse_whole
 from bot.domain.research import DEFAULT_TOP, MAX_TOP, MIN_TOP
 from bot.domain.runtime import Runtime
+from bot.domain.words import Bilingual
 from bot.formats import when
 from bot.handlers.admin import actor, admin_only, scheduling_command, with_usage
 from bot.handlers.arguments import UsageNeeded
@@ -35,7 +36,7 @@ _ALERTS: dict[type[DomainError], str] = {StaleButton: "alert.stale", RoundClosed
 async def research_button(update: Update, context: Context, button: ResearchButton) -> None:
     """Applies a survey button and edits the survey message to the next screen."""
     await press_button(
-        update, context, lambda user_id: research_responses.press(runtime(context), button.response_id, button.rev,
+        update, context, lambda user_id: research_responses.press(runtime(context), button.sheet_id, button.rev,
                                                                   button.move, user_id),
         response_screen, _ALERTS)
 
@@ -46,13 +47,13 @@ async def research_invitation_button(update: Update, context: Context, button: R
     rt = runtime(context)
 
     async def later(user_id: int, lang: str) -> str:
-        rnd = await research.get(rt, button.research_id)
-        await research_responses.begin(rt, button.research_id, user_id, shown_in=None)
+        rnd = await research.get(rt, button.round_id)
+        await research_responses.begin(rt, button.round_id, user_id, shown_in=None)
         return t(lang, "research.invite.later", closes_at=when(rnd.closes_at, lang, rt.config.zone))
 
     async def start(user_id: int, lang: str, shown_in: tuple[int, int]) -> Screen:
-        await research.get(rt, button.research_id)  # an unknown id is refused as such, not as closed
-        view = await research_responses.begin(rt, button.research_id, user_id, shown_in=shown_in)
+        await research.get(rt, button.round_id)  # an unknown id is refused as such, not as closed
+        view = await research_responses.begin(rt, button.round_id, user_id, shown_in=shown_in)
         return response_screen(view, lang, rt.config.zone)
 
     await answer_invitation(update, context, button.choice, later, start,
@@ -89,7 +90,7 @@ async def adopt(update: Update, context: Context) -> None:
         outcome.result = f"factor set v{version}: {','.join(keys)}"
     rnd = await research.get(rt, research_id)
     async with rt.db.session() as s:
-        labels = {f.key: f.label_zh if lang == "zh" else f.label_en
+        labels = {f.key: Bilingual(f.label_en, f.label_zh)(lang)
                   for f in (await factorsets.current(s, rnd.category_key)).factors}
     await reply(update, t(lang, "admin.adopted", version=version, category=rnd.category_key, research_id=research_id,
                           factors=", ".join(labels.get(k, k) for k in keys)))

@@ -117,7 +117,7 @@ async def top(update: Update, context: Context) -> None:
         return
     shelves = await showcase.categories(rt)
     wanted = args[0].casefold()
-    shelf = next((s for s in shelves if wanted in (s.key.casefold(), s.name_en.casefold(), s.name_zh)), None)
+    shelf = next((s for s in shelves if wanted in (s.key.casefold(), s.name.en.casefold(), s.name.zh)), None)
     if shelf is None:
         await reply(update, t(lang, "top.unknown_category", category=args[0],
                               known=", ".join(s.name(lang) for s in shelves) or "—"))
