@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scoring import latent
 from scoring.matrix import Bools, Floats
 from scoring.model import Method
 from scoring.screening import BIT, ODD_ANSWERS, OFF_CONSENSUS, OUTSIZED_PULL, Ints
@@ -66,6 +67,12 @@ _SCALE_QUANTILE_Z = 0.4538
 _CELL_SCALE_FLOOR = 0.5
 _OFFSET_SCALE_FLOOR = 0.3
 _ITERATIONS = 8
+#: Rounds of fitting the honest model (scoring.latent) to the weights so far and weighing again.
+_MODEL_PASSES = 1
+_MODEL_MIN_ROWS = 50
+_SECOND_ITERATIONS = 4
+#: Of the `_ITERATIONS`, those before the model is first fitted.
+_FIRST_ITERATIONS = 8
 #: The narrowest spread (hearts) a group of offsets is fitted with: copies of one ballot have none.
 _BLOC_SD_FLOOR = 0.05
 _EM_STEPS = 25
@@ -145,7 +152,12 @@ def weigh(values: Floats, alive: Floats, factor_weights: Floats, method: Method)
     cell = rated.astype(np.float64)
     if n == 0 or width == 0 or not live.any():
         return Weights(ballot, cell * ballot[:, None], np.zeros(n, dtype=np.int64))
-    ballot, cell, offset_w = _iterate(x, rated, alive, method)
+    ballot, cell, offset_w = _iterate(x, rated, alive, method, _FIRST_ITERATIONS)
+    if live.sum() >= _MODEL_MIN_ROWS:
+        u = ballot[:, None] * cell
+        judged = latent.judge(x, rated, alive, u, latent.fit(x, rated, np.ones_like(rated), u))
+        ballot, cell, offset_w = _iterate(x, rated, alive, method, _SECOND_ITERATIONS, judged,
+                                          (ballot, cell))
     u = ballot[:, None] * cell
     share = factor_weights / factor_weights.sum() if factor_weights.sum() > 0 else factor_weights
     capped_u, _capped = _cap_pull(x, rated, u, share, method)
@@ -227,14 +239,18 @@ def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tu
     return np.where(found, post, 1.0), found, mu[major, cols, 0], sd[major, cols, 0]
 
 
-def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method) -> tuple[Floats, Floats, Floats]:
+def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method, iterations: int,
+             judged: latent.Judgement | None = None,
+             start: tuple[Floats, Floats] | None = None) -> tuple[Floats, Floats, Floats]:
     """Iteratively reweighted (ballot, cell, offset) weights; see the module docstring."""
     n, width = x.shape
-    ballot = alive.copy()
-    cell = rated.astype(np.float64)
+    model_b = np.ones(n) if judged is None else judged.crowding * judged.careless
+    model_c = np.ones((n, width)) if judged is None else judged.value
+    ballot = alive * model_b if start is None else start[0] * model_b
+    cell = rated * model_c if start is None else start[1] * model_c
     offset_w = np.ones(n)
     distinct = alive * first_of_pattern(x, rated)
-    for _ in range(_ITERATIONS):
+    for _ in range(iterations):
         u = ballot[:, None] * cell
         dev = np.where(rated, x - consensus_of(x, u), 0.0)
         own = (cell * dev).sum(axis=1)
@@ -263,7 +279,7 @@ def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method) -> tuple[Fl
         # among the offsets (a bloc pushing every factor), all in one vectorised EM.
         post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], alive[:, None] * rated,
                                         method.max_rejected_share, np.full(width, _BLOC_APART_FACTOR))
-        cell = cell * np.where(rated, post, 0.0)
+        cell = cell * np.where(rated, post, 0.0) * model_c
         # Ballots, by their offsets. (Adding how much a ballot's answers scatter as a second feature
         # caught random clickers better, 0.10 vs 0.15, but split honest rounds: 0.054 vs 0.034.)
         features = offsets[:, None, None]
@@ -281,8 +297,8 @@ def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method) -> tuple[Fl
             low, high = _wquantile(offsets, alive, 0.25), _wquantile(offsets, alive, 0.75)
             center, spread = (low + high) / 2, max(_OFFSET_SCALE_FLOOR, (high - low) / _IQR_TO_SD)
             offset_w = _biweight((offsets - center) / spread, method.offset_cutoff)
-        ballot = alive * offset_w * noise_w
-    return ballot, cell, offset_w * noise_w
+        ballot = alive * offset_w * noise_w * model_b
+    return ballot, cell, offset_w * noise_w * model_b
 
 
 def first_of_pattern(x: Floats, rated: Bools) -> Floats:

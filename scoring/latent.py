@@ -1,0 +1,302 @@
+"""A latent model of honest answers, and what it says about the ballots that do not fit it.
+
+**The honest model.** Rater i answers factor f with x_if = clip(round(μ_f + l_i + e_if), 1, 5), where
+the leniency l_i ~ N(0, τ²) is shared by the rater's answers, the noise e_if ~ N(0, σ²) is not, and
+"not sure" comes at a per-factor rate r_f. The clipping is a censoring: a lenient rater near the top
+of the scale answers 5 everywhere because the scale stops there, and the model gives that all-fives
+ballot the probability it has (it is not an outlier). A ballot's probability integrates its
+leniency out (Gauss–Hermite quadrature over `_NODES` leniencies), so every ballot, every pattern of
+answers and every neighbourhood of a pattern has a computable probability under the model.
+
+**Fitting** (`fit`), from weighted ballots (the weights of the robust pass before it, so a bloc
+already down-weighted does not shape the model): per factor the total spread s_f and latent mean
+μ_f that reproduce the answers' weighted mean and variance once rounded and clipped (a table of the
+censored discretised normal); one spread pooled over factors (their median, so a bloc sinking one or
+two factors cannot widen the model for them); and the leniency's share of it from the answers'
+average correlation between factors.
+
+**What it is used for** (`judge`):
+
+* *excess mass* — 30 % of the ballots at (or within two hearts of) one answer pattern is wildly
+  unlikely under the model: the expected count of honest ballots in that neighbourhood is N·P. Each
+  ballot is weighed by min(1, (`_SLACK`·expected + `_SPARE`) / observed) over the neighbourhoods of
+  radius 0, 1 and 2 (L1, in hearts), so a cluster counts at most about as much as honest raters
+  would have put there. Copies one heart out, near-straight-liners and straight-liners near the top
+  (whose pattern is plausible for one rater, but not for 60 of them) are this;
+* *excess of one answer in one factor* — the same for the cells of one factor holding one value
+  (a bloc sinking one or two factors to 1 puts 30 % of a factor's answers at a value the model
+  expects from 1–2 %);
+* *careless raters* — a two-class mixture, the honest model against answers uniform over 1..5, fitted
+  by EM on the class share: each ballot's probability of the careless class (a random clicker is far
+  more likely under uniform answers than under one leniency plus noise, over six factors).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from scoring.matrix import Bools, Floats
+from scoring.screening import Ints
+
+#: Leniency quadrature nodes.
+_NODES = 12
+#: Grids the censored discretised normal's moments are tabulated on: latent mean and total spread.
+_MU_GRID = np.linspace(-1.5, 7.5, 451)
+_S_GRID = np.linspace(0.3, 3.0, 136)
+#: Bounds on the leniency's share of the answers' variance (their average correlation).
+_RHO_MIN, _RHO_MAX = 0.05, 0.85
+#: A cluster counts at most `_SLACK` times the honest expectation, plus `_SPARE` ballots.
+_SLACK = 2.0
+_SPARE = 3.0
+#: When the model is fitted again, a crowded region counts this many times its honest expectation.
+_FIT_SLACK = 1.5
+#: The careless class's share of the ballots is fitted with this many EM steps, from this start.
+_CARELESS_STEPS = 30
+_CARELESS_START = 0.05
+#: A spike of one value in one factor is fitted with this many EM steps and counts from this share.
+_SPIKE_STEPS = 30
+_SPIKE_MIN = 0.05
+VALUE_MODE = 'excess'
+
+
+def _phi(z: Floats) -> Floats:
+    """The standard normal CDF (Abramowitz–Stegun 7.1.26 for erf, error below 1.5e-7)."""
+    a = np.abs(z) / np.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = 1.0 - poly * np.exp(-a * a)
+    out: Floats = 0.5 * (1.0 + np.sign(z) * erf)
+    return out
+
+
+def answer_probs(center: Floats, sd: Floats) -> Floats:
+    """P(clip(round(center + N(0, sd²))) = k) for k = 1..5, on a new last axis."""
+    cuts = np.arange(1.5, 5.0, 1.0)
+    cdf = _phi((cuts - center[..., None]) / sd[..., None])
+    lower = np.concatenate([np.zeros((*cdf.shape[:-1], 1)), cdf], axis=-1)
+    upper = np.concatenate([cdf, np.ones((*cdf.shape[:-1], 1))], axis=-1)
+    out: Floats = np.maximum(upper - lower, 1e-12)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _moment_tables() -> tuple[Floats, Floats]:
+    """Mean and variance of the censored discretised normal over (`_MU_GRID`, `_S_GRID`)."""
+    p = answer_probs(_MU_GRID[:, None] + 0 * _S_GRID[None, :], _S_GRID[None, :] + 0 * _MU_GRID[:, None])
+    k = np.arange(1.0, 6.0)
+    mean = (p * k).sum(axis=-1)
+    var = (p * k * k).sum(axis=-1) - mean**2
+    return mean, var
+
+
+@dataclass(frozen=True)
+class HonestModel:
+    """The fitted honest model: latent means μ_f, noise σ, leniency τ and "not sure" rates r_f."""
+
+    mu: Floats
+    noise: float
+    leniency: float
+    unsure: Floats
+
+    def node_probs(self) -> tuple[Floats, Floats]:
+        """(quadrature weights (G,), answer probabilities (F, G, 5) at each leniency node)."""
+        nodes, weights = np.polynomial.hermite_e.hermegauss(_NODES)
+        weights = weights / weights.sum()
+        center = self.mu[:, None] + self.leniency * nodes[None, :]
+        return weights, answer_probs(center, np.full_like(center, self.noise))
+
+
+def fit(x: Floats, rated: Bools, present: Bools, w: Floats) -> HonestModel:
+    """The honest model fitted to answers `x` (n × F; `rated` where a rating is) with cell weights `w`."""
+    w = np.where(rated, w, 0.0)
+    mass = np.maximum(w.sum(axis=0), 1e-12)
+    mean = (w * x).sum(axis=0) / mass
+    var = (w * (x - mean) ** 2).sum(axis=0) / mass
+    table_mean, table_var = _moment_tables()
+    # Per factor, the (μ, s) whose rounded and clipped answers have this mean and variance.
+    miss = (table_mean[None] - mean[:, None, None]) ** 2 + (table_var[None] - var[:, None, None]) ** 2
+    best_s = _S_GRID[np.argmin(miss.reshape(len(mean), -1), axis=1) % len(_S_GRID)]
+    used = mass > 1.0
+    s = float(np.median(best_s[used])) if used.any() else 1.0
+    # Then each μ_f again with the pooled spread.
+    column = int(np.argmin(np.abs(_S_GRID - s)))
+    mu = np.interp(mean, table_mean[:, column], _MU_GRID)
+    # The leniency's share: the answers' average correlation between factors (weighted by ballot).
+    bw = w.max(axis=1)
+    dev = np.where(rated, x - mean, 0.0)
+    sd = np.sqrt(np.maximum(var, 1e-6))
+    z = dev / sd
+    both = rated.astype(np.float64)
+    num = (bw[:, None] * z).T @ z
+    den = (bw[:, None] * both).T @ both
+    f = len(mean)
+    off = ~np.eye(f, dtype=bool) & (den > 1.0)
+    rho = float(np.clip((num[off] / den[off]).mean(), _RHO_MIN, _RHO_MAX)) if off.any() else 0.3
+    present_w = np.maximum((bw[:, None] * present).sum(axis=0), 1e-12)
+    unsure = np.clip((bw[:, None] * (present & ~rated)).sum(axis=0) / present_w, 1e-3, 0.999)
+    return HonestModel(mu, s * float(np.sqrt(1 - rho)), s * float(np.sqrt(rho)), unsure)
+
+
+def _codes(digits: Ints) -> Ints:
+    out: Ints = (digits * (6 ** np.arange(digits.shape[1], dtype=np.int64))).sum(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the honest model says about each ballot and answer (weights in [0, 1], 1 = fits)."""
+
+    crowding: Floats  # (n,) excess mass around the ballot's pattern
+    value: Floats  # (n, F) excess of the answer's value within its factor
+    careless: Floats  # (n,) 1 − P(careless class)
+    fitting: Floats  # (n,) the ballot's weight in the model's next fit
+
+
+def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel) -> Judgement:
+    """Weigh every ballot and answer against the fitted model (see the module docstring)."""
+    n, f = x.shape
+    live = alive > 0
+    digits = np.where(rated, x, 0.0).astype(np.int64)
+    weights, probs = model.node_probs()  # (G,), (F, G, 5)
+    # log P(answer | node) per factor, with "not sure" at its rate: table (F, G, 6), index 0 = unsure.
+    table = np.concatenate([np.broadcast_to(np.log(model.unsure)[:, None, None], (*probs.shape[:2], 1)),
+                            np.log(1 - model.unsure)[:, None, None] + np.log(probs)], axis=2)
+    g = len(weights)
+    log_node = np.zeros((n, g))
+    ratio1 = np.zeros((n, g))
+    ratio2_single = np.zeros((n, g))
+    ratio1_sq = np.zeros((n, g))
+    padded = np.concatenate([np.zeros((*probs.shape[:2], 2)), probs, np.zeros((*probs.shape[:2], 2))], axis=2)
+    for j in range(f):
+        d = digits[:, j]
+        log_node += table[j][:, d].T
+        # Neighbours: the same answer moved by one or two hearts (staying on the scale; "not sure" stays).
+        here = padded[j][:, d + 1].T  # (n, G); index d+1 in padded is value d (d ≥ 1)
+        safe = np.where(d > 0, 1, 0)[:, None]
+        one = (padded[j][:, d].T + padded[j][:, d + 2].T) / np.maximum(here, 1e-300) * safe
+        two = (padded[j][:, np.maximum(d - 1, 0)].T + padded[j][:, np.minimum(d + 3, 6)].T) / np.maximum(
+            here, 1e-300) * safe
+        ratio1 += one
+        ratio1_sq += one * one
+        ratio2_single += two
+    top = log_node.max(axis=1, keepdims=True)
+    node_like = weights[None, :] * np.exp(log_node - top)
+    p0 = node_like.sum(axis=1)
+    p1 = (node_like * (1 + ratio1)).sum(axis=1)
+    p2 = (node_like * (1 + ratio1 + ratio2_single + (ratio1**2 - ratio1_sq) / 2)).sum(axis=1)
+    scale = np.exp(top[:, 0])
+    expected = np.stack([p0, p1, p2]) * scale[None, :] * live.sum()
+    bw = np.where(live, u.max(axis=1), 0.0)
+    observed = _neighbour_counts(digits, live, bw)
+    crowd = np.minimum(1.0, (_SLACK * expected + _SPARE) / np.maximum(observed, 1e-12)).min(axis=0)
+    crowd = np.where(live, crowd, 1.0)
+    # For fitting the model again: the same, but with no spare and only over the widest neighbourhood
+    # (the one with enough honest ballots in it to be measured): the honest part of a crowded region.
+    fitting = np.where(live, np.minimum(1.0, _FIT_SLACK * expected[2] / np.maximum(observed[2], 1e-12)), 1.0)
+    if VALUE_MODE == 'spike':
+        # One value in one factor: each answer against what the rater's *other* answers say (their
+        # leniency's posterior), in a mixture with a "spike" at each value of the factor (EM on its share).
+        value = np.ones((n, f))
+        for j in range(f):
+            cells = live & rated[:, j]
+            if not cells.any():
+                continue
+            d = np.clip(digits[:, j], 1, 5) - 1
+            others = np.exp(log_node - table[j][:, digits[:, j]].T - top) * weights[None, :]
+            others /= np.maximum(others.sum(axis=1, keepdims=True), 1e-300)
+            likely = np.maximum((others * probs[j][:, d].T).sum(axis=1), 1e-12)  # P(this answer | others)
+            spike = _spikes(d[cells], likely[cells])
+            value[cells, j] = 1 - spike
+    else:
+        # One value in one factor: its (weighted) count against the count the model's marginal expects.
+        marginal = (weights[None, :, None] * probs).sum(axis=1)  # (F, 5)
+        value = np.ones((n, f))
+        for j in range(f):
+            cells = live & rated[:, j]
+            if not cells.any():
+                continue
+            d = np.clip(digits[:, j], 1, 5) - 1
+            counts = np.bincount(d[cells], weights=u[cells, j], minlength=5)
+            expect = marginal[j] * u[cells, j].sum()
+            keep = np.minimum(1.0, (_SLACK * expect + _SPARE) / np.maximum(counts, 1e-12))
+            value[:, j] = np.where(cells, keep[d], 1.0)
+    # Careless: uniform answers (and "not sure" at the same rate) against the honest model.
+    log_h = np.log(np.maximum(p0, 1e-300)) + top[:, 0]
+    unsure_log = np.where(digits == 0, np.log(model.unsure)[None, :], np.log((1 - model.unsure) / 5)[None, :])
+    log_c = unsure_log.sum(axis=1)
+    pi = _CARELESS_START
+    post = np.zeros(n)
+    diff = np.clip(log_c - log_h, -50, 50)
+    for _ in range(_CARELESS_STEPS):
+        odds = pi / (1 - pi) * np.exp(diff)
+        post = odds / (1 + odds)
+        pi = float(np.clip((post * bw).sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
+    careless = np.where(live, 1 - post, 1.0)
+    return Judgement(crowd, value, careless, fitting)
+
+
+def _spikes(value: Ints, likely: Floats) -> Floats:
+    """Per answer (its value 0..4 and its probability under the honest model given the rater's other
+    answers), the probability that it belongs to a "spike" — a mass of answers at one value beyond
+    what the model explains — by EM on the five spikes' shares; a spike under `_SPIKE_MIN` of the
+    factor's answers is no spike."""
+    eps = np.full(5, 0.02)
+    post = np.zeros(len(value))
+    for _ in range(_SPIKE_STEPS):
+        e = eps[value]
+        post = e / (e + (1 - eps.sum()) * likely)
+        eps = np.bincount(value, weights=post, minlength=5) / len(value)
+        eps = np.minimum(eps, 0.9 / 5)
+    eps = np.where(eps >= _SPIKE_MIN, eps, 0.0)
+    e = eps[value]
+    post = e / (e + (1 - eps.sum()) * likely)
+    out: Floats = post
+    return out
+
+
+def _neighbour_counts(digits: Ints, live: Bools, bw: Floats) -> Floats:
+    """Per ballot, how many live ballots lie within L1 distance 0, 1 and 2 of its pattern (3 × n);
+    "not sure" answers must match exactly."""
+    n, f = digits.shape
+    codes = _codes(digits)
+    uniq, inverse = np.unique(codes[live], return_inverse=True)
+    counts = np.bincount(inverse, weights=bw[live], minlength=len(uniq))
+    if len(uniq) == 0:
+        return np.zeros((3, n))
+    udig = (uniq[:, None] // (6 ** np.arange(f, dtype=np.int64))[None, :]) % 6
+    power = 6 ** np.arange(f, dtype=np.int64)
+    out = np.zeros((3, len(uniq)))
+    out[0] = counts
+
+    def look(delta: Ints, ok: Bools) -> Floats:
+        target = uniq + delta
+        at = np.clip(np.searchsorted(uniq, target), 0, len(uniq) - 1)
+        hit: Floats = np.where(ok & (uniq[at] == target), counts[at], 0.0)
+        return hit
+
+    one = np.zeros(len(uniq))
+    two = np.zeros(len(uniq))
+    for j in range(f):
+        dj = udig[:, j]
+        for step in (-2, -1, 1, 2):
+            ok = (dj > 0) & (dj + step >= 1) & (dj + step <= 5)
+            hit = look(np.full(len(uniq), step * power[j]), ok)
+            if abs(step) == 1:
+                one += hit
+            else:
+                two += hit
+        for k in range(j + 1, f):
+            dk = udig[:, k]
+            for sj in (-1, 1):
+                for sk in (-1, 1):
+                    ok = (dj > 0) & (dk > 0) & (dj + sj >= 1) & (dj + sj <= 5) & (dk + sk >= 1) & (dk + sk <= 5)
+                    two += look(np.full(len(uniq), sj * power[j] + sk * power[k]), ok)
+    out[1] = out[0] + one
+    out[2] = out[1] + two
+    where = np.searchsorted(uniq, codes)
+    where = np.clip(where, 0, len(uniq) - 1)
+    result: Floats = np.where(live[None, :], out[:, where], 1.0)
+    return result
