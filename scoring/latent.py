@@ -41,8 +41,9 @@ import numpy as np
 from scoring.matrix import Bools, Floats
 from scoring.screening import Ints
 
-#: Leniency quadrature nodes.
-_NODES = 12
+#: The leniencies (hearts) the model integrates over, and the EM steps fitting their masses.
+_LENIENCY_GRID = np.linspace(-4.0, 4.0, 33)
+_NPMLE_STEPS = 40
 #: Grids the censored discretised normal's moments are tabulated on: latent mean and total spread.
 _MU_GRID = np.linspace(-1.5, 7.5, 451)
 _S_GRID = np.linspace(0.3, 3.0, 136)
@@ -56,10 +57,6 @@ _FIT_SLACK = 1.5
 #: The careless class's share of the ballots is fitted with this many EM steps, from this start.
 _CARELESS_STEPS = 30
 _CARELESS_START = 0.05
-#: A spike of one value in one factor is fitted with this many EM steps and counts from this share.
-_SPIKE_STEPS = 30
-_SPIKE_MIN = 0.05
-VALUE_MODE = 'excess'
 
 
 def _phi(z: Floats) -> Floats:
@@ -100,13 +97,29 @@ class HonestModel:
     noise: float
     leniency: float
     unsure: Floats
+    #: The leniency distribution's mass at each of `_LENIENCY_GRID` (None: normal with sd `leniency`).
+    mass: Floats | None = None
 
     def node_probs(self) -> tuple[Floats, Floats]:
-        """(quadrature weights (G,), answer probabilities (F, G, 5) at each leniency node)."""
-        nodes, weights = np.polynomial.hermite_e.hermegauss(_NODES)
-        weights = weights / weights.sum()
-        center = self.mu[:, None] + self.leniency * nodes[None, :]
+        """(the leniency's mass at each node (G,), answer probabilities (F, G, 5) at each node)."""
+        if self.mass is None:
+            weights = np.exp(-0.5 * (_LENIENCY_GRID / max(self.leniency, 1e-3)) ** 2)
+            weights /= weights.sum()
+        else:
+            weights = self.mass
+        center = self.mu[:, None] + _LENIENCY_GRID[None, :]
         return weights, answer_probs(center, np.full_like(center, self.noise))
+
+
+def _log_nodes(digits: Ints, model: HonestModel) -> tuple[Floats, Floats, Floats]:
+    """(log P(ballot | leniency node) (n × G), the nodes' masses, the answer probabilities)."""
+    weights, probs = model.node_probs()
+    table = np.concatenate([np.broadcast_to(np.log(model.unsure)[:, None, None], (*probs.shape[:2], 1)),
+                            np.log(1 - model.unsure)[:, None, None] + np.log(probs)], axis=2)
+    out = np.zeros((len(digits), len(weights)))
+    for j in range(digits.shape[1]):
+        out += table[j][:, digits[:, j]].T
+    return out, weights, probs
 
 
 def fit(x: Floats, rated: Bools, present: Bools, w: Floats) -> HonestModel:
@@ -137,7 +150,19 @@ def fit(x: Floats, rated: Bools, present: Bools, w: Floats) -> HonestModel:
     rho = float(np.clip((num[off] / den[off]).mean(), _RHO_MIN, _RHO_MAX)) if off.any() else 0.3
     present_w = np.maximum((bw[:, None] * present).sum(axis=0), 1e-12)
     unsure = np.clip((bw[:, None] * (present & ~rated)).sum(axis=0) / present_w, 1e-3, 0.999)
-    return HonestModel(mu, s * float(np.sqrt(1 - rho)), s * float(np.sqrt(rho)), unsure)
+    model = HonestModel(mu, s * float(np.sqrt(1 - rho)), s * float(np.sqrt(rho)), unsure)
+    # The leniency's distribution, free in shape (Kiefer–Wolfowitz NPMLE by EM on the grid's masses),
+    # from the normal start: a polarising product's two camps are two lumps of it, and a camp at the
+    # floor answering 1 everywhere is then as likely as it is.
+    digits = np.where(rated, x, 0.0).astype(np.int64)
+    log_node, mass, _ = _log_nodes(digits, model)
+    like = np.exp(log_node - log_node.max(axis=1, keepdims=True))
+    for _ in range(_NPMLE_STEPS):
+        post = like * mass[None, :]
+        post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+        mass = (bw[:, None] * post).sum(axis=0)
+        mass = mass / max(mass.sum(), 1e-300)
+    return HonestModel(mu, model.noise, model.leniency, unsure, mass)
 
 
 def _codes(digits: Ints) -> Ints:
@@ -155,29 +180,25 @@ class Judgement:
     fitting: Floats  # (n,) the ballot's weight in the model's next fit
 
 
-def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel) -> Judgement:
-    """Weigh every ballot and answer against the fitted model (see the module docstring)."""
+def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel, total: float) -> Judgement:
+    """Weigh every ballot (or answer pattern: then `u` sums its ballots' weights) and answer against
+    the fitted model (see the module docstring); `total` is the number of ballots the rows stand for."""
     n, f = x.shape
     live = alive > 0
     digits = np.where(rated, x, 0.0).astype(np.int64)
-    weights, probs = model.node_probs()  # (G,), (F, G, 5)
-    # log P(answer | node) per factor, with "not sure" at its rate: table (F, G, 6), index 0 = unsure.
-    table = np.concatenate([np.broadcast_to(np.log(model.unsure)[:, None, None], (*probs.shape[:2], 1)),
-                            np.log(1 - model.unsure)[:, None, None] + np.log(probs)], axis=2)
+    log_node, weights, probs = _log_nodes(digits, model)
     g = len(weights)
-    log_node = np.zeros((n, g))
     ratio1 = np.zeros((n, g))
     ratio2_single = np.zeros((n, g))
     ratio1_sq = np.zeros((n, g))
     padded = np.concatenate([np.zeros((*probs.shape[:2], 2)), probs, np.zeros((*probs.shape[:2], 2))], axis=2)
     for j in range(f):
         d = digits[:, j]
-        log_node += table[j][:, d].T
         # Neighbours: the same answer moved by one or two hearts (staying on the scale; "not sure" stays).
         here = padded[j][:, d + 1].T  # (n, G); index d+1 in padded is value d (d ≥ 1)
         safe = np.where(d > 0, 1, 0)[:, None]
         one = (padded[j][:, d].T + padded[j][:, d + 2].T) / np.maximum(here, 1e-300) * safe
-        two = (padded[j][:, np.maximum(d - 1, 0)].T + padded[j][:, np.minimum(d + 3, 6)].T) / np.maximum(
+        two = (padded[j][:, np.maximum(d - 1, 0)].T + padded[j][:, np.minimum(d + 3, 8)].T) / np.maximum(
             here, 1e-300) * safe
         ratio1 += one
         ratio1_sq += one * one
@@ -188,7 +209,7 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel)
     p1 = (node_like * (1 + ratio1)).sum(axis=1)
     p2 = (node_like * (1 + ratio1 + ratio2_single + (ratio1**2 - ratio1_sq) / 2)).sum(axis=1)
     scale = np.exp(top[:, 0])
-    expected = np.stack([p0, p1, p2]) * scale[None, :] * live.sum()
+    expected = np.stack([p0, p1, p2]) * scale[None, :] * total
     bw = np.where(live, u.max(axis=1), 0.0)
     observed = _neighbour_counts(digits, live, bw)
     crowd = np.minimum(1.0, (_SLACK * expected + _SPARE) / np.maximum(observed, 1e-12)).min(axis=0)
@@ -196,33 +217,18 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel)
     # For fitting the model again: the same, but with no spare and only over the widest neighbourhood
     # (the one with enough honest ballots in it to be measured): the honest part of a crowded region.
     fitting = np.where(live, np.minimum(1.0, _FIT_SLACK * expected[2] / np.maximum(observed[2], 1e-12)), 1.0)
-    if VALUE_MODE == 'spike':
-        # One value in one factor: each answer against what the rater's *other* answers say (their
-        # leniency's posterior), in a mixture with a "spike" at each value of the factor (EM on its share).
-        value = np.ones((n, f))
-        for j in range(f):
-            cells = live & rated[:, j]
-            if not cells.any():
-                continue
-            d = np.clip(digits[:, j], 1, 5) - 1
-            others = np.exp(log_node - table[j][:, digits[:, j]].T - top) * weights[None, :]
-            others /= np.maximum(others.sum(axis=1, keepdims=True), 1e-300)
-            likely = np.maximum((others * probs[j][:, d].T).sum(axis=1), 1e-12)  # P(this answer | others)
-            spike = _spikes(d[cells], likely[cells])
-            value[cells, j] = 1 - spike
-    else:
-        # One value in one factor: its (weighted) count against the count the model's marginal expects.
-        marginal = (weights[None, :, None] * probs).sum(axis=1)  # (F, 5)
-        value = np.ones((n, f))
-        for j in range(f):
-            cells = live & rated[:, j]
-            if not cells.any():
-                continue
-            d = np.clip(digits[:, j], 1, 5) - 1
-            counts = np.bincount(d[cells], weights=u[cells, j], minlength=5)
-            expect = marginal[j] * u[cells, j].sum()
-            keep = np.minimum(1.0, (_SLACK * expect + _SPARE) / np.maximum(counts, 1e-12))
-            value[:, j] = np.where(cells, keep[d], 1.0)
+    # One value in one factor: its (weighted) count against the count the model's marginal expects.
+    marginal = (weights[None, :, None] * probs).sum(axis=1)  # (F, 5)
+    value = np.ones((n, f))
+    for j in range(f):
+        cells = live & rated[:, j]
+        if not cells.any():
+            continue
+        d = np.clip(digits[:, j], 1, 5) - 1
+        counts = np.bincount(d[cells], weights=u[cells, j], minlength=5)
+        expect = marginal[j] * u[cells, j].sum()
+        keep = np.minimum(1.0, (_SLACK * expect + _SPARE) / np.maximum(counts, 1e-12))
+        value[:, j] = np.where(cells, keep[d], 1.0)
     # Careless: uniform answers (and "not sure" at the same rate) against the honest model.
     log_h = np.log(np.maximum(p0, 1e-300)) + top[:, 0]
     unsure_log = np.where(digits == 0, np.log(model.unsure)[None, :], np.log((1 - model.unsure) / 5)[None, :])
@@ -236,25 +242,6 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel)
         pi = float(np.clip((post * bw).sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
     careless = np.where(live, 1 - post, 1.0)
     return Judgement(crowd, value, careless, fitting)
-
-
-def _spikes(value: Ints, likely: Floats) -> Floats:
-    """Per answer (its value 0..4 and its probability under the honest model given the rater's other
-    answers), the probability that it belongs to a "spike" — a mass of answers at one value beyond
-    what the model explains — by EM on the five spikes' shares; a spike under `_SPIKE_MIN` of the
-    factor's answers is no spike."""
-    eps = np.full(5, 0.02)
-    post = np.zeros(len(value))
-    for _ in range(_SPIKE_STEPS):
-        e = eps[value]
-        post = e / (e + (1 - eps.sum()) * likely)
-        eps = np.bincount(value, weights=post, minlength=5) / len(value)
-        eps = np.minimum(eps, 0.9 / 5)
-    eps = np.where(eps >= _SPIKE_MIN, eps, 0.0)
-    e = eps[value]
-    post = e / (e + (1 - eps.sum()) * likely)
-    out: Floats = post
-    return out
 
 
 def _neighbour_counts(digits: Ints, live: Bools, bw: Floats) -> Floats:
