@@ -57,6 +57,8 @@ _FIT_SLACK = 1.5
 #: The careless class's share of the ballots is fitted with this many EM steps, from this start.
 _CARELESS_STEPS = 30
 _CARELESS_START = 0.05
+#: Pseudo-count per answer value of the class apart's categoricals, as a share of the ballots.
+_THETA_PRIOR = 0.01
 
 
 def _phi(z: Floats) -> Floats:
@@ -229,17 +231,31 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
         expect = marginal[j] * u[cells, j].sum()
         keep = np.minimum(1.0, (_SLACK * expect + _SPARE) / np.maximum(counts, 1e-12))
         value[:, j] = np.where(cells, keep[d], 1.0)
-    # Careless: uniform answers (and "not sure" at the same rate) against the honest model.
+    # A careless class: answers independent across factors, each uniform over 1..5 or with a spike
+    # at one value (learned by EM with the class's share) — a random clicker, or a bloc sinking two
+    # factors that puts 1 on both and clicks anything elsewhere; an honest rater who gave one of them
+    # a 1 but not the other is no member of it. (A free categorical per factor took in honest
+    # ballots: 20 % of them below half weight against one sunk factor.)
     log_h = np.log(np.maximum(p0, 1e-300)) + top[:, 0]
-    unsure_log = np.where(digits == 0, np.log(model.unsure)[None, :], np.log((1 - model.unsure) / 5)[None, :])
-    log_c = unsure_log.sum(axis=1)
+    theta = np.full((f, 5), 0.2)
     pi = _CARELESS_START
     post = np.zeros(n)
-    diff = np.clip(log_c - log_h, -50, 50)
+    prior = _THETA_PRIOR * max(float(bw.sum()), 1.0)
+    d0 = np.clip(digits, 1, 5) - 1
     for _ in range(_CARELESS_STEPS):
-        odds = pi / (1 - pi) * np.exp(diff)
+        log_c = np.where(digits == 0, np.log(model.unsure)[None, :],
+                         np.log(1 - model.unsure)[None, :] + np.log(theta[np.arange(f)[None, :], d0])).sum(axis=1)
+        odds = pi / (1 - pi) * np.exp(np.clip(log_c - log_h, -50, 50))
         post = odds / (1 + odds)
-        pi = float(np.clip((post * bw).sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
+        member = post * bw
+        pi = float(np.clip(member.sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
+        for j in range(f):
+            ok = digits[:, j] > 0
+            counts = np.bincount(d0[ok, j], weights=member[ok], minlength=5) + prior
+            top_k = int(np.argmax(counts))
+            spike = max(0.0, (counts[top_k] / counts.sum() - 0.2) / 0.8)
+            theta[j] = (1 - spike) / 5
+            theta[j, top_k] += spike
     careless = np.where(live, 1 - post, 1.0)
     return Judgement(crowd, value, careless, fitting)
 
