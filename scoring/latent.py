@@ -251,9 +251,9 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
         pi = float(np.clip(member.sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
         for j in range(f):
             ok = digits[:, j] > 0
-            counts = np.bincount(d0[ok, j], weights=member[ok], minlength=5) + prior
-            top_k = int(np.argmax(counts))
-            spike = max(0.0, (counts[top_k] / counts.sum() - 0.2) / 0.8)
+            tally: Floats = np.bincount(d0[ok, j], weights=member[ok], minlength=5) + prior
+            top_k = int(np.argmax(tally))
+            spike = max(0.0, (tally[top_k] / tally.sum() - 0.2) / 0.8)
             theta[j] = (1 - spike) / 5
             theta[j, top_k] += spike
     careless = np.where(live, 1 - post, 1.0)
