@@ -251,7 +251,7 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
         pi = float(np.clip(member.sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
         for j in range(f):
             ok = digits[:, j] > 0
-            tally: Floats = np.bincount(d0[ok, j], weights=member[ok], minlength=5) + prior
+            tally = np.bincount(d0[ok, j], weights=member[ok], minlength=5).astype(np.float64) + prior
             top_k = int(np.argmax(tally))
             spike = max(0.0, (tally[top_k] / tally.sum() - 0.2) / 0.8)
             theta[j] = (1 - spike) / 5
