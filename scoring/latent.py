@@ -1,12 +1,14 @@
 """A latent model of honest answers, and what it says about the ballots that do not fit it.
 
 **The honest model.** Rater i answers factor f with x_if = clip(round(μ_f + l_i + e_if), 1, 5), where
-the leniency l_i ~ N(0, τ²) is shared by the rater's answers, the noise e_if ~ N(0, σ²) is not, and
-"not sure" comes at a per-factor rate r_f. The clipping is a censoring: a lenient rater near the top
-of the scale answers 5 everywhere because the scale stops there, and the model gives that all-fives
-ballot the probability it has (it is not an outlier). A ballot's probability integrates its
-leniency out (Gauss–Hermite quadrature over `_NODES` leniencies), so every ballot, every pattern of
-answers and every neighbourhood of a pattern has a computable probability under the model.
+the leniency l_i is shared by the rater's answers, the noise e_if ~ N(0, σ²) is not, and "not sure"
+comes at a per-factor rate r_f. The clipping is a censoring: a lenient rater near the top of the
+scale answers 5 everywhere because the scale stops there, and the model gives that all-fives ballot
+the probability it has (it is not an outlier). The leniency's distribution is free in shape — masses
+on a grid of leniencies (`_LENIENCY_GRID`), fitted by EM (Kiefer–Wolfowitz NPMLE) from a normal
+start — so a polarising product's two camps are two lumps of it. A ballot's probability integrates
+its leniency out over the grid, so every ballot, every pattern of answers and every neighbourhood of
+a pattern has a computable probability under the model.
 
 **Fitting** (`fit`), from weighted ballots (the weights of the robust pass before it, so a bloc
 already down-weighted does not shape the model): per factor the total spread s_f and latent mean
@@ -26,9 +28,11 @@ average correlation between factors.
 * *excess of one answer in one factor* — the same for the cells of one factor holding one value
   (a bloc sinking one or two factors to 1 puts 30 % of a factor's answers at a value the model
   expects from 1–2 %);
-* *careless raters* — a two-class mixture, the honest model against answers uniform over 1..5, fitted
-  by EM on the class share: each ballot's probability of the careless class (a random clicker is far
-  more likely under uniform answers than under one leniency plus noise, over six factors).
+* *careless raters* — a two-class mixture, the honest model against answers independent across
+  factors, each uniform over 1..5 or uniform plus a spike at one value, fitted by EM (class share and
+  spikes): each ballot's probability of the careless class. A random clicker is far more likely under
+  uniform answers than under one leniency plus noise, over six factors; a bloc answering like the
+  crowd but sinking two factors is a class with two spikes at 1.
 """
 
 from __future__ import annotations

@@ -24,24 +24,47 @@ taken out first. Each of `_ITERATIONS` rounds of it:
 5. finally every ballot's *pull* on the overall, Σ_f W_f u_if |x_if − m_f|, is capped at `pull_cap`
    times the round's median pull: the bounded influence behind the stated bound (scoring.bound).
 
-A ballot's weight is its mean cell weight; its reasons name the parts below 0.9 (`off_consensus`,
-`odd_answers`, `outsized_pull`). Choices made on the red-team table (30 rounds a cell, 30 % fraud
-unless said): one pooled scale rather than one per factor (two sunk factors: 0.23 → 0.12); offsets
-judged around their weighted median and MAD slid into one camp of a polarising product (error 1.04),
-hence the mixture and the quartiles; a "crowding" test of offset density against its mirror image
-was dropped (the 5-heart ceiling skews honest rounds; polarising error 0.19–0.32); the answer
-cut-off 5 rather than 3.5 (polarising 0.107 → 0.098, random clickers 0.142 → 0.166).
+6. *the honest model* (scoring.latent), after the first `_FIRST_ITERATIONS` rounds: a latent model of
+   honest answers — x_if = clip(round(μ_f + l_i + e_if)), leniency l_i of a distribution free in shape
+   (NPMLE), noise e_if ~ N(0, σ²), the ends of the scale a censoring — is fitted to the ballots as
+   weighed so far (each answer pattern counted once at first, so copies cannot shape it; then
+   `_MODEL_PASSES` refits counting each ballot as far as the model found it honest). It then weighs:
+   *crowding* — a ballot whose neighbourhood (within 0, 1, 2 hearts) holds more ballots than 2× the
+   model's expected count + 3 is weighed by expected / observed (excess mass: 30 % near-copies of a
+   pattern are wildly unlikely from honest raters, however plausible one such ballot is); *a value
+   in excess* in one factor (the same for the cells of one factor at one value); and a *careless
+   class* — answers independent across factors, each uniform or uniform plus one spike, learned by
+   EM — against the honest model: random clickers and blocs sinking two factors. Then
+   `_SECOND_ITERATIONS` more rounds of 1–5 with these as fixed factors. All of it runs once per
+   distinct answer pattern, not per ballot (a 100,000-ballot round has a few thousand).
 
-**Where it stands** (tests/scoring/test_simulation.py, 20 rounds of 200 ballots a cell, 30 % fraud;
-naive mean in brackets): honest 0.030 (0.028), polarising 0.074 (0.073), niche factor 0.030 (0.031),
-30 ballots 0.060 (0.059); straight-liners 0.03–0.12 (0.54–0.69), near-straight 0.07–0.12 (0.44–0.57),
-copies 0.04–0.16 (0.31–0.60), half "not sure" + ones 0.040 (0.404), one sunk factor 0.056 (0.125),
-two 0.14–0.16 (0.18–0.20), random clickers 0.119 (0.138), mixes 0.10–0.16 (0.13–0.23), mimics 0.269
-(0.273), adaptive 0.262 (0.361). The bound held in every round. The issue's bar — 95 % of rounds
-within 0.15 and error ≤ 0.06 at 30 % of *every* strategy — is met only by the straight-liners at 1,
-copies pushed 2 hearts, "not sure" + extremes and single-factor sinking: blocs near the top of the
-scale (where they look like honest all-fives raters), two-factor targeting, copies one heart out
-and random clickers remain open.
+A ballot's weight is its mean cell weight; its reasons name the parts below 0.9 (`off_consensus`,
+`odd_answers` — also the careless class —, `outsized_pull`, `crowded`). Choices made on the
+red-team table (20–30 rounds a cell, 30 % fraud unless said): one pooled scale rather than one per
+factor (two sunk factors: 0.23 → 0.12); offsets judged around their weighted median and MAD slid into
+one camp of a polarising product (error 1.04), hence the mixture and the quartiles; a "crowding" test
+of offset density against its mirror image was dropped (the 5-heart ceiling skews honest rounds;
+polarising error 0.19–0.32); the answer cut-off 5 rather than 3.5 (polarising 0.107 → 0.098, random
+clickers 0.142 → 0.166). For the honest model: a first fit on the weights alone explained the blocs
+it was to find (near-straight fives: fitted means 0.4 too high); a normal leniency flagged a polarised
+product's camp at the floor (one round 0.30 off, polarising 0.083 against the naive 0.073), the NPMLE
+leniency does not (0.076); a stricter refit (1× instead of 1.5× the expected count) helped straight
+fives (0.12 → 0.05–0.08) but cost polarising rounds 0.091 and honest ones a 5 % share below half
+weight; a free categorical per factor in the careless class took in honest ballots (20 % below half
+weight against one sunk factor), hence uniform-plus-one-spike.
+
+**Where it stands** (rh-score/3; tests/scoring/test_simulation.py, 20 rounds of 200 ballots a cell,
+30 % fraud; rh-score/2 and the naive mean in brackets): honest 0.030 (0.030; 0.028), polarising 0.076
+(0.074; 0.073), niche factor 0.033 (0.030; 0.031), 30 ballots 0.060 (0.060; 0.059); straight ones
+0.026 (0.030; 0.688), copies pushed two hearts 0.043 (0.043; 0.595), random clickers 0.040 (0.119;
+0.138), half "not sure" + ones 0.041 (0.040; 0.404) — these four meet the issue's bar (≥ 95 % of
+rounds within 0.15, error ≤ 0.06) and the test asserts it. Better but short of it: copies one heart
+out 0.072, 90 % (0.158; 0.314), one sunk factor 0.064, 90 % (0.056; 0.125), two sunk 0.093 (0.157;
+0.203), two lifted 0.095 (0.143; 0.179), near-straight ones 0.076 (0.074; 0.570), mixes 0.06–0.13
+(0.10–0.16; 0.13–0.23). Open: blocs of (near-)straight fives near the top, 0.116–0.118 (0.117–0.124;
+0.44–0.54) — with the leniency free in shape they are what a polarised product's camp of lovers at
+the ceiling looks like, and that camp must stay counted. Mimics 0.267 (0.269; 0.273) and the adaptive
+attacker 0.26 (0.26; 0.36) stay within the stated bound, which held in every round.
 """
 
 from __future__ import annotations
@@ -53,7 +76,7 @@ import numpy as np
 from scoring import latent
 from scoring.matrix import Bools, Floats
 from scoring.model import Method
-from scoring.screening import BIT, ODD_ANSWERS, OFF_CONSENSUS, OUTSIZED_PULL, Ints
+from scoring.screening import BIT, CROWDED, ODD_ANSWERS, OFF_CONSENSUS, OUTSIZED_PULL, Ints
 
 #: MAD → standard deviation for a normal sample.
 _MAD_TO_SD = 1.4826
@@ -153,10 +176,12 @@ def weigh(values: Floats, alive: Floats, factor_weights: Floats, method: Method)
     if n == 0 or width == 0 or not live.any():
         return Weights(ballot, cell * ballot[:, None], np.zeros(n, dtype=np.int64))
     ballot, cell, offset_w = _iterate(x, rated, alive, method, _FIRST_ITERATIONS)
+    crowding, careless = np.ones(n), np.ones(n)
     if live.sum() >= _MODEL_MIN_ROWS:
         judged = _judge(x, rated, live, ballot[:, None] * cell)
         ballot, cell, offset_w = _iterate(x, rated, alive, method, _SECOND_ITERATIONS, judged,
                                           (ballot, cell))
+        crowding, careless = judged.crowding, judged.careless
     u = ballot[:, None] * cell
     share = factor_weights / factor_weights.sum() if factor_weights.sum() > 0 else factor_weights
     capped_u, _capped = _cap_pull(x, rated, u, share, method)
@@ -164,8 +189,8 @@ def weigh(values: Floats, alive: Floats, factor_weights: Floats, method: Method)
     ballot_weight = np.where(live, capped_u.sum(axis=1) / rated_count, 0.0)
     cells_w = np.where(live, cell.sum(axis=1) / rated_count, 1.0)
     cap_w = np.where(live, capped_u.sum(axis=1) / np.maximum(u.sum(axis=1), 1e-12), 1.0)
-    parts = np.stack([offset_w, cells_w, cap_w])
-    bits = np.array([BIT[OFF_CONSENSUS], BIT[ODD_ANSWERS], BIT[OUTSIZED_PULL]])
+    parts = np.stack([offset_w, cells_w * careless, cap_w, crowding])
+    bits = np.array([BIT[OFF_CONSENSUS], BIT[ODD_ANSWERS], BIT[OUTSIZED_PULL], BIT[CROWDED]])
     named = parts < _REASON_BELOW
     # A weight below the line from several mild parts at once is put down to the strongest of them.
     unnamed = (ballot_weight < _REASON_BELOW) & ~named.any(axis=0)
@@ -297,7 +322,7 @@ def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method, iterations:
             center, spread = (low + high) / 2, max(_OFFSET_SCALE_FLOOR, (high - low) / _IQR_TO_SD)
             offset_w = _biweight((offsets - center) / spread, method.offset_cutoff)
         ballot = alive * offset_w * noise_w * model_b
-    return ballot, cell, offset_w * noise_w * model_b
+    return ballot, cell, offset_w * noise_w
 
 
 def _judge(x: Floats, rated: Bools, live: Bools, u: Floats) -> latent.Judgement:
