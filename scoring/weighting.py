@@ -175,13 +175,24 @@ def weigh(values: Floats, alive: Floats, factor_weights: Floats, method: Method)
     cell = rated.astype(np.float64)
     if n == 0 or width == 0 or not live.any():
         return Weights(ballot, cell * ballot[:, None], np.zeros(n, dtype=np.int64))
-    ballot, cell, offset_w = _iterate(x, rated, alive, method, _FIRST_ITERATIONS)
-    crowding, careless = np.ones(n), np.ones(n)
+    # Every weight is a function of the answer pattern and of sums over the round, so all of it is
+    # computed once per distinct pattern of the live ballots, counted with its multiplicity: a
+    # 100,000-ballot round has some thousands.
+    rows = np.flatnonzero(live)
+    _, first, inverse, counts = np.unique(pattern_codes(x[rows], rated[rows]), return_index=True,
+                                          return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    xs, rs, mult = x[rows[first]], rated[rows[first]], counts.astype(np.float64)
+    b, c, o = _iterate(xs, rs, mult, method, _FIRST_ITERATIONS)
+    crowd, odd = np.ones(len(mult)), np.ones(len(mult))
     if live.sum() >= _MODEL_MIN_ROWS:
-        judged = _judge(x, rated, live, ballot[:, None] * cell)
-        ballot, cell, offset_w = _iterate(x, rated, alive, method, _SECOND_ITERATIONS, judged,
-                                          (ballot, cell))
-        crowding, careless = judged.crowding, judged.careless
+        judged = _judge(xs, rs, mult, b[:, None] * c)
+        b, c, o = _iterate(xs, rs, mult, method, _SECOND_ITERATIONS, judged, (b, c))
+        crowd, odd = judged.crowding, judged.careless
+    ballot, offset_w, crowding, careless = np.zeros(n), np.ones(n), np.ones(n), np.ones(n)
+    cell = np.zeros((n, width))
+    ballot[rows], cell[rows], offset_w[rows] = b[inverse], c[inverse], o[inverse]
+    crowding[rows], careless[rows] = crowd[inverse], odd[inverse]
     u = ballot[:, None] * cell
     share = factor_weights / factor_weights.sum() if factor_weights.sum() > 0 else factor_weights
     capped_u, _capped = _cap_pull(x, rated, u, share, method)
@@ -232,9 +243,9 @@ def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tu
     sd0 = np.maximum(_BLOC_SD_FLOOR, np.sqrt((w[:, :, None] * (z - mean) ** 2).sum(axis=0) / mass[:, None]))
     # Start the groups at the lower and upper quartiles (a start on the farthest quarter of rows
     # found fewer blocs: near-straight-liners 0.24 vs 0.10).
-    with np.errstate(all="ignore"):
-        masked = np.where(w[:, :, None] > 0, z, np.nan)
-        mu = np.nan_to_num(np.nanquantile(masked, [0.25, 0.75], axis=0)) if n else np.zeros((2, c, d))
+    # Weighted quartiles: a row may stand for many ballots with the same answers.
+    mu = np.array([[[_wquantile(z[:, col, k], w[:, col], q) for k in range(d)] for col in range(c)]
+                   for q in (0.25, 0.75)]) if n else np.zeros((2, c, d))
     sd = np.stack([sd0, sd0])
     pi = np.full((2, c), 0.5)
     for _ in range(_EM_STEPS):
@@ -263,19 +274,19 @@ def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tu
     return np.where(found, post, 1.0), found, mu[major, cols, 0], sd[major, cols, 0]
 
 
-def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method, iterations: int,
+def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: int,
              judged: latent.Judgement | None = None,
              start: tuple[Floats, Floats] | None = None) -> tuple[Floats, Floats, Floats]:
-    """Iteratively reweighted (ballot, cell, offset) weights; see the module docstring."""
+    """Iteratively reweighted (ballot, cell, offset) weights of distinct answer patterns, each standing
+    for `mult` ballots; see the module docstring."""
     n, width = x.shape
     model_b = np.ones(n) if judged is None else judged.crowding * judged.careless
     model_c = np.ones((n, width)) if judged is None else judged.value
-    ballot = alive * model_b if start is None else start[0] * model_b
+    ballot = model_b.copy() if start is None else start[0] * model_b
     cell = rated * model_c if start is None else start[1] * model_c
     offset_w = np.ones(n)
-    distinct = alive * first_of_pattern(x, rated)
     for _ in range(iterations):
-        u = ballot[:, None] * cell
+        u = (mult * ballot)[:, None] * cell
         dev = np.where(rated, x - consensus_of(x, u), 0.0)
         own = (cell * dev).sum(axis=1)
         count = cell.sum(axis=1)
@@ -292,7 +303,7 @@ def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method, iterations:
         # shrink them until honest answers looked odd (a third of honest ballots below 0.5 weight).
         # A low quantile rather than the median: a bloc of random clickers, each answer far from the
         # crowd, inflated the median until the clickers looked ordinary.
-        scale = max(_CELL_SCALE_FLOOR, _wquantile(np.abs(resid).ravel(), np.repeat(ballot * distinct, width),
+        scale = max(_CELL_SCALE_FLOOR, _wquantile(np.abs(resid).ravel(), np.repeat(ballot, width),
                                                   _SCALE_QUANTILE) / _SCALE_QUANTILE_Z)
         cell = np.where(rated, _biweight(resid / scale, method.answer_cutoff), 0.0)
         # A ballot whose answers disagree with each other far beyond answer noise (a random clicker).
@@ -301,13 +312,13 @@ def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method, iterations:
         noise_w = _biweight(rms, method.noise_cutoff)
         # Blocs: per factor among the corrected answers (a bloc sinking or lifting that factor), and
         # among the offsets (a bloc pushing every factor), all in one vectorised EM.
-        post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], alive[:, None] * rated,
+        post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], mult[:, None] * rated,
                                         method.max_rejected_share, np.full(width, _BLOC_APART_FACTOR))
         cell = cell * np.where(rated, post, 0.0) * model_c
         # Ballots, by their offsets. (Adding how much a ballot's answers scatter as a second feature
         # caught random clickers better, 0.10 vs 0.15, but split honest rounds: 0.054 vs 0.034.)
         features = offsets[:, None, None]
-        bpost, found, centers, spreads = bloc_posteriors(features, alive[:, None], method.max_rejected_share,
+        bpost, found, centers, spreads = bloc_posteriors(features, mult[:, None], method.max_rejected_share,
                                                          np.array([_BLOC_APART_OFFSETS]))
         if found[0]:
             # A minority bloc apart from the crowd: weighed by the chance of belonging to the crowd.
@@ -318,50 +329,35 @@ def _iterate(x: Floats, rated: Bools, alive: Floats, method: Method, iterations:
             # Quartiles rather than median and MAD: a polarising product's two camps put the median at
             # the edge of the bigger camp and the MAD inside it, which weighed the other camp down
             # (mean error 0.12–0.17 there); the quartiles sit one in each camp.
-            low, high = _wquantile(offsets, alive, 0.25), _wquantile(offsets, alive, 0.75)
+            low, high = _wquantile(offsets, mult, 0.25), _wquantile(offsets, mult, 0.75)
             center, spread = (low + high) / 2, max(_OFFSET_SCALE_FLOOR, (high - low) / _IQR_TO_SD)
             offset_w = _biweight((offsets - center) / spread, method.offset_cutoff)
-        ballot = alive * offset_w * noise_w * model_b
+        ballot = offset_w * noise_w * model_b
     return ballot, cell, offset_w * noise_w
 
 
-def _judge(x: Floats, rated: Bools, live: Bools, u: Floats) -> latent.Judgement:
-    """The honest model's judgement (scoring.latent) of the live ballots, computed once per distinct
-    answer pattern (every weight so far is a function of the pattern): a 100,000-ballot round has a
-    few thousand.
+def _judge(x: Floats, rated: Bools, mult: Floats, u: Floats) -> latent.Judgement:
+    """The honest model's judgement (scoring.latent) of distinct answer patterns, each standing for
+    `mult` ballots with cell weights `u` so far.
 
     The model's first fit counts each pattern once, so copies cannot shape it; each of the
     `_MODEL_PASSES` fits after it counts each ballot as far as the model did not find it crowded,
     careless or odd."""
-    n, width = x.shape
-    digits = np.where(rated, x, 0.0).astype(np.int64)
-    code = (digits * (6 ** np.arange(width, dtype=np.int64))).sum(axis=1)
-    rows = np.flatnonzero(live)
-    _, first, inverse, counts = np.unique(code[rows], return_index=True, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    pick = rows[first]
-    xs, rs = x[pick], rated[pick]
-    us = np.stack([np.bincount(inverse, weights=u[rows, j], minlength=len(pick)) for j in range(width)],
-                  axis=1).astype(np.float64)
-    ones = np.ones(len(pick))
-    fit_w = us / counts[:, None]
+    us = mult[:, None] * u
+    ones = np.ones(len(mult))
+    fit_w = u
     judged = latent.Judgement(ones, np.ones_like(us), ones, ones)
     for _ in range(_MODEL_PASSES):
-        judged = latent.judge(xs, rs, ones, us, latent.fit(xs, rs, np.ones_like(rs), fit_w), float(len(rows)))
+        judged = latent.judge(x, rated, ones, us, latent.fit(x, rated, np.ones_like(rated), fit_w),
+                              float(mult.sum()))
         fit_w = us * (judged.fitting * judged.careless)[:, None] * judged.value
-    crowding, careless, value = np.ones(n), np.ones(n), np.ones((n, width))
-    crowding[rows], careless[rows], value[rows] = (judged.crowding[inverse], judged.careless[inverse],
-                                                   judged.value[inverse])
-    return latent.Judgement(crowding, value, careless, crowding)
+    return judged
 
 
-def first_of_pattern(x: Floats, rated: Bools) -> Floats:
-    """1 for the first ballot of each distinct answer pattern ("not sure" a value of its own), else 0."""
+def pattern_codes(x: Floats, rated: Bools) -> Ints:
+    """One integer per answer pattern (base 6, "not sure" a value of its own)."""
     digits = np.where(rated, x, 0.0).astype(np.int64)
-    code = (digits * (6 ** np.arange(digits.shape[1], dtype=np.int64))).sum(axis=1)
-    _, first = np.unique(code, return_index=True)
-    out = np.zeros(len(x))
-    out[first] = 1.0
+    out: Ints = (digits * (6 ** np.arange(digits.shape[1], dtype=np.int64))).sum(axis=1)
     return out
 
 
