@@ -54,7 +54,7 @@ _S_GRID = np.linspace(0.3, 3.0, 136)
 #: Bounds on the leniency's share of the answers' variance (their average correlation).
 _RHO_MIN, _RHO_MAX = 0.05, 0.85
 #: A cluster counts at most `_SLACK` times the honest expectation, plus `_SPARE` ballots.
-_SLACK = 2.0
+_SLACK = 1.5
 _SPARE = 3.0
 #: When the model is fitted again, a crowded region counts this many times its honest expectation.
 _FIT_SLACK = 1.5
