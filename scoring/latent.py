@@ -46,7 +46,7 @@ from scoring.matrix import Bools, Floats
 from scoring.screening import Ints
 
 #: The leniencies (hearts) the model integrates over, and the EM steps fitting their masses.
-_LENIENCY_GRID = np.linspace(-4.0, 4.0, 33)
+_LENIENCY_GRID = np.linspace(-4.0, 4.0, 17)
 _NPMLE_STEPS = 40
 #: Grids the censored discretised normal's moments are tabulated on: latent mean and total spread.
 _MU_GRID = np.linspace(-1.5, 7.5, 451)
