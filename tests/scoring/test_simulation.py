@@ -11,10 +11,11 @@ mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds wit
 error at most 0.06 — for `MEETS_THE_BAR`.
 
 Not met yet (at 30 %, 20 rounds, rh-score/3): blocs near the top of the scale (near-straight and
-straight fives, 0.11–0.12: with a leniency free in shape they look like a polarised product's camp
-of lovers, which must stay counted), two factors sunk or lifted (0.09), copies one heart out (0.063,
-95 %), near-straight ones (0.076, 85 %), the mix of targeted blocs and copies (0.060, 100 %: on the
-line, not asserted) and the other two mixes (0.10–0.13).
+straight fives, 0.113–0.114: with a leniency free in shape they look like a polarised product's camp
+of lovers, which must stay counted), two factors sunk or lifted (0.085–0.087), copies one heart out
+(0.065, 95 % within 0.15), near-straight ones (0.077, 85 %) and two of the mixes (0.098, 0.132).
+One sunk factor (0.057, 95 %) and the mix of targeted blocs and copies (0.058, 100 %) meet the bar
+with little to spare.
 
 Rounds per cell: 20 where the 95 % bar is asserted, in the honest cases and for mimics (whose margin
 over the naive mean is thin); fewer where the margin is wide, to keep CI fast."""
@@ -30,11 +31,11 @@ from scoring.simulate import _answer, honest_expectation
 
 #: Strategies that meet the issue's full bar at 30 %: 95 % of rounds within 0.15, mean error ≤ 0.06.
 MEETS_THE_BAR = ("straight_1_slow_bomber", "copies_push2_jitter20", "random_clicker_human_time",
-                 "unsure_half_plus_1s", "targeted_1_factor_to_1")
+                 "unsure_half_plus_1s", "targeted_1_factor_to_1", "mix_targeted_and_copies")
 #: Fewer rounds where the table's margin is wide (the adaptive attacker scores 15 blocs a round).
 ROUNDS = {"adaptive": 8, "near_straight_5_vary1": 12, "near_straight_1_vary2": 12, "straight_5_human_time": 12,
           "copies_push1_jitter10": 12, "targeted_2_factors_to_1": 12,
-          "targeted_2_factors_to_5": 12, **{name: 12 for name in MIXES}}
+          "targeted_2_factors_to_5": 12, **{name: 12 for name in MIXES if name not in MEETS_THE_BAR}}
 SEED = 20261207
 
 
