@@ -3,7 +3,8 @@
 Hard evidence (scoring.screening) sets a weight to 0. Every other ballot is weighed by an iterative
 robust estimator in the spirit of iterative filtering (Laureti et al. 2006; de Kerchove & Van Dooren
 2010) and of a latent-class model of "the crowd" and "a group apart", with each rater's own leniency
-taken out first. Each of `_ITERATIONS` rounds of it:
+taken out first. Each round of it (`_ITERATIONS` of them in a small round; otherwise
+`_FIRST_ITERATIONS`, then the honest model of step 6, then `_SECOND_ITERATIONS`):
 
 1. the consensus m_f of each factor is the weighted mean of its answers; a rater's *offset* l_i is
    the (cell-weighted) mean of x_if − m_f — their leniency;
@@ -24,7 +25,8 @@ taken out first. Each of `_ITERATIONS` rounds of it:
 5. finally every ballot's *pull* on the overall, Σ_f W_f u_if |x_if − m_f|, is capped at `pull_cap`
    times the round's median pull: the bounded influence behind the stated bound (scoring.bound).
 
-6. *the honest model* (scoring.latent), after the first `_FIRST_ITERATIONS` rounds: a latent model of
+6. *the honest model* (scoring.latent), after the first `_FIRST_ITERATIONS` rounds (in a round of at
+   least `_MODEL_MIN_ROWS` ballots): a latent model of
    honest answers — x_if = clip(round(μ_f + l_i + e_if)), leniency l_i of a distribution free in shape
    (NPMLE), noise e_if ~ N(0, σ²), the ends of the scale a censoring — is fitted to the ballots as
    weighed so far (each answer pattern counted once at first, so copies cannot shape it; then
@@ -103,13 +105,16 @@ _SCALE_QUANTILE_Z = 0.4538
 #: one-heart difference look like an outlier. 0.5 heart is about an honest rater's rounding noise.
 _CELL_SCALE_FLOOR = 0.5
 _OFFSET_SCALE_FLOOR = 0.3
+#: Robust passes of a round too small for the honest model (under `_MODEL_MIN_ROWS` live ballots).
 _ITERATIONS = 8
-#: Rounds of fitting the honest model (scoring.latent) to the weights so far and weighing again.
+#: Robust passes before the honest model is fitted, and after it with its judgement fixed (6 rather
+#: than 8 first: the same red-team table, a quarter less work).
+_FIRST_ITERATIONS = 6
+_SECOND_ITERATIONS = 4
+#: Fits of the honest model (scoring.latent), each on the weights its previous judgement left (2: random
+#: clickers 0.044 → 0.060), and the fewest live ballots it is fitted to (as `_BLOC_MIN_ROWS`).
 _MODEL_PASSES = 3
 _MODEL_MIN_ROWS = 50
-_SECOND_ITERATIONS = 4
-#: Of the `_ITERATIONS`, those before the model is first fitted.
-_FIRST_ITERATIONS = 8
 #: The narrowest spread (hearts) a group of offsets is fitted with: copies of one ballot have none.
 _BLOC_SD_FLOOR = 0.05
 _EM_STEPS = 25
@@ -203,6 +208,8 @@ def weigh(values: Floats, alive: Floats, factor_weights: Floats, method: Method)
         judged = _judge(xs, rs, mult, b[:, None] * c)
         b, c, o = _iterate(xs, rs, mult, method, _SECOND_ITERATIONS, judged, (b, c))
         crowd, odd = judged.crowding, judged.careless
+    else:  # too few ballots to fit a model to: the robust passes alone, `_ITERATIONS` of them
+        b, c, o = _iterate(xs, rs, mult, method, _ITERATIONS - _FIRST_ITERATIONS, None, (b, c))
     ballot, offset_w, crowding, careless = np.zeros(n), np.ones(n), np.ones(n), np.ones(n)
     cell = np.zeros((n, width))
     ballot[rows], cell[rows], offset_w[rows] = b[inverse], c[inverse], o[inverse]
