@@ -51,6 +51,8 @@ _NPMLE_STEPS = 40
 #: Grids the censored discretised normal's moments are tabulated on: latent mean and total spread.
 _MU_GRID = np.linspace(-1.5, 7.5, 451)
 _S_GRID = np.linspace(0.3, 3.0, 136)
+#: How far beyond the scale's ends (hearts) a factor's latent mean may be fitted.
+_MU_MARGIN = 0.25
 #: Bounds on the leniency's share of the answers' variance (their average correlation).
 _RHO_MIN, _RHO_MAX = 0.05, 0.85
 #: A cluster counts at most `_SLACK` times the honest expectation, plus `_SPARE` ballots.
@@ -143,6 +145,10 @@ def fit(x: Floats, rated: Bools, present: Bools, w: Floats) -> HonestModel:
     # Then each μ_f again with the pooled spread.
     column = int(np.argmin(np.abs(_S_GRID - s)))
     mu = np.interp(mean, table_mean[:, column], _MU_GRID)
+    # Near the ends the mean barely moves with μ, so a little chance in it throws μ far out (5.9 for
+    # a factor at 4.9, which then made every honest 4 there look crowded): μ is kept within
+    # `_MU_MARGIN` of the scale, where rounded and clipped answers can still tell it apart.
+    mu = np.clip(mu, 1 - _MU_MARGIN, 5 + _MU_MARGIN)
     # The leniency's share: the answers' average correlation between factors (weighted by ballot).
     bw = w.max(axis=1)
     dev = np.where(rated, x - mean, 0.0)

@@ -81,10 +81,11 @@ rounds are 0.036 (naive 0.033, rh-score/2 0.036); with tighter ones (0.25, 0.6) 
 is 0.13 from the truth (naive 0.08, rh-score/2 0.10) — its camps crowd more than the model's
 moment-fitted noise expects; a noise read from the spread within ballots fixed that (0.08) but let
 the careless class take in noisy honest raters (0.040 against the naive 0.021), so it is not used.
-A product at 4.9 hearts on every factor (beyond the suite's, whose factors average at most ~4.3)
-is a known weak spot: the model underrates how crowded the corner next to all fives is, ~9 % of the
-honest ballots there are named `crowded` at weights 0.5–0.75, and one such round was 0.068 off
-(naive 0.018). At 4.3 and 4.6 honest all-fives raters keep their weight (tests/scoring/test_latent.py).
+A product at 4.9 hearts on every factor (beyond the suite's, whose factors average at most ~4.3):
+with the latent means unbounded, one factor's went to 5.9 and 9 % of the honest ballots were named
+`crowded`; bounded to 0.75–5.25 none are, and honest all-fives raters keep their weight at 4.3, 4.6
+and 4.9 (tests/scoring/test_latent.py). Such a round is still 0.076 off (naive 0.018) — rh-score/2's
+error there too, from the robust passes, not the model: open.
 """
 
 from __future__ import annotations
