@@ -70,9 +70,10 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"== {backend}")
         if "throughput" in parts:
             t = parts["throughput"]
-            lines.append(f"throughput: {len(t['pairs'])} interleaved pairs of slices, {t['raters_per_slice']} raters "
-                         f"x {t['taps_per_rater']} taps each (after {t['warmup_raters_per_slice']} warming up), "
-                         f"{t['concurrency']} at a time; medians over the slices")
+            lines.append(f"throughput: {len(t['pairs'])} interleaved pairs of slices, each {t['concurrency']} raters "
+                         f"tapping at all times, measured over {t['raters_per_slice']} raters' worth of taps "
+                         f"(x {t['taps_per_rater']}) after {t['warmup_raters_per_slice']}' worth warming up; "
+                         f"medians over the slices")
             for side in ("ours", "floor"):
                 r = t[side]
                 lines.append(f"  {side:5} {r['taps_per_s']:8.1f} taps/s  {r['cpu_ms_per_tap']:.2f} ms CPU/tap  "
