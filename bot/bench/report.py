@@ -43,13 +43,14 @@ def check_targets(parts: dict[str, Any], backend: str = "sqlite") -> dict[str, b
 
 async def run_parts(parts: tuple[str, ...], *, raters: int, concurrency: int,
                     sizes: tuple[int, ...] = (1_000, 10_000, 100_000), open_ballots: int = 10_000,
-                    pairs: int = MIN_PAIRS, profile: str | None = None) -> dict[str, Any]:
+                    pairs: int = MIN_PAIRS, throughput_pairs: int = MIN_PAIRS, profile: str | None = None
+                    ) -> dict[str, Any]:
     """The chosen parts on every backend; one dict keyed by backend, then part."""
     out: dict[str, Any] = {}
     for name, pg_url in backends():
         results: dict[str, Any] = {}
         if "throughput" in parts:
-            results["throughput"] = await run_throughput(raters, concurrency, pg_url, pairs=pairs,
+            results["throughput"] = await run_throughput(raters, concurrency, pg_url, pairs=throughput_pairs,
                                                          profile=profile if name == "sqlite" else None)
         if "scoring" in parts:
             results["scoring"] = await run_scoring(sizes, pg_url, pairs=pairs)

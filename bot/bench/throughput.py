@@ -48,7 +48,7 @@ from bot.bench.driver import (
     percentile,
 )
 from bot.bench.fixtures import bench_config, bench_database, chunks, seed_raters
-from bot.bench.pairs import MIN_PAIRS, pair_orders, ratios_of, spread, warnings_for
+from bot.bench.pairs import THROUGHPUT_PAIRS, pair_orders, ratios_of, spread, warnings_for
 from bot.domain.clock import SystemClock
 from bot.domain.runtime import Runtime
 from bot.sandbox import BotApiSandbox, SimUser
@@ -95,8 +95,8 @@ def interleaved_report(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]
     }
 
 
-async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str | None = None, *,
-                         pairs: int = MIN_PAIRS, profile: str | None = None, seed: int | None = None
+async def run_throughput(raters: int = 700, concurrency: int = 50, pg_url: str | None = None, *,
+                         pairs: int = THROUGHPUT_PAIRS, profile: str | None = None, seed: int | None = None
                          ) -> dict[str, Any]:
     """Ours and the floor under the same load, in `pairs` interleaved pairs of slices; `profile` writes
     a profile of ours."""

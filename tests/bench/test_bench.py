@@ -34,7 +34,8 @@ def bench(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple
 def test_a_small_throughput_run_alternates_both_sides_in_pairs_and_measures_each_slice_over_its_window(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, result, err = bench(config, capsys, "--part", "throughput", "--raters", "20", "--concurrency", "5")
+    code, result, err = bench(config, capsys, "--part", "throughput", "--raters", "20", "--concurrency", "5",
+                              "--pairs", "5")
     assert code == 0, err
     t = result["sqlite"]["throughput"]
     assert len(t["pairs"]) == 5 and t["raters_per_slice"] == 4 and t["warmup_raters_per_slice"] == 1
