@@ -73,7 +73,7 @@ def render(results: dict[str, Any]) -> str:
             t = parts["throughput"]
             lines.append(f"throughput: {len(t['pairs'])} interleaved pairs of slices, each {t['concurrency']} raters "
                          f"tapping at all times, measured over {t['raters_per_slice']} raters' worth of taps "
-                         f"(x {t['taps_per_rater']}) after {t['warmup_raters_per_slice']}' worth warming up; "
+                         f"(x {t['taps_per_rater']}), after a warm-up of {t['warmup_raters_per_slice']} raters' worth; "
                          f"medians over the slices")
             for side in ("ours", "floor"):
                 r = t[side]
