@@ -183,6 +183,9 @@ _RANGES = {"id": (1, INT32_MAX), "rev": (0, INT32_MAX), "position": (0, 99), "pa
 
 def encode(button: Button) -> str:
     """The callback data of `button`; a shape over Telegram's 64 bytes is a bug, so it raises."""
+    if type(button) is BallotButton and (wire := _MOVE_WIRE.get(button.move)) is not None \
+            and _in_range(button.sheet_id, "id") and _in_range(button.rev, "rev"):
+        return f"b:{button.sheet_id}:{button.rev}:{wire}"  # its read-back is proven below, once
     match button:
         case _Press(sheet_id, rev, move):
             data = f"{button.prefix}:{sheet_id}:{rev}:{_move_letters(move)}"
@@ -221,6 +224,27 @@ def _move_letters(move: Move | ResearchMove) -> str:
         case ResearchMove(action):
             return _RESEARCH_LETTERS[action]
     raise AssertionError(move)
+
+
+def _in_range(number: object, kind: str) -> bool:
+    minimum, maximum = _RANGES[kind]
+    return type(number) is int and minimum <= number <= maximum
+
+
+def _moves_read_back() -> dict[Move, str]:
+    """Every rating move with the wire form it reads back from: proven once, at import.
+
+    A rating screen encodes seven buttons on every tap, and reading each one back (`encode`'s check)
+    was a third of building the screen. A ballot button's data is its two numbers and its move's
+    form: with the numbers in their ranges (written as plain digits), it reads back exactly when the
+    move's form does, whatever the numbers are."""
+    moves = [Move.score(n) for n in range(1, 6)] + [Move.edit(p) for p in range(_RANGES["position"][1] + 1)]
+    moves += [Move(action) for action in _LETTERS]
+    wire = {}
+    for move in moves:
+        data = encode(BallotButton(1, 0, move))  # the general path, with its read-back check
+        wire[move] = data.removeprefix("b:1:0:")
+    return wire
 
 
 def _number(text: str, kind: str) -> int:
@@ -264,3 +288,8 @@ def _read(data: str) -> Button | None:
         pick = ResearchMove(ResearchAction.PICK, int(m[3])) if m[3] else ResearchMove(_RESEARCH_ACTIONS[m[4]])
         return ResearchButton(_number(m[1], "id"), _number(m[2], "rev"), pick)
     return None
+
+
+# Empty while it is filled, so that filling it encodes every move through the general, checked path.
+_MOVE_WIRE: dict[Move, str] = {}
+_MOVE_WIRE.update(_moves_read_back())

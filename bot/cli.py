@@ -258,9 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
                            help="performance benchmark: rating throughput against PTB's floor, scoring, memory")
     bench.add_argument("--part", action="append", choices=("throughput", "scoring", "memory", "invitations"),
                        help="run only this part (repeatable); default: throughput, scoring and memory")
-    bench.add_argument("--raters", type=int, default=500, metavar="R", help="throughput: raters a side (default 500)")
-    bench.add_argument("--pairs", type=int, default=5, metavar="P",
-                       help="throughput, scoring: interleaved pairs of ours and the floor (default 5, at least 5)")
+    bench.add_argument("--raters", type=int, default=700, metavar="R",
+                       help="throughput: raters' worth of taps measured a side, R/P a slice (default 700)")
+    bench.add_argument("--pairs", type=int, metavar="P",
+                       help="throughput, scoring: interleaved pairs of ours and the floor (default 7 for "
+                            "throughput, 5 for scoring; at least 5)")
     bench.add_argument("--concurrency", type=int, default=50, metavar="C",
                        help="throughput: raters tapping at a time (default 50)")
     bench.add_argument("--sizes", default="1000,10000,100000", metavar="N,N",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -20,7 +20,9 @@ from bot.domain.words import Bilingual
 from bot.formats import when
 from bot.screens import Screen
 from bot.texts import Html, html_lines, lookup, t, t_plain
-from scoring.maxdiff_chart import ResearchChartText
+
+if TYPE_CHECKING:
+    from scoring.maxdiff_chart import ResearchChartText
 
 # Reading four short labels and tapping twice: about 8 s a set, rounded up to whole minutes.
 SECONDS_PER_SET = 8
@@ -141,6 +143,8 @@ def caption(report: Mapping[str, Any], lang: str, category: str) -> str:
 
 
 def chart_text(report: Mapping[str, Any], lang: str, category: str, top: int = 5) -> ResearchChartText:
+    from scoring.maxdiff_chart import ResearchChartText  # with matplotlib: only when a chart is drawn
+
     r = report["respondents"]
     info = t_plain(lang, "research.info", accepted=r["accepted"], submitted=r["submitted"],
                    version=report.get("factor_set") or 1)

@@ -10,12 +10,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-
-from scoring.chart import FONT_PATH, HEART_RED, SOFT_RED
-
 
 @dataclass(frozen=True)
 class TrendPoint:
@@ -26,6 +20,14 @@ class TrendPoint:
 
 def render_trend_png(points: Sequence[TrendPoint], title: str, axis: str) -> bytes:
     """The trend of `points` (oldest first) as PNG bytes."""
+    # Imported here, not with the module: the bot imports `TrendPoint` at start-up, and matplotlib
+    # (~30 MB) is needed only once a trend is drawn.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    from scoring.chart import FONT_PATH, HEART_RED, SOFT_RED
+
     font = FontProperties(fname=str(FONT_PATH), size=15)
     fig = Figure(figsize=(7.2, 4.6), dpi=150)
     FigureCanvasAgg(fig)

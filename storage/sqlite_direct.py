@@ -16,6 +16,11 @@ never allowed to wait:
   passive checkpoint runs on the worker thread.
 With synchronous=NORMAL in WAL mode a commit does not fsync, so nothing here touches the disk's
 latency on the loop.
+
+The loop keeps one connection open for good rather than taking it from the pool for each transaction:
+a checkout, a new `Connection` and the return to the pool (with its reset) were ~0.1 ms of a tap's
+~0.4 ms in SQLAlchemy. Nothing else can use it meanwhile: a transaction on it runs to its end without
+ever yielding to the loop. Between transactions it holds no lock and no read snapshot.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ class DirectSqlite:
 
     def __init__(self, path: str, pragmas: Callable[[Any, Any], None]) -> None:
         self._loop_engine = _engine(path, pragmas, "PRAGMA busy_timeout=0", "PRAGMA wal_autocheckpoint=0")
+        self._loop_connection: Connection | None = None
         self._thread_engine = _engine(path, pragmas)
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="redheart-sqlite")
         self._commits = 0
@@ -73,7 +79,7 @@ class DirectSqlite:
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         try:
-            result = _transaction(self._loop_engine, work)
+            result = self._on_loop(work)
         except OperationalError as exc:
             if not is_locked(exc):
                 raise
@@ -85,6 +91,14 @@ class DirectSqlite:
         if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
             self._checkpoint = self._thread.submit(self._checkpoint_now)
         return result
+
+    def _on_loop(self, work: Callable[[Connection], T]) -> T:
+        """`work` in a transaction on the loop's own connection (opened again if an error closed it)."""
+        conn = self._loop_connection
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._loop_connection = self._loop_engine.connect()
+        with conn.begin():
+            return work(conn)
 
     def _waiting_transaction(self, work: Callable[[Connection], T], deadline: float) -> T:
         """`work` on the worker thread, waiting for the write lock until `deadline` at most."""
@@ -111,6 +125,8 @@ class DirectSqlite:
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._loop_connection is not None:
+            self._loop_connection.close()
         self._loop_engine.dispose()
         await loop.run_in_executor(self._thread, self._thread_engine.dispose)
         self._thread.shutdown(wait=False)
@@ -129,7 +145,3 @@ def _engine(path: str, pragmas: Callable[[Any, Any], None], *extra: str) -> Engi
     event.listen(engine, "connect", connect)
     return engine
 
-
-def _transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
-    with engine.begin() as conn:
-        return work(conn)

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bot.bench.campaign import run_invitation_bench
-from bot.bench.pairs import MIN_PAIRS
+from bot.bench.pairs import MIN_PAIRS, THROUGHPUT_PAIRS
 from bot.bench.report import PARTS, render, run_parts
 
 
@@ -29,7 +29,7 @@ async def bench(args: Any) -> int:
     if args.raters < 1 or args.concurrency < 1 or args.open_ballots < 1 or not sizes or min(sizes) < 1:
         print("redheart: --raters, --concurrency, --open-ballots and --sizes must be positive", file=sys.stderr)
         return 2
-    if args.pairs < MIN_PAIRS:
+    if args.pairs is not None and args.pairs < MIN_PAIRS:
         print(f"redheart: --pairs must be at least {MIN_PAIRS}: fewer cannot bound the median", file=sys.stderr)
         return 2
     if args.profile and not args.profile.endswith(".pstats") and importlib.util.find_spec("pyinstrument") is None:
@@ -38,7 +38,8 @@ async def bench(args: Any) -> int:
         return 2
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     results = await run_parts(parts or PARTS, raters=args.raters, concurrency=args.concurrency, sizes=sizes,
-                              open_ballots=args.open_ballots, pairs=args.pairs, profile=args.profile)
+                              open_ballots=args.open_ballots, pairs=args.pairs or MIN_PAIRS,
+                              throughput_pairs=args.pairs or THROUGHPUT_PAIRS, profile=args.profile)
     print(json.dumps(results) if args.json else render(results))
     failed = [p for backend in results.values() for p in (backend.get("throughput"), backend.get("memory"))
               if p is not None and (p.get("errors") or p.get("ours", {}).get("errors"))]

@@ -41,10 +41,23 @@ Chooser = Callable[[StoredMessage, int, random.Random], str]
 
 
 @dataclass
+class Window:
+    """The measured part of a steady load (`drive(..., window=)`): it opens once `after` taps are done
+    and closes `taps` taps later; then each rater stops after the tap it is making, so the slice never
+    runs down through a tail of ever fewer raters (its rate was the tail's, not the bot's)."""
+
+    after: int
+    taps: int
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
 class Load:
     taps: int = 0
     errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    done_at: list[float] = field(default_factory=list)  # when each tap's edit arrived (perf_counter)
     seconds: float = 0.0
     # Both measured inside the bot's own process (see `bot.bench.child`), not here beside the sandbox.
     cpu_seconds: float = 0.0
@@ -52,9 +65,10 @@ class Load:
 
 
 async def drive(sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser, *, taps_per_user: int,
-                concurrency: int, timeout: float = 30.0) -> Load:
+                concurrency: int, timeout: float = 30.0, window: Window | None = None) -> Load:
     """Each user taps `taps_per_user` times, `concurrency` users at a time, each tap once the previous
-    one's edit arrived. No settle wait: completion is the sandbox recording the edit."""
+    one's edit arrived. No settle wait: completion is the sandbox recording the edit. With a `window`,
+    users stop (after the tap they are making) once it has closed: pass more than it needs."""
     load = Load()
     edited: dict[int, asyncio.Event] = {}
 
@@ -68,6 +82,8 @@ async def drive(sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser, *
     async def rater(user: SimUser, rng: random.Random) -> None:
         async with gate:
             for i in range(taps_per_user):
+                if window is not None and window.closed.is_set():
+                    break
                 message = user.last_message
                 event = edited[user.id] = asyncio.Event()
                 record = await user.tap_data(choose(message, i, rng), message, wait=False)
@@ -87,6 +103,12 @@ async def drive(sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser, *
                     load.errors.append(f"user {user.id} tap {i}: alert {user.alerts[-1].text!r}")
                 load.taps += 1
                 load.latencies.append(record.edited_at - record.pushed_at)
+                load.done_at.append(time.perf_counter())
+                if window is not None:
+                    if load.taps == window.after:
+                        window.opened.set()
+                    elif load.taps == window.after + window.taps:
+                        window.closed.set()
             edited.pop(user.id, None)
 
     try:

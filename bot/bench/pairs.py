@@ -18,6 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 MIN_PAIRS = 5
+# Throughput's slices are short (~4 s of steady load each): seven pairs hold the median with 98%
+# confidence, and a load that starts or stops partway moves at most a pair or two of them.
+THROUGHPUT_PAIRS = 7
 # The interval is "too wide to conclude" when it spans more than this share of the median: the issue's
 # acceptance compares runs to within 0.05 on a ratio near 0.8 (~6%), and targets sit ~10% apart.
 WIDE_SPREAD = 0.15

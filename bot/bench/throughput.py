@@ -10,18 +10,27 @@ a sandbox of its own: the sandboxes and the simulated raters stay in this proces
 their heap (which the garbage collector would otherwise walk) are not counted against either bot.
 Each bot process measures its own event loop's stalls and CPU time.
 
-Both bots stay up for the whole run and take the load in alternating slices (`bot.bench.pairs`): the
-R raters are split into P pairs of equal slices, each side's slice preceded by a warm-up of its own
-(a quarter more raters, not measured), the order within each pair at random. Taps are pushed without
-the sandbox's settle wait; a tap is done when the sandbox records the edit it caused, and its
-latency runs from the push to that edit.
+Both bots stay up for the whole run and take the load in alternating slices (`bot.bench.pairs`), the
+order within each pair at random. A slice is a steady load: C raters tapping at all times, a rater
+who submits replaced at once by the next, so Rate now, the answers and Submit stay mixed as a round's
+raters mix them. It is measured over a window in its middle: the window opens once a warm-up's taps
+are done (a quarter as many again as it measures: the start's burst of C Rate nows, caches and
+connections filling) and closes after R/P raters' worth of taps; then each rater stops after the tap
+it is making. Taps/s, the latencies and the bot's CPU are the window's alone. Measured over the whole
+slice instead, the tail in which the last raters finished one by one, ever fewer at a time, weighed
+on taps/s by however long the slowest of them took: on a quiet machine the pairs' ratios spread
+0.55–0.99. Taps are pushed without the sandbox's settle wait; a tap is done when the sandbox records
+the edit it caused, and its latency runs from the push to that edit.
 """
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import math
 import random
 import statistics
+import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +40,7 @@ from bot.bench.driver import (
     TAPS_PER_RATER,
     Chooser,
     Load,
+    Window,
     choose_ballot_button,
     choose_first_button,
     drive,
@@ -38,14 +48,14 @@ from bot.bench.driver import (
     percentile,
 )
 from bot.bench.fixtures import bench_config, bench_database, chunks, seed_raters
-from bot.bench.pairs import MIN_PAIRS, pair_orders, ratios_of, spread, warnings_for
+from bot.bench.pairs import THROUGHPUT_PAIRS, pair_orders, ratios_of, spread, warnings_for
 from bot.domain.clock import SystemClock
 from bot.domain.runtime import Runtime
 from bot.sandbox import BotApiSandbox, SimUser
 from storage.models import Ballot
 from storage.statuses import BallotStatus
 
-WARMUP_SHARE = 4  # a slice's warm-up: 1/4 as many raters again, run just before it and not measured
+WARMUP_SHARE = 4  # a slice's warm-up: 1/4 as many taps again as its window, done before the window opens
 
 
 def _summary(load: Load) -> dict[str, Any]:
@@ -71,8 +81,7 @@ def _side(slices: list[dict[str, Any]]) -> dict[str, Any]:
             "cpu_seconds": round(sum(s["cpu_seconds"] for s in slices), 3),
             **{key: median(key) for key in ("taps_per_s", "cpu_ms_per_tap", "p50_ms", "p95_ms", "p99_ms")},
             "longest_loop_stall_ms": max(s["longest_loop_stall_ms"] for s in slices),
-            "handler_errors": sum(s["handler_errors"] for s in slices),
-            "warmup_errors": sum(s["warmup_errors"] for s in slices)}
+            "handler_errors": sum(s["handler_errors"] for s in slices)}
 
 
 def interleaved_report(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
@@ -86,8 +95,8 @@ def interleaved_report(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]
     }
 
 
-async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str | None = None, *,
-                         pairs: int = MIN_PAIRS, profile: str | None = None, seed: int | None = None
+async def run_throughput(raters: int = 700, concurrency: int = 50, pg_url: str | None = None, *,
+                         pairs: int = THROUGHPUT_PAIRS, profile: str | None = None, seed: int | None = None
                          ) -> dict[str, Any]:
     """Ours and the floor under the same load, in `pairs` interleaved pairs of slices; `profile` writes
     a profile of ours."""
@@ -96,7 +105,9 @@ async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str |
     async with bench_database(pg_url) as (db, url), BotApiSandbox(settle=0.0) as our_box, \
             BotApiSandbox(settle=0.0) as floor_box:
         rt = Runtime(db, bench_config(url, our_box.token, our_box.base_url), SystemClock())
-        round_id, user_ids = await seed_raters(rt, pairs * (warmup + per_slice))
+        # Each slice's raters: enough for its warm-up and window, and the C still tapping when it closes.
+        slice_raters = warmup + per_slice + concurrency
+        round_id, user_ids = await seed_raters(rt, pairs * slice_raters)
         boxes = {"ours": our_box, "floor": floor_box}
         bots = {side: ChildBot({"kind": side, "database_url": url, "token": box.token, "base_url": box.base_url}
                                | ({"profile": profile} if side == "ours" else {}))
@@ -106,12 +117,13 @@ async def run_throughput(raters: int = 500, concurrency: int = 50, pg_url: str |
         try:
             for bot in bots.values():
                 await bot.status(None)  # the bot is up
-            batches = chunks(user_ids, warmup + per_slice)
+            batches = chunks(user_ids, slice_raters)
+            window = (warmup * TAPS_PER_RATER, per_slice * TAPS_PER_RATER)
             for order, batch in zip(pair_orders(pairs, random.Random(seed)), batches, strict=True):
                 pair: dict[str, Any] = {"order": list(order)}
                 for side in order:
                     users = _invited(side, boxes[side], batch, round_id)
-                    pair[side], errors = await _slice(bots[side], boxes[side], users[:warmup], users[warmup:],
+                    pair[side], errors = await _slice(bots[side], boxes[side], users, Window(*window),
                                                       CHOOSERS[side], concurrency)
                     samples += errors
                 measured.append(pair)
@@ -140,14 +152,28 @@ def _invited(side: str, sandbox: BotApiSandbox, user_ids: list[int], round_id: i
     return users
 
 
-async def _slice(bot: ChildBot, sandbox: BotApiSandbox, warm: list[SimUser], users: list[SimUser], choose: Chooser,
+async def _slice(bot: ChildBot, sandbox: BotApiSandbox, users: list[SimUser], window: Window, choose: Chooser,
                  concurrency: int) -> tuple[dict[str, Any], list[str]]:
-    """A warm-up, then one measured slice: the load, with the bot's own loop stall and CPU meanwhile."""
-    warmed = await drive(sandbox, warm, choose, taps_per_user=TAPS_PER_RATER, concurrency=concurrency)
+    """One slice: the steady load, measured over its window — the taps done in it, their latencies, and
+    the bot's own CPU time and loop stall meanwhile."""
+    load = asyncio.create_task(drive(sandbox, users, choose, taps_per_user=TAPS_PER_RATER,
+                                     concurrency=concurrency, window=window))
+    await _until(window.opened, load)
+    opened = time.perf_counter()
     before = await bot.status("reset")
-    load = await drive(sandbox, users, choose, taps_per_user=TAPS_PER_RATER, concurrency=concurrency)
+    await _until(window.closed, load)
+    closed = time.perf_counter()
     after = await bot.status()
-    load.longest_stall, load.cpu_seconds = after["stall_ms"] / 1000, after["cpu_seconds"]
-    summary = _summary(load) | {"handler_errors": after["errors"] - before["errors"],
-                                "warmup_errors": len(warmed.errors)}
-    return summary, warmed.errors + load.errors + (after["error_samples"] if summary["handler_errors"] else [])
+    whole = await load
+    first, last = bisect.bisect_left(whole.done_at, opened), bisect.bisect_left(whole.done_at, closed)
+    measured = Load(taps=last - first, errors=whole.errors, latencies=whole.latencies[first:last],
+                    seconds=closed - opened, cpu_seconds=after["cpu_seconds"], longest_stall=after["stall_ms"] / 1000)
+    summary = _summary(measured) | {"handler_errors": after["errors"] - before["errors"]}
+    return summary, whole.errors + (after["error_samples"] if summary["handler_errors"] else [])
+
+
+async def _until(event: asyncio.Event, load: asyncio.Task[Load]) -> None:
+    """Until `event`, or the load's end (it ran out of raters or failed: its errors tell)."""
+    waiting = asyncio.ensure_future(event.wait())
+    await asyncio.wait({waiting, load}, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.errors import Forgotten, NotLinked, UnknownCustomer
@@ -31,6 +31,8 @@ async def remember(rt: Runtime, user_id: int, telegram_language: str | None) -> 
 # query per tap. This process forgets a user's entry the moment it records a new choice; a choice
 # made through another process (several bots on one database) shows here within LANGUAGE_TTL.
 LANGUAGE_TTL = 60.0
+# Built once, as the tap's statements are (`bot.domain.ballots`): a rater's first tap reads it.
+_LANGUAGE = select(TelegramUser.language).where(TelegramUser.user_id == bindparam("user_id"))
 
 
 async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) -> str:
@@ -38,8 +40,7 @@ async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) 
     hit, chosen = memo.get(user_id)
     if not hit:
         # One read, no transaction around it: on PostgreSQL one trip instead of five (see `Database.run`).
-        chosen = await rt.db.run(
-            lambda s: s.scalar(select(TelegramUser.language).where(TelegramUser.user_id == user_id)), atomic=False)
+        chosen = await rt.db.run(lambda s: s.scalar(_LANGUAGE, {"user_id": user_id}), atomic=False)
         memo.put(user_id, chosen)
     return pick_language(telegram_language, chosen if isinstance(chosen, str) else None,
                          rt.config.default_language)

@@ -18,12 +18,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import tornado.web
-from aiohttp import web
+import tornado.web  # PTB's own webhook server: loaded with PTB anyway
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,8 @@ async def ops_server(app: App) -> AsyncIterator[None]:
     if not config.port:
         yield
         return
+    from aiohttp import web  # ~11 MB of imports, for a bot that serves metrics
+
 
     async def healthz(_request: web.Request) -> web.Response:
         status, body = await health(app)

@@ -7,6 +7,21 @@ from the catalogs (`site.*`). Only published scorecards appear — the same numb
 minimums as in the channel — and nothing about who rated.
 """
 
-from bot.site.build import SiteSummary, build_site
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.site.build import SiteSummary, build_site
 
 __all__ = ["SiteSummary", "build_site"]
+
+
+def __getattr__(name: str) -> Any:
+    """`build_site` and `SiteSummary`, loaded on first use: the bot imports `bot.site.refresh` at
+    start-up, and Jinja2 is needed only when a site is built."""
+    if name in __all__:
+        from bot.site import build
+
+        return getattr(build, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
