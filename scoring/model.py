@@ -89,11 +89,16 @@ class RaterHistory:
 class Method:
     """Every threshold and setting that can change a score. `version` names them all."""
 
-    # screening
+    # screening (scoring/screening.py): hard evidence; a ballot it catches counts for nothing
+    #: A speeder took less than this share of the round's median time for a ballot ...
     speeder_median_ratio: float = 0.5
+    #: ... or less than this many seconds a factor (on the round's factors and on those it answered).
     speeder_floor_seconds_per_factor: float = 2.0
+    #: One and the same answer on at least this many factors is reported as a straight line.
     straight_line_min_factors: int = 5
+    #: A ballot with more than this share of its factors "not sure" says too little to count.
     mostly_unsure_ratio: float = 0.5
+    #: A rater must have owned the product this many days to judge it.
     min_ownership_days: int = 7
     # weighting (scoring/weighting.py explains each, with the red-team numbers that chose it)
     #: Biweight cut-off, in robust standard deviations, for one answer against the rater's own others.

@@ -3,6 +3,7 @@ their printout."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from bot.bench.fixtures import backends
@@ -65,43 +66,49 @@ def _spread(s: dict[str, Any]) -> str:
     return f"{s['median']} [{s['min']}–{s['max']}]" + (" (too wide)" if s["wide"] else "")
 
 
+def _throughput(t: dict[str, Any]) -> Iterator[str]:
+    yield (f"throughput: {len(t['pairs'])} interleaved pairs of slices, each {t['concurrency']} raters tapping at "
+           f"all times, measured over {t['raters_per_slice']} raters' worth of taps (x {t['taps_per_rater']}), "
+           f"after a warm-up of {t['warmup_raters_per_slice']} raters' worth; medians over the slices")
+    for side in ("ours", "floor"):
+        r = t[side]
+        yield (f"  {side:5} {r['taps_per_s']:8.1f} taps/s  {r['cpu_ms_per_tap']:.2f} ms CPU/tap  "
+               f"p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
+               f"stall {r['longest_loop_stall_ms']:.1f} ms  errors {r['errors']}")
+    ratios = t["ratios"]
+    yield (f"  ours/floor, median [min–max of the pairs, {ratios['throughput']['confidence']:.0%} interval]: "
+           f"throughput {_spread(ratios['throughput'])}, p99 {_spread(ratios['p99'])}, "
+           f"CPU per tap {_spread(ratios['cpu_per_tap'])}")
+    yield from (f"  warning: {w}" for w in t["warnings"])
+
+
+def _scoring(sc: dict[str, Any]) -> Iterator[str]:
+    yield (f"scoring: ours = load + screen + weight + score as closing does; floor = the bare fetch of the same "
+           f"rows; medians of {sc['pairs']} interleaved pairs")
+    yield from (f"  {row['ballots']:>7} ballots  ours {row['seconds']:.3f} s  floor {row['floor_seconds']:.3f} s  "
+                f"ratio {_spread(row['ratio'])}  {row['us_per_ballot']:.1f} µs/ballot  ({row['accepted']} accepted)  "
+                f"loop stall {row['longest_loop_stall_ms']:.0f} ms (floor {row['floor_longest_loop_stall_ms']:.0f} ms, "
+                f"idle loop {row['idle_loop_stall_ms']:.0f} ms)" for row in sc["sizes"])
+    yield from (f"  warning: {w}" for w in sc["warnings"])
+
+
+def _memory(m: dict[str, Any]) -> Iterator[str]:
+    yield (f"memory: idle RSS {m['idle_rss_mb']} MB; with {m['open_ballots']} open ballots {m['rss_mb_after']} MB "
+           f"({m['over_idle_mb']} MB over idle), peak {m['peak_rss_mb']} MB, growth "
+           f"{m['growth_bytes_per_open_ballot']} B per open ballot")
+
+
+_PARTS_TEXT = {"throughput": _throughput, "scoring": _scoring, "memory": _memory}
+
+
 def render(results: dict[str, Any]) -> str:
+    """What `redheart bench` prints without --json: per database, each part it ran, then the targets."""
     lines = []
     for backend, parts in results.items():
         lines.append(f"== {backend}")
-        if "throughput" in parts:
-            t = parts["throughput"]
-            lines.append(f"throughput: {len(t['pairs'])} interleaved pairs of slices, each {t['concurrency']} raters "
-                         f"tapping at all times, measured over {t['raters_per_slice']} raters' worth of taps "
-                         f"(x {t['taps_per_rater']}), after a warm-up of {t['warmup_raters_per_slice']} raters' worth; "
-                         f"medians over the slices")
-            for side in ("ours", "floor"):
-                r = t[side]
-                lines.append(f"  {side:5} {r['taps_per_s']:8.1f} taps/s  {r['cpu_ms_per_tap']:.2f} ms CPU/tap  "
-                             f"p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
-                             f"stall {r['longest_loop_stall_ms']:.1f} ms  errors {r['errors']}")
-            ratios = t["ratios"]
-            lines.append(f"  ours/floor, median [min–max of the pairs, {ratios['throughput']['confidence']:.0%} "
-                         f"interval]: throughput {_spread(ratios['throughput'])}, p99 {_spread(ratios['p99'])}, "
-                         f"CPU per tap {_spread(ratios['cpu_per_tap'])}")
-            lines.extend(f"  warning: {w}" for w in t["warnings"])
-        if "scoring" in parts:
-            sc = parts["scoring"]
-            lines.append(f"scoring: ours = load + screen + weight + score as closing does; floor = the bare fetch "
-                         f"of the same rows; medians of {sc['pairs']} interleaved pairs")
-            for row in sc["sizes"]:
-                lines.append(f"  {row['ballots']:>7} ballots  ours {row['seconds']:.3f} s  floor "
-                             f"{row['floor_seconds']:.3f} s  ratio {_spread(row['ratio'])}  "
-                             f"{row['us_per_ballot']:.1f} µs/ballot  ({row['accepted']} accepted)  "
-                             f"loop stall {row['longest_loop_stall_ms']:.0f} ms "
-                             f"(floor {row['floor_longest_loop_stall_ms']:.0f} ms, idle loop "
-                             f"{row['idle_loop_stall_ms']:.0f} ms)")
-            lines.extend(f"  warning: {w}" for w in sc["warnings"])
-        if "memory" in parts:
-            m = parts["memory"]
-            lines.append(f"memory: idle RSS {m['idle_rss_mb']} MB; with {m['open_ballots']} open ballots "
-                         f"{m['rss_mb_after']} MB ({m['over_idle_mb']} MB over idle), peak {m['peak_rss_mb']} MB, "
-                         f"growth {m['growth_bytes_per_open_ballot']} B per open ballot")
+        for name, text in _PARTS_TEXT.items():
+            if name in parts:
+                lines.extend(text(parts[name]))
         missed = [k for k, ok in parts.get("targets_met", {}).items() if not ok]
         lines.append("targets: " + (f"missed {', '.join(missed)}" if missed else "all met"))
     return "\n".join(lines)
