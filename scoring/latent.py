@@ -60,6 +60,8 @@ _SLACK = 1.5
 _SPARE = 3.0
 #: When the model is fitted again, a crowded region counts this many times its honest expectation.
 _FIT_SLACK = 1.5
+#: ... plus the ballot itself.
+_FIT_SELF = 1.0
 #: The careless class's share of the ballots is fitted with this many EM steps, from this start.
 _CARELESS_STEPS = 30
 _CARELESS_START = 0.05
@@ -228,7 +230,13 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     crowd = np.where(live, crowd, 1.0)
     # For fitting the model again: the same, but with no spare and only over the widest neighbourhood
     # (the one with enough honest ballots in it to be measured): the honest part of a crowded region.
-    fitting = np.where(live, np.minimum(1.0, _FIT_SLACK * expected[2] / np.maximum(observed[2], 1e-12)), 1.0)
+    # The ballot itself is no excess (`_FIT_SELF`): without it, where a neighbourhood expects far
+    # fewer than one honest ballot (8–10 factors, noisy raters: most of them), every lone ballot was
+    # counted ~1.5 × its own probability, the refit was a fit weighted by the model's density, and
+    # each refit came out narrower and shifted than the one before (pi of the careless class 0.44,
+    # rounds 0.3–0.56 hearts off).
+    fitting = np.where(live, np.minimum(1.0, (_FIT_SLACK * expected[2] + _FIT_SELF)
+                                        / np.maximum(observed[2], 1e-12)), 1.0)
     # One value in one factor: its (weighted) count against the count the model's marginal expects.
     marginal = (weights[None, :, None] * probs).sum(axis=1)  # (F, 5)
     value = np.ones((n, f))
@@ -247,18 +255,45 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     # a 1 but not the other is no member of it. (A free categorical per factor took in honest
     # ballots: 20 % of them below half weight against one sunk factor.)
     log_h = np.log(np.maximum(p0, 1e-300)) + top[:, 0]
+    # The class must earn its parameters (BIC): in honest rounds of noisier raters than the model's
+    # fit assumes, it otherwise took in 4–8 % of the weight, from the tails, and cost
+    # 0.01–0.02 hearts (its log-likelihood gain there: 2–4; against 30 % random clickers: hundreds).
+    # Two versions of it are fitted, uniform answers alone (one parameter, its share) and uniform
+    # plus spikes, and the one with the larger BIC gain is kept, if any: the spikes of a class of
+    # random clickers are chance lumps that cost their parameters (gain 12 against a penalty of 34
+    # with a spike per factor; 2.8 without).
+    post = np.zeros(n)
+    best = 0.0
+    for spiked in (False, True):
+        p_c, gain, params = _careless_class(digits, log_h, bw, model.unsure, spiked)
+        margin = gain - 0.5 * params * np.log(max(total, 2.0))
+        if margin > best:
+            best, post = margin, p_c
+    careless = np.where(live, 1 - post, 1.0)
+    return Judgement(crowd, value, careless, fitting)
+
+
+def _careless_class(digits: Ints, log_h: Floats, bw: Floats, unsure: Floats,
+                    spiked: bool) -> tuple[Floats, float, int]:
+    """The careless class against the honest model (log-likelihoods `log_h`), fitted by EM: each
+    ballot's probability of it, its log-likelihood gain over the honest model alone, and its number
+    of parameters (its share, and two per spike)."""
+    n, f = digits.shape
     theta = np.full((f, 5), 0.2)
     pi = _CARELESS_START
     post = np.zeros(n)
     prior = _THETA_PRIOR * max(float(bw.sum()), 1.0)
     d0 = np.clip(digits, 1, 5) - 1
+    log_c = np.zeros(n)
     for _ in range(_CARELESS_STEPS):
-        log_c = np.where(digits == 0, np.log(model.unsure)[None, :],
-                         np.log(1 - model.unsure)[None, :] + np.log(theta[np.arange(f)[None, :], d0])).sum(axis=1)
+        log_c = np.where(digits == 0, np.log(unsure)[None, :],
+                         np.log(1 - unsure)[None, :] + np.log(theta[np.arange(f)[None, :], d0])).sum(axis=1)
         odds = pi / (1 - pi) * np.exp(np.clip(log_c - log_h, -50, 50))
         post = odds / (1 + odds)
         member = post * bw
         pi = float(np.clip(member.sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
+        if not spiked:
+            continue
         for j in range(f):
             ok = digits[:, j] > 0
             tally = np.bincount(d0[ok, j], weights=member[ok], minlength=5).astype(np.float64) + prior
@@ -266,17 +301,10 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
             spike = max(0.0, (tally[top_k] / tally.sum() - 0.2) / 0.8)
             theta[j] = (1 - spike) / 5
             theta[j, top_k] += spike
-    # The class must earn its parameters (BIC): in honest rounds of noisier raters than the model's
-    # fit assumes, it otherwise took in 4–8 % of the weight, from the tails, and cost
-    # 0.01–0.02 hearts (its log-likelihood gain there: 2–4; against 30 % random clickers: hundreds).
     diff = np.clip(log_c - log_h, -50, 50)
     gain = float((bw * np.log1p(pi * np.expm1(diff))).sum())
     spikes = int((theta.max(axis=1) > 0.2 + 1e-9).sum())
-    penalty = 0.5 * (1 + 2 * spikes) * np.log(max(total, 2.0))
-    if gain < penalty:
-        post = np.zeros(n)
-    careless = np.where(live, 1 - post, 1.0)
-    return Judgement(crowd, value, careless, fitting)
+    return post, gain, 1 + 2 * spikes
 
 
 def _neighbour_counts(digits: Ints, live: Bools, bw: Floats) -> Floats:
