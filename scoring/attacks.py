@@ -164,13 +164,17 @@ def mimic(shift: float) -> Strategy:
 
 def adaptive(ctx: Context, k: int) -> Floats:
     """Runs the method on the round so far plus each candidate bloc, keeps the bloc that moves the
-    published overall most, and sends a fresh sample of it."""
+    published overall most, and sends a fresh sample of it. The candidates include what the method
+    finds hardest (scoring/weighting.py): straight and near-straight blocs at the end of the scale
+    with more room, copies one heart out, and blocs pushing two or three factors; it always runs
+    the method it is given, so it searches against whatever the method now is."""
     base = score_matrix(ctx.honest, ctx.factors, ctx.method).overall.score or 3.0
     d = ctx.direction
     candidates: list[Strategy] = [mimic(s) for s in (0.5, 1.0, 1.5, 2.0, 3.0)]
     candidates += [targeted(n, 5.0 if d > 0 else 1.0) for n in (1, 2, 3)]
     candidates += [copies(p, 0.2) for p in (1.0, 2.0)]
-    candidates += [near_straight(5.0 if d > 0 else 1.0, 1), unsure_plus_extreme(5.0 if d > 0 else 1.0)]
+    end = 5.0 if d > 0 else 1.0
+    candidates += [near_straight(end, 1), near_straight(end, 2), straight(end), unsure_plus_extreme(end)]
     best, best_move = candidates[0], -1.0
     for candidate in candidates:
         bloc = matrix(candidate(ctx, k), human_seconds(ctx.rng, k), "a")

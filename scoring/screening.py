@@ -3,7 +3,8 @@
 Hard evidence is what a ballot cannot argue with: `excluded_rater` (an admin excluded the customer),
 `owned_too_briefly`, `speeder` (under half the round's median time, or under the per-factor floor)
 and `mostly_unsure` (more than half the factors without a rating). Everything softer — same answer
-everywhere, far from the consensus, one answer that contradicts the rater's others — is a weight in
+everywhere, far from the consensus, one answer that contradicts the rater's others, one of far more
+near-identical ballots than honest raters would send (`crowded`) — is a weight in
 [0, 1] decided by `scoring.weighting`, never an exclusion on its own.
 
 Nothing is deleted: every ballot keeps its weight and reasons, and the report counts them.
@@ -25,6 +26,7 @@ STRAIGHT_LINER = "straight_liner"
 OFF_CONSENSUS = "off_consensus"
 ODD_ANSWERS = "odd_answers"
 OUTSIZED_PULL = "outsized_pull"
+CROWDED = "crowded"
 
 #: Every reason code, most decisive first: a ballot is counted under the first of its reasons here.
 REASONS: tuple[str, ...] = (
@@ -36,6 +38,7 @@ REASONS: tuple[str, ...] = (
     OFF_CONSENSUS,
     ODD_ANSWERS,
     OUTSIZED_PULL,
+    CROWDED,
 )
 HARD_REASONS: tuple[str, ...] = REASONS[:4]
 SOFT_REASONS: tuple[str, ...] = REASONS[4:]

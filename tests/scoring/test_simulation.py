@@ -1,9 +1,24 @@
 """The red-team suite (issue 10): seeded rounds with a known truth, honest raters and attackers.
 
-`pytest -s` prints the table (30 % fraud, 20 rounds of 200 ballots a cell; `python -m scoring.redteam`
-prints the 10/20/30 % table). The issue's bars that the method meets are asserted; the ones it does
-not yet meet (95 % of rounds within 0.15 at 30 % of every strategy) are shown by the table and named
-in README, not asserted away."""
+`pytest -s` prints the table (30 % fraud, 200-ballot rounds; `python -m scoring.redteam` prints the
+10/20/30 % table). The issue's bars that the method meets are asserted; the ones it does not yet
+meet are shown by the table and named here, in scoring/weighting.py and in README, not asserted away.
+
+Asserted: the stated bound in every round; honest, polarising, niche-factor and 30-ballot rounds
+within 0.01 of the naive mean's error, polarising and niche rounds with at most 5 % of honest ballots
+below half weight; mimics and the adaptive attacker no worse than the naive mean; every strategy and
+mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds within 0.15 and a mean
+error at most 0.06 — for `MEETS_THE_BAR`.
+
+Not met yet (at 30 %, 20 rounds, rh-score/3): blocs near the top of the scale (near-straight and
+straight fives, 0.113–0.114: with a leniency free in shape they look like a polarised product's camp
+of lovers, which must stay counted), two factors sunk or lifted (0.085–0.087), copies one heart out
+(0.065, 95 % within 0.15), near-straight ones (0.077, 85 %) and two of the mixes (0.098, 0.132).
+One sunk factor (0.057, 95 %) and the mix of targeted blocs and copies (0.058, 100 %) meet the bar
+with little to spare.
+
+Rounds per cell: 20 where the 95 % bar is asserted, in the honest cases and for mimics (whose margin
+over the naive mean is thin); fewer where the margin is wide, to keep CI fast."""
 
 import random
 import statistics
@@ -11,16 +26,25 @@ import statistics
 import pytest
 
 from scoring.attacks import STRATEGIES, UNSTOPPABLE
-from scoring.redteam import MIXES, format_table, run_suite
+from scoring.redteam import HONEST_CASES, MIXES, format_table, run_cell
 from scoring.simulate import _answer, honest_expectation
 
-#: A mix the method still handles worse than the naive mean (README "Scoring under attack").
-KNOWN_WORSE_THAN_NAIVE = {"mix_targeted_and_copies"}
+#: Strategies that meet the issue's full bar at 30 %: 95 % of rounds within 0.15, mean error ≤ 0.06.
+MEETS_THE_BAR = ("straight_1_slow_bomber", "copies_push2_jitter20", "random_clicker_human_time",
+                 "unsure_half_plus_1s", "targeted_1_factor_to_1", "mix_targeted_and_copies")
+#: Fewer rounds where the table's margin is wide (the adaptive attacker scores 15 blocs a round).
+ROUNDS = {"adaptive": 8, "near_straight_5_vary1": 12, "near_straight_1_vary2": 12, "straight_5_human_time": 12,
+          "copies_push1_jitter10": 12, "targeted_2_factors_to_1": 12,
+          "targeted_2_factors_to_5": 12, **{name: 12 for name in MIXES if name not in MEETS_THE_BAR}}
+SEED = 20261207
 
 
 @pytest.fixture(scope="module")
 def table():
-    cells = run_suite(rounds=20, shares=(0.3,))
+    cells = [run_cell(case, (), 0.0, rounds=20, seed=SEED, case=case,
+                      n_ballots=30 if case == "honest_30_ballots" else 200) for case in HONEST_CASES]
+    plans = [(name, (name,)) for name in STRATEGIES] + list(MIXES.items())
+    cells += [run_cell(name, mix, 0.3, rounds=ROUNDS.get(name, 20), seed=SEED) for name, mix in plans]
     print("\n" + format_table(cells))
     return {c.strategy: c for c in cells}
 
@@ -42,7 +66,7 @@ def test_the_stated_bound_holds_in_every_simulated_round(table):
 
 
 def test_without_fraud_the_published_overall_is_within_001_of_the_naive_means_error(table):
-    for case in ("honest", "honest_niche_factor", "honest_30_ballots"):
+    for case in HONEST_CASES:
         assert table[case].mae <= table[case].naive_mae + 0.01, case
 
 
@@ -58,5 +82,10 @@ def test_mimics_and_the_adaptive_attacker_do_no_more_harm_than_in_the_naive_mean
 
 def test_at_30_percent_every_strategy_and_mix_is_published_closer_than_the_naive_mean(table):
     for name in [*STRATEGIES, *MIXES]:
-        if name not in KNOWN_WORSE_THAN_NAIVE:
-            assert table[name].mae < table[name].naive_mae, name
+        assert table[name].mae < table[name].naive_mae, name
+
+
+@pytest.mark.parametrize("name", MEETS_THE_BAR)
+def test_at_30_percent_these_strategies_meet_the_full_bar(table, name):
+    cell = table[name]
+    assert cell.rounds >= 20 and cell.within >= 0.95 and cell.mae <= 0.06, (name, cell.within, cell.mae)
