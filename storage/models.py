@@ -207,19 +207,14 @@ class LinkToken(Base):
     used_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class Round(Base):
-    __tablename__ = "rounds"
-    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus),
-                      one_of("publish_state", PublishState))
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
-    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+class RoundColumns:
+    """What a rating round and a research round both have: a life from scheduled to published
+    (`bot.domain.lifecycle` runs it for both), and the factor set version in force when it opened."""
+
     status: Mapped[RoundStatus] = mapped_column(Status(RoundStatus))
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     quota: Mapped[int]
-    min_ballots: Mapped[int]
-    forced: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]
@@ -227,19 +222,30 @@ class Round(Base):
     # What the opening found: counts per eligibility rule, the sampling seed, etc.
     eligibility: Mapped[dict[str, Any] | None]
     report: Mapped[dict[str, Any] | None]
-    # Claimed by the process that posts the scorecard, so several processes never all post it; the
-    # state says how far the post got (bot.domain.outbox, "Scorecards").
+    # Claimed by the process that posts the result, so several processes never all post it.
     publish_claimed_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    factor_set: Mapped[int | None]
+
+
+class Round(RoundColumns, Base):
+    __tablename__ = "rounds"
+    __table_args__ = (Index("ix_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus),
+                      one_of("publish_state", PublishState))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"))
+    category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
+    min_ballots: Mapped[int]
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How far the scorecard's post got (bot.domain.outbox, "Scorecards").
     publish_state: Mapped[PublishState] = mapped_column(Status(PublishState), default=PublishState.NONE,
                                                         server_default=PublishState.NONE.value)
     # When the admins were asked about a post in doubt or refused, and what went wrong.
     publish_reported_at: Mapped[datetime | None]
     publish_error: Mapped[str | None] = mapped_column(String(300))
-    published_at: Mapped[datetime | None]
-    publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
     reminders_queued_at: Mapped[datetime | None]
-    # The category's factor set version the round rates, frozen when it opens.
-    factor_set: Mapped[int | None]
+    # `factor_set`: the category's factor set version the round rates, frozen when it opens.
 
 
 class RoundFactor(FactorColumns, Base):
@@ -279,7 +285,19 @@ class Invitation(Base):
     declined_at: Mapped[datetime | None]
 
 
-class Ballot(Base):
+class SheetColumns:
+    """Where a rater's sheet (a ballot, a research response) stands in their chat: the message it is
+    drawn in, the screen it shows (`step`, whose meaning each sheet gives) and its revision, bumped on
+    every change, which its buttons carry so that a stale button can be told apart."""
+
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    step: Mapped[int] = mapped_column(default=0)
+    rev: Mapped[int] = mapped_column(default=0)
+
+
+class Ballot(SheetColumns, Base):
     __tablename__ = "ballots"
     __table_args__ = (UniqueConstraint("round_id", "customer_id"), one_of("status", BallotStatus),
                       one_of("thanks_status", ThanksStatus), Index("ix_ballots_thanks_status", "thanks_status", "id"))
@@ -288,13 +306,7 @@ class Ballot(Base):
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.customer_id"))
     # Per-round pseudonym; what exports and scoring see instead of the customer.
     rater: Mapped[str] = mapped_column(String(32))
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-    # Factor position being asked, or the number of factors for the summary screen.
-    step: Mapped[int] = mapped_column(default=0)
-    # Bumped on every change; buttons carry it so a stale button can be told apart.
-    rev: Mapped[int] = mapped_column(default=0)
+    # `step`: the factor position being asked, or the number of factors for the summary screen.
     # factor key -> 1..5, or 0 for "not sure". `answers` is the draft being edited; `submitted` is
     # what counts, copied from the draft on each submit, so an unfinished revision never counts.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -315,36 +327,22 @@ class Ballot(Base):
     thanks_claimed_at: Mapped[datetime | None]
 
 
-class ResearchRound(Base):
+class ResearchRound(RoundColumns, Base):
     """A category's best-worst survey of its candidates; statuses as a round's (`RoundStatus`)."""
 
     __tablename__ = "research_rounds"
     __table_args__ = (Index("ix_research_rounds_status_opens_at", "status", "opens_at"), one_of("status", RoundStatus))
     id: Mapped[int] = mapped_column(primary_key=True)
     category_key: Mapped[str] = mapped_column(ForeignKey("categories.key"))
-    status: Mapped[RoundStatus] = mapped_column(Status(RoundStatus))
-    opens_at: Mapped[datetime]
-    closes_at: Mapped[datetime]
-    quota: Mapped[int]
     min_responses: Mapped[int]
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime]
-    opened_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
-    # The factor set version in force when it opened, which its result may replace.
-    factor_set: Mapped[int | None]
+    # `factor_set`: the version in force when it opened, which its result may replace.
     # Frozen at opening: the design seed, sets and set size, and each candidate's key and labels.
     design: Mapped[dict[str, Any] | None]
-    eligibility: Mapped[dict[str, Any] | None]
-    report: Mapped[dict[str, Any] | None]
-    publish_claimed_at: Mapped[datetime | None]
-    published_at: Mapped[datetime | None]
-    publish_message_id: Mapped[int | None] = mapped_column(BigInteger)
     # The factor set version its adoption created.
     adopted_version: Mapped[int | None]
 
 
-class ResearchResponse(Base):
+class ResearchResponse(SheetColumns, Base):
     """One buyer's answers to a research round: one per round x customer, revisable until it closes."""
 
     __tablename__ = "research_responses"
@@ -356,12 +354,7 @@ class ResearchResponse(Base):
     # Their place in the design (`scoring.maxdiff.respondent_sets`), and the sets it gave, as keys.
     respondent: Mapped[int]
     sets: Mapped[list[list[str]]] = mapped_column(JSON)
-    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger)
-    chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
-    # 2 x set + 0 on a set's "most" screen, + 1 on its "least" screen; 2 x sets: summary; + 1: done.
-    step: Mapped[int] = mapped_column(default=0)
-    rev: Mapped[int] = mapped_column(default=0)
+    # `step`: 2 x set + 0 on a set's "most" screen, + 1 on its "least" screen; 2 x sets: summary; + 1: done.
     # str(set) -> [most position, least position]; `picks` is the draft, `submitted` what counts.
     picks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     submitted: Mapped[dict[str, Any] | None] = mapped_column(JSON)
