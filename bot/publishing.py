@@ -4,7 +4,6 @@ thank-you raters get."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.callbacks import PostButton
 from bot.config import Config
 from bot.domain import people, publication, rounds, showcase
+from bot.domain.offloop import off_loop
 from bot.domain.outbox import ThankYou
 from bot.domain.publication import Doubt, Publication
 from bot.domain.runtime import Runtime
@@ -34,7 +34,7 @@ async def chart(report: dict[str, Any], product: str, lang: str, when: datetime 
     from scoring.chart import render_png  # matplotlib loads only when a chart is drawn
 
     local = when.astimezone(zone) if when is not None and zone is not None else when
-    return await asyncio.to_thread(render_png, report, chart_text(report, lang, local), product)
+    return await off_loop(render_png, report, chart_text(report, lang, local), product)
 
 
 async def post_scorecard(bot: Bot, rt: Runtime[Config], claimed: Publication) -> bool:

@@ -4,7 +4,6 @@ default language's first with the caption."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from sqlalchemy import update
@@ -13,6 +12,7 @@ from telegram.error import RetryAfter
 
 from bot.config import Config
 from bot.domain import research, research_outbox
+from bot.domain.offloop import off_loop
 from bot.domain.runtime import Runtime
 from bot.domain.settings import LANGUAGES
 from bot.research_screens import caption, chart_png
@@ -53,7 +53,7 @@ async def _post(bot: Bot, rt: Runtime[Config], publication: research_outbox.Rese
         if lang == first and first_id is not None:
             continue  # posted before a rate limit stopped the rest
         category = publication.category(lang)
-        png = await asyncio.to_thread(chart_png, report, lang, category)
+        png = await off_loop(chart_png, report, lang, category)
         message = await bot.send_photo(target, png, caption=caption(report, lang, category), parse_mode="HTML")
         if lang == first:
             first_id = message.message_id

@@ -8,13 +8,13 @@ ballot at any size.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.domain.offloop import off_loop
 from scoring.model import BallotRecord
 from storage.heap import gc_paused
 from storage.models import Ballot, Customer
@@ -102,4 +102,4 @@ async def submitted_records(s: AsyncSession | AsyncConnection, round_id: int) ->
         with gc_paused():
             return as_records(rows)
 
-    return await asyncio.to_thread(build)
+    return await off_loop(build)

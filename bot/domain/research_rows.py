@@ -3,7 +3,6 @@ export CSV, so `redheart research score` recomputes the published result from th
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import Iterable, Sequence
@@ -12,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.offloop import off_loop
 from scoring.maxdiff import MaxDiffMethod, Response, Task, analyse, to_report
 from storage.models import Category, Invitation, ResearchResponse, ResearchRound
 from storage.statuses import BallotStatus, InvitationStatus, RoundStatus
@@ -77,7 +77,7 @@ async def research_report(s: AsyncSession, rnd: ResearchRound, *, intervals: boo
     meta = await meta_of(s, rnd)
     responses = await submitted_responses(s, rnd.id)
     # 200 refits of the bootstrap take ~0.2 s: off the event loop, as closing a rating round is.
-    return await asyncio.to_thread(build_report, meta, responses, MaxDiffMethod(), intervals=intervals)
+    return await off_loop(build_report, meta, responses, MaxDiffMethod(), intervals=intervals)
 
 
 def export_csv(responses: Iterable[Response]) -> str:

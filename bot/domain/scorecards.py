@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import ballot_rows
 from bot.domain.ballot_rows import submitted_rows
+from bot.domain.offloop import off_loop
 from bot.domain.runtime import Runtime
 from bot.domain.settings import scoring_method
 from scoring.matrix import BallotMatrix
@@ -68,7 +68,7 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
     method, count = method_for(rt, rnd), int(invited or 0)
     # The rows are let go a chunk at a time once the report is built (see `ballot_rows.kept_while`).
     rid, sku = rnd.id, rnd.sku  # read here: an ORM attribute must not load on the worker thread
-    report = await asyncio.to_thread(
+    report = await off_loop(
         ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rid, sku, status_if_scored, count))
     # The SPEC's later key: which version of the category's factors the round rated.
     return {**report, "factor_set": rnd.factor_set}
