@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--raters", type=int, default=700, metavar="R",
                        help="throughput: raters' worth of taps measured a side, R/P a slice (default 700)")
     bench.add_argument("--pairs", type=int, metavar="P",
-                       help="throughput, scoring: interleaved pairs of ours and the floor (default 7 for "
+                       help="throughput, scoring: interleaved pairs of ours and the floor (default 28 for "
                             "throughput, 5 for scoring; at least 5)")
     bench.add_argument("--concurrency", type=int, default=50, metavar="C",
                        help="throughput: raters tapping at a time (default 50)")

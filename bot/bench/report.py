@@ -63,7 +63,7 @@ async def run_parts(parts: tuple[str, ...], *, raters: int, concurrency: int,
 
 
 def _spread(s: dict[str, Any]) -> str:
-    return f"{s['median']} [{s['min']}–{s['max']}]" + (" (too wide)" if s["wide"] else "")
+    return f"{s['median']} [{s['low']}–{s['high']}]" + (" (too wide)" if s["wide"] else "")
 
 
 def _throughput(t: dict[str, Any]) -> Iterator[str]:
@@ -76,7 +76,7 @@ def _throughput(t: dict[str, Any]) -> Iterator[str]:
                f"p50 {r['p50_ms']:.1f} ms  p95 {r['p95_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  "
                f"stall {r['longest_loop_stall_ms']:.1f} ms  errors {r['errors']}")
     ratios = t["ratios"]
-    yield (f"  ours/floor, median [min–max of the pairs, {ratios['throughput']['confidence']:.0%} interval]: "
+    yield (f"  ours/floor, median [its {ratios['throughput']['confidence']:.0%} interval, the sign test's]: "
            f"throughput {_spread(ratios['throughput'])}, p99 {_spread(ratios['p99'])}, "
            f"CPU per tap {_spread(ratios['cpu_per_tap'])}")
     yield from (f"  warning: {w}" for w in t["warnings"])

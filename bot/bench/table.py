@@ -2,7 +2,7 @@
 
     redheart bench --json > bench.json && python -m bot.bench.table bench.json
 
-Every cell is a median of interleaved pairs with its [min–max] (see `bot.bench.pairs`); a ratio whose
+Every cell is a median of interleaved pairs with its [sign-test interval] (see `bot.bench.pairs`); a ratio whose
 interval was too wide to conclude is marked with "?".
 """
 
@@ -18,7 +18,7 @@ Cell = Callable[[dict[str, Any]], str | None]
 
 
 def _spread(s: dict[str, Any]) -> str:
-    return f"{s['median']} [{s['min']}–{s['max']}]" + (" ?" if s["wide"] else "")
+    return f"{s['median']} [{s['low']}–{s['high']}]" + (" ?" if s["wide"] else "")
 
 
 def _scoring(results: dict[str, Any], field: Callable[[dict[str, Any]], str]) -> str | None:

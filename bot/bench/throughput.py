@@ -14,8 +14,8 @@ Both bots stay up for the whole run and take the load in alternating slices (`bo
 order within each pair at random. A slice is a steady load: C raters tapping at all times, a rater
 who submits replaced at once by the next, so Rate now, the answers and Submit stay mixed as a round's
 raters mix them. It is measured over a window in its middle: the window opens once a warm-up's taps
-are done (a quarter as many again as it measures: the start's burst of C Rate nows, caches and
-connections filling) and closes after R/P raters' worth of taps; then each rater stops after the tap
+are done (a quarter as many again as it measures, and at least C: the start's burst of C Rate nows,
+caches and connections filling) and closes after R/P raters' worth of taps; then each rater stops after the tap
 it is making. Taps/s, the latencies and the bot's CPU are the window's alone. Measured over the whole
 slice instead, the tail in which the last raters finished one by one, ever fewer at a time, weighed
 on taps/s by however long the slowest of them took: on a quiet machine the pairs' ratios spread
@@ -55,7 +55,9 @@ from bot.sandbox import BotApiSandbox, SimUser
 from storage.models import Ballot
 from storage.statuses import BallotStatus
 
-WARMUP_SHARE = 4  # a slice's warm-up: 1/4 as many taps again as its window, done before the window opens
+# A slice's warm-up, done before its window opens: 1/4 as many taps again as the window, and at least one
+# tap per rater tapping at once (their first taps, all Rate now, come in one burst).
+WARMUP_SHARE = 4
 
 
 def _summary(load: Load) -> dict[str, Any]:
@@ -101,7 +103,7 @@ async def run_throughput(raters: int = 700, concurrency: int = 50, pg_url: str |
     """Ours and the floor under the same load, in `pairs` interleaved pairs of slices; `profile` writes
     a profile of ours."""
     per_slice = max(1, math.ceil(raters / pairs))
-    warmup = max(1, per_slice // WARMUP_SHARE)
+    warmup = max(1, per_slice // WARMUP_SHARE, math.ceil(concurrency / TAPS_PER_RATER))
     async with bench_database(pg_url) as (db, url), BotApiSandbox(settle=0.0) as our_box, \
             BotApiSandbox(settle=0.0) as floor_box:
         rt = Runtime(db, bench_config(url, our_box.token, our_box.base_url), SystemClock())

@@ -22,7 +22,19 @@ def test_the_ratio_is_ours_over_the_floor_pair_by_pair_and_its_median_is_reporte
              for o, f in ((80, 100), (90, 100), (85, 100), (84, 100), (86, 100))]
     s = spread(ratios_of(pairs, "taps_per_s"))
     assert (s["median"], s["min"], s["max"], s["pairs"]) == (0.85, 0.8, 0.9, 5)
-    assert s["confidence"] == 0.938  # 1 - 2 * 0.5**5: the median lies within min–max whatever the noise
+    # 1 - 2 * 0.5**5: with five pairs only the min–max holds the median with ~95%, whatever the noise
+    assert (s["low"], s["high"], s["confidence"]) == (0.8, 0.9, 0.938)
+    assert not s["wide"]
+
+
+def test_with_many_pairs_the_interval_is_the_sign_tests_not_the_min_max() -> None:
+    # 28 pairs: the 9th smallest and 9th largest hold the median with 96.4% (1 - 2 P(Binomial(28, ½) <= 8));
+    # one wild pair moves the min–max, not the interval
+    ratios = [0.5] + [0.80 + i / 1000 for i in range(26)] + [2.0]
+    s = spread(ratios)
+    assert (s["min"], s["max"], s["pairs"]) == (0.5, 2.0, 28)
+    assert (s["low"], s["high"], s["confidence"]) == (0.807, 0.818, 0.964)
+    assert s["median"] == 0.812
     assert not s["wide"]
 
 
@@ -31,7 +43,7 @@ def test_pairs_that_disagree_widely_are_flagged_as_too_noisy_to_conclude() -> No
     assert noisy["wide"] and noisy["median"] == 0.8
     steady = spread([0.8, 0.82, 0.79, 0.81, 0.8])
     warnings = warnings_for({"throughput": noisy, "p99": steady})
-    assert len(warnings) == 1 and warnings[0].startswith("throughput: pairs range 0.57–0.9")
+    assert len(warnings) == 1 and warnings[0].startswith("throughput: the median's 94% interval 0.57–0.9 around 0.8")
 
 
 def test_a_report_of_fake_pairs_is_consistent_with_them_and_warns_only_on_the_wide_ratio() -> None:
