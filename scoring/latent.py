@@ -28,6 +28,14 @@ average correlation between factors.
 * *excess of one answer in one factor* — the same for the cells of one factor holding one value
   (a bloc sinking one or two factors to 1 puts 30 % of a factor's answers at a value the model
   expects from 1–2 %);
+* *excess of a pair of answers at one end* — the same for two factors both answered 1 (or both 5),
+  against the model's joint distribution with the leniency integrated out (so raters who agree
+  because they share a leniency are expected), counted among the ballots not already crowded or
+  careless. On a poor product honest raters give many 1s, and a bloc sinking two factors to 1 was
+  within 1.5× of the honest count in each factor alone, not in the pair (two sunk 0.084 → 0.069,
+  two lifted 0.082 → 0.070 at 30 %, 20 rounds). It weighs the answers but not the model's refits:
+  in the refits, in a mix of targeted blocs and copies, it took in the honest raters of a round
+  (0.25 off; mix 0.053 → 0.066);
 * *careless raters* (scoring.careless) — a two-class mixture, the honest model against answers
   independent across factors, each uniform over 1..5 or uniform plus a spike at one value, fitted by
   EM (class share and spikes): each ballot's probability of the careless class. A random clicker is
@@ -222,6 +230,31 @@ def fit(x: Floats, rated: Bools, present: Bools, w: Floats) -> HonestModel:
     return HonestModel(mu, model.noise, model.leniency, unsure, mass)
 
 
+def _pair_excess(digits: Ints, rated: Bools, live: Bools, u: Floats, weights: Floats, probs: Floats) -> Floats:
+    """Per answer (n × F), the excess of two answers at the same end of the scale (both 1 or both 5)
+    in a pair of factors: their (weighted) count against the count the model's joint distribution
+    expects — with the leniency integrated out, so a polarised product's camp, whose answers agree
+    because its raters share a leniency, is expected; the least over the answer's pairs."""
+    n, f = digits.shape
+    out = np.ones((n, f))
+    d = np.clip(digits, 1, 5) - 1
+    for a in range(f):
+        for b in range(a + 1, f):
+            cells = live & rated[:, a] & rated[:, b]
+            if not cells.any():
+                continue
+            joint = np.einsum("g,gk,gl->kl", weights, probs[a], probs[b]).ravel()
+            code = d[:, a] * 5 + d[:, b]
+            wt = np.minimum(u[:, a], u[:, b])
+            counts = np.bincount(code[cells], weights=wt[cells], minlength=25)
+            keep = np.minimum(1.0, (_SLACK * joint * wt[cells].sum() + _SPARE) / np.maximum(counts, 1e-12))
+            same_end = ((d[:, a] == 0) & (d[:, b] == 0)) | ((d[:, a] == 4) & (d[:, b] == 4))
+            k = np.where(cells & same_end, keep[code], 1.0)
+            out[:, a] = np.minimum(out[:, a], k)
+            out[:, b] = np.minimum(out[:, b], k)
+    return out
+
+
 def _codes(digits: Ints) -> Ints:
     out: Ints = (digits * (6 ** np.arange(digits.shape[1], dtype=np.int64))).sum(axis=1)
     return out
@@ -235,6 +268,7 @@ class Judgement:
     value: Floats  # (n, F) excess of the answer's value within its factor
     careless: Floats  # (n,) 1 − P(careless class)
     fitting: Floats  # (n,) the ballot's weight in the model's next fit
+    pairs: Floats | None = None  # (n, F) excess of a pair of answers at one end; not in the refits
 
 
 def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel, total: float) -> Judgement:
@@ -296,7 +330,11 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     log_h = np.log(np.maximum(p0, 1e-300)) + top[:, 0]
     post = careless_posterior(digits, log_h, bw, model.unsure, crowd, total)
     careless = np.where(live, 1 - post, 1.0)
-    return Judgement(crowd, value, careless, fitting)
+    # Two answers at one end in a pair of factors, counted among the ballots not already found
+    # crowded or careless (otherwise a bloc of copies or straight fives also weighed down the honest
+    # raters who share a pair of its answers: copies one heart out 0.063 -> 0.087).
+    pairs = _pair_excess(digits, rated, live, u * (careless * crowd)[:, None], weights, probs)
+    return Judgement(crowd, value, careless, fitting, pairs)
 
 
 def _neighbour_counts(digits: Ints, live: Bools, bw: Floats) -> Floats:

@@ -288,6 +288,8 @@ def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: 
     n, width = x.shape
     model_b = np.ones(n) if judged is None else judged.crowding * judged.careless
     model_c = np.ones((n, width)) if judged is None else judged.value
+    if judged is not None and judged.pairs is not None:
+        model_c = np.minimum(model_c, judged.pairs)
     ballot = model_b.copy() if start is None else start[0] * model_b
     cell = rated * model_c if start is None else start[1] * model_c
     offset_w = np.ones(n)
