@@ -10,12 +10,12 @@ below half weight; mimics and the adaptive attacker no worse than the naive mean
 mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds within 0.15 and a mean
 error at most 0.06 — for `MEETS_THE_BAR`.
 
-Not met yet (at 30 %, 20 rounds, rh-score/3): blocs near the top of the scale (near-straight and
-straight fives, 0.113–0.114: with a leniency free in shape they look like a polarised product's camp
-of lovers, which must stay counted), two factors sunk or lifted (0.085–0.087), copies one heart out
-(0.065, 95 % within 0.15), near-straight ones (0.077, 85 %) and two of the mixes (0.098, 0.132).
-One sunk factor (0.057, 95 %) and the mix of targeted blocs and copies (0.058, 100 %) meet the bar
-with little to spare.
+Not met yet (at 30 %, 20 rounds, rh-score/4): near-straight fives on a good product (0.096, 80 %:
+the model's refits take the bloc in as a camp of lenient raters, like a polarised product's lovers,
+who must stay counted), exact straight fives (0.061, 90 %), two factors sunk or lifted (0.069, 95 %;
+0.070, 90 %), copies one heart out (0.063, 95 %), near-straight ones (0.079, 85 %) and two of the
+mixes (0.097, 0.133). One sunk factor (0.052, 95 %) and the mix of targeted blocs and copies (0.055,
+95 %) meet the bar with little to spare.
 
 Rounds per cell: 20 where the 95 % bar is asserted, in the honest cases and for mimics (whose margin
 over the naive mean is thin); fewer where the margin is wide, to keep CI fast."""
