@@ -12,33 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
+
+from storage.heap import Overlapping
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 SWITCH_INTERVAL = 0.0005
 
-_lock = threading.Lock()
-_running = 0  # calls of `off_loop` in progress
-_interval_before = 0.005
+
+def _switch_fast() -> float:
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(SWITCH_INTERVAL, before))
+    return before
+
+
+_fast_switching = Overlapping(_switch_fast, sys.setswitchinterval)
 
 
 async def off_loop(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """`fn(*args, **kwargs)` on a worker thread (as `asyncio.to_thread`), the interpreter handed back to
     the loop every `SWITCH_INTERVAL` meanwhile."""
-    global _running, _interval_before
-    with _lock:
-        if _running == 0:
-            _interval_before = sys.getswitchinterval()
-            sys.setswitchinterval(min(SWITCH_INTERVAL, _interval_before))
-        _running += 1
-    try:
+    with _fast_switching.held():
         return await asyncio.to_thread(fn, *args, **kwargs)
-    finally:
-        with _lock:
-            _running -= 1
-            if _running == 0:
-                sys.setswitchinterval(_interval_before)
