@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select
@@ -24,13 +24,17 @@ def invited(user: SimUser) -> bool:
     return any(label in m.button_texts for m in user.messages for label in RATE_NOW.values())
 
 
-@contextmanager
-def write_locked(h: Harness) -> Iterator[None]:
-    """A second connection, as another process would, holds the file's write lock until the block ends."""
+@asynccontextmanager
+async def write_locked(h: Harness) -> AsyncIterator[None]:
+    """A second connection, as another process would, holds the file's write lock until the block ends.
+
+    It waits for the lock on a worker thread: waiting on the loop would stall the bot's own write in
+    flight (its commit needs the loop), so neither would get the lock until sqlite's timeout."""
     if not h.rt.db.is_sqlite:
         pytest.skip("SQLite only: PostgreSQL has no file lock")
-    other = sqlite3.connect(str(h.rt.db.engine.url.database), isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
+    path = str(h.rt.db.engine.url.database)
+    other = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+    await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
     try:
         yield
     finally:
@@ -46,7 +50,7 @@ async def test_taps_under_a_held_lock_are_told_busy_and_help_still_answers(h: Ha
         await buyer.tap(RATE_NOW[buyer.profile.language_code or "en"])
     helper = await h.linked("C0040", "Helper")
     h.sandbox.timeout = 30.0  # a loaded two-core machine: the point is the order, not the time
-    with write_locked(h):
+    async with write_locked(h):
         # More taps at once than the bot handles at a time (16): each waits its bounded turn.
         taps = [asyncio.ensure_future(buyer.tap("4")) for buyer in buyers]
         await helper.send("/help")
