@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--part", action="append", choices=("throughput", "scoring", "memory", "invitations"),
                        help="run only this part (repeatable); default: throughput, scoring and memory")
     bench.add_argument("--raters", type=int, default=700, metavar="R",
-                       help="throughput: raters' worth of taps measured a side, R/P a slice (default 700)")
+                       help="throughput: raters' worth of taps measured a side, R/P a window (default 700)")
     bench.add_argument("--pairs", type=int, metavar="P",
                        help="throughput, scoring: interleaved pairs of ours and the floor (default 28 for "
                             "throughput, 5 for scoring; at least 5)")

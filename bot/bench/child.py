@@ -4,7 +4,9 @@
 floor (`bot.bench.floor`), or a campaign's bot (ours sending invitations, until it is killed). Ours
 and the floor answer on stdin/stdout: each "status" line gets one line of JSON (memory; since the last
 "reset" the loop's longest stall and the CPU time; the handler errors), "reset" also starts the
-profiler, and "quit" (or end of input) stops the bot. `ChildBot` is the bench's side of that talk.
+profiler, "lap" answers as "status" and then resets, and "quit" (or end of input) stops the bot.
+`ChildBot` is the bench's side of that talk.
+A spec's "cpus" pins the whole process to those CPUs (the throughput bench puts both bots on one).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import resource
 import subprocess
 import sys
@@ -133,14 +136,15 @@ async def _child_bot(spec: dict[str, Any]) -> None:
         async with started:
             if kind == "campaign":
                 await asyncio.Event().wait()  # until the bench kills this process
-            await _answer(spec.get("profile"), errors)
+            await _answer(spec.get("profile"), errors, shared_cpu="cpus" in spec)
     finally:
         if db is not None:
             await db.close()
 
 
-async def _answer(profile: str | None, errors: list[BaseException]) -> None:
-    """The stdin/stdout talk of ours and the floor, with the loop monitored and the heap frozen."""
+async def _answer(profile: str | None, errors: list[BaseException], *, shared_cpu: bool = False) -> None:
+    """The stdin/stdout talk of ours and the floor, with the loop monitored (on a `shared_cpu`, less the
+    other process's turns) and the heap frozen."""
     loop = asyncio.get_running_loop()
     profiler, cpu = None, time.process_time()
 
@@ -150,15 +154,21 @@ async def _answer(profile: str | None, errors: list[BaseException]) -> None:
             "errors": len(errors), "error_samples": [repr(e) for e in errors[:5]]})
 
     freeze_startup_heap()  # as `bot.runner.serve` does once the bot is up
-    with LoopMonitor() as monitor:
+    with LoopMonitor(less_cpu_wait=shared_cpu) as monitor:
         print(status(monitor), flush=True)
         while (command := (await loop.run_in_executor(None, sys.stdin.readline)).strip()) not in ("", "quit"):
-            if command == "reset":
+            if command == "lap":  # the status since the last reset, and a reset: one window ends, the next begins
+                print(status(monitor), flush=True)
+            if command in ("reset", "lap"):
                 monitor.longest, cpu = 0.0, time.process_time()
                 profiler = profiler or _profiler(profile)
-            print(status(monitor), flush=True)
+            if command != "lap":
+                print(status(monitor), flush=True)
         _finish_profile(profiler, profile)
 
 
 if __name__ == "__main__":
-    asyncio.run(_child_bot(json.loads(sys.argv[1])))
+    spec = json.loads(sys.argv[1])
+    if "cpus" in spec:  # before any thread starts: every thread of the process inherits it
+        os.sched_setaffinity(0, spec["cpus"])
+    asyncio.run(_child_bot(spec))

@@ -43,7 +43,7 @@ Chooser = Callable[[StoredMessage, int, random.Random], str]
 @dataclass
 class Window:
     """The measured part of a steady load (`drive(..., window=)`): it opens once `after` taps are done
-    and closes `taps` taps later; then each rater stops after the tap it is making, so the slice never
+    and closes `taps` taps later; then each rater stops after the tap it is making, so the load never
     runs down through a tail of ever fewer raters (its rate was the tail's, not the bot's)."""
 
     after: int
@@ -65,11 +65,13 @@ class Load:
 
 
 async def drive(sandbox: BotApiSandbox, users: list[SimUser], choose: Chooser, *, taps_per_user: int,
-                concurrency: int, timeout: float = 30.0, window: Window | None = None) -> Load:
+                concurrency: int, timeout: float = 30.0, window: Window | None = None, load: Load | None = None
+                ) -> Load:
     """Each user taps `taps_per_user` times, `concurrency` users at a time, each tap once the previous
     one's edit arrived. No settle wait: completion is the sandbox recording the edit. With a `window`,
-    users stop (after the tap they are making) once it has closed: pass more than it needs."""
-    load = Load()
+    users stop (after the tap they are making) once it has closed: pass more than it needs. The `load`
+    given (a new one if none) fills as the taps are done, for a caller watching it."""
+    load = load or Load()
     edited: dict[int, asyncio.Event] = {}
 
     def on_call(call: Any) -> None:

@@ -1,21 +1,15 @@
-"""Interleaved measurement: ours and its floor in alternating pairs, and what the pairs allow to say.
+"""Interleaved measurement: ours and its floor in pairs, and what the pairs allow to say.
 
 Run once each, ours then the floor, whatever load the machine took during one half landed on one side
 of the ratio: the same commit measured a throughput ratio of 0.78–0.84 on a quiet machine and
-0.57–0.58 with other work running. So both sides run in short, equal slices, a pair at a time (ours
-then the floor, or the floor then ours, at random), and every figure is a ratio *within* a pair: a
-load that lasts longer than a pair weighs on both sides of it alike. The report is the median of the
-pairs' ratios with a distribution-free interval for it (the sign test): the k-th smallest and k-th
-largest ratio hold the true median with probability 1 − 2·P(Binomial(n, ½) < k) whatever the noise, and
-k is the largest that keeps that at 95% or more (for 5–7 pairs k = 1, the min–max: 94% and 98%).
-
-Why many short pairs rather than a few long ones. On this 2-CPU VM a fixed pure-Python loop runs with a
-speed that varies by 23% (coefficient of variation) from one second to the next and 13% between 4-second
-windows whenever both CPUs are busy (4% with one busy), and adjacent windows barely agree: the host
-slows the guest in bursts. The floor measured against itself in pairs (an A/A run) spread its ratios
-0.59–1.97 (28 pairs). A pair's ratio is thus as noisy for 1-second windows as for 4-second ones, and only the number
-of pairs narrows the median: 28 pairs put the bootstrap sd of the median at 0.026 against 0.066 for 7,
-in the same running time.
+0.57–0.58 with other work running. So every figure is a ratio *within* a pair, measured under the same
+conditions: for throughput a pair is a window of time in which both bots, sharing one CPU, take their
+loads at once (`bot.bench.throughput` says why: alternating ~1 s slices could not agree to within 0.05
+between runs on this VM); for scoring, a close of ours and a bare fetch run back to back, the order
+within the pair at random. The report is the median of the pairs' ratios with a distribution-free
+interval for it (the sign test): the k-th smallest and k-th largest ratio hold the true median with
+probability 1 − 2·P(Binomial(n, ½) < k) whatever the noise, and k is the largest that keeps that at
+95% or more (for 5–7 pairs k = 1, the min–max: 94% and 98%).
 """
 
 from __future__ import annotations
@@ -27,8 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 MIN_PAIRS = 5
-# Throughput's slices are short (~1 s of steady load each): many pairs narrow the median (above), and a
-# load that starts or stops partway moves only the few pairs it overlaps.
+# Throughput's windows are short (~1.5 s of both loads): many pairs narrow the median, and a load that
+# starts or stops partway moves only the few pairs it overlaps.
 THROUGHPUT_PAIRS = 28
 CONFIDENCE = 0.95
 # The interval is "too wide to conclude" when it spans more than this share of the median: the issue's

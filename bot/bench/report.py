@@ -67,9 +67,10 @@ def _spread(s: dict[str, Any]) -> str:
 
 
 def _throughput(t: dict[str, Any]) -> Iterator[str]:
-    yield (f"throughput: {len(t['pairs'])} interleaved pairs of slices, each {t['concurrency']} raters tapping at "
-           f"all times, measured over {t['raters_per_slice']} raters' worth of taps (x {t['taps_per_rater']}), "
-           f"after a warm-up of {t['warmup_raters_per_slice']} raters' worth; medians over the slices")
+    yield (f"throughput: both bots at once on CPU {','.join(map(str, t['bots_cpu']))}, each with {t['concurrency']} "
+           f"raters tapping at all times; {len(t['pairs'])} windows of {t['raters_per_window']} raters' worth of taps "
+           f"a side (x {t['taps_per_rater']}) after a warm-up of {t['warmup_raters']} raters' worth; "
+           f"medians over the windows (a bot has half a CPU: taps/s and latencies are half-CPU figures)")
     for side in ("ours", "floor"):
         r = t[side]
         yield (f"  {side:5} {r['taps_per_s']:8.1f} taps/s  {r['cpu_ms_per_tap']:.2f} ms CPU/tap  "

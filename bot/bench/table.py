@@ -27,17 +27,18 @@ def _scoring(results: dict[str, Any], field: Callable[[dict[str, Any]], str]) ->
 
 
 ROWS: list[tuple[str, Cell, str]] = [
-    ("rating taps/s: ours / floor", lambda r: f"{r['throughput']['ours']['taps_per_s']} / "
+    ("rating taps/s on half a CPU: ours / floor", lambda r: f"{r['throughput']['ours']['taps_per_s']} / "
      f"{r['throughput']['floor']['taps_per_s']}" if "throughput" in r else None, ""),
     ("throughput ratio ours/floor", lambda r: _spread(r["throughput"]["ratios"]["throughput"])
      if "throughput" in r else None, "≥ 0.85 (PG ≥ 0.8)"),
-    ("p99 latency ours / floor", lambda r: f"{r['throughput']['ours']['p99_ms']:.0f} / "
+    ("p99 latency on half a CPU: ours / floor", lambda r: f"{r['throughput']['ours']['p99_ms']:.0f} / "
      f"{r['throughput']['floor']['p99_ms']:.0f} ms" if "throughput" in r else None, ""),
     ("p99 ratio ours/floor", lambda r: _spread(r["throughput"]["ratios"]["p99"]) if "throughput" in r else None,
      "≤ 1.2 (PG ≤ 1.3)"),
     ("CPU per tap ours / floor", lambda r: f"{r['throughput']['ours']['cpu_ms_per_tap']:.2f} / "
      f"{r['throughput']['floor']['cpu_ms_per_tap']:.2f} ms" if "throughput" in r else None, ""),
-    ("longest loop stall, taps: ours (floor)", lambda r: f"{r['throughput']['ours']['longest_loop_stall_ms']:.0f} "
+    ("longest loop stall, taps (less the other bot's turns): ours (floor)",
+     lambda r: f"{r['throughput']['ours']['longest_loop_stall_ms']:.0f} "
      f"({r['throughput']['floor']['longest_loop_stall_ms']:.0f}) ms" if "throughput" in r else None, "< 50 ms"),
     ("scoring sizes (ballots)", lambda r: _scoring(r, lambda s: f"{s['ballots']:,}"), ""),
     ("closing: ours, s", lambda r: _scoring(r, lambda s: f"{s['seconds']:.3f}"), ""),

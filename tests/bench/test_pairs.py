@@ -55,8 +55,8 @@ def test_a_report_of_fake_pairs_is_consistent_with_them_and_warns_only_on_the_wi
     assert report["ratios"]["cpu_per_tap"]["median"] == 1.25
     assert report["ours"]["taps"] == 500 and report["ours"]["taps_per_s"] == 80
     assert [w.split(":")[0] for w in report["warnings"]] == ["throughput"]
-    text = render({"sqlite": {"throughput": report | {"raters_per_slice": 100, "warmup_raters_per_slice": 25,
-                                                      "taps_per_rater": 8, "concurrency": 50},
+    text = render({"sqlite": {"throughput": report | {"raters_per_window": 100, "warmup_raters": 25,
+                                                      "taps_per_rater": 8, "concurrency": 50, "bots_cpu": [0]},
                               "targets_met": check_targets({"throughput": report})}})
     assert "throughput 0.8 [0.6–0.9] (too wide)" in text and "warning: throughput" in text
     assert "missed throughput_ratio" in text  # SQLite wants a median of 0.85
