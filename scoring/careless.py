@@ -74,36 +74,47 @@ def _careless_class(digits: Ints, log_h: Floats, bw: Floats, unsure: Floats,
     pi = _CARELESS_START
     post = np.zeros(n)
     prior = _THETA_PRIOR * max(float(bw.sum()), 1.0)
-    d0 = np.clip(digits, 1, 5) - 1
     log_c = np.zeros(n)
     if start is not None:
         member = start * bw
         pi = float(np.clip(member.sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
         if pi < _START_MIN:
             return post, 0.0, 1
-        theta = _spikes(digits, d0, member, prior)
-    for _ in range(_CARELESS_STEPS):
-        log_c = np.where(digits == 0, np.log(unsure)[None, :],
-                         np.log(1 - unsure)[None, :] + np.log(theta[np.arange(f)[None, :], d0])).sum(axis=1)
+        theta = _spikes(digits, member, prior)
+    factor = np.arange(f)[None, :]
+    for step in range(_CARELESS_STEPS):
+        if spiked or step == 0:  # unspiked, theta (and so log_c) never changes
+            log_c = _answer_log_likelihood(theta, unsure)[factor, digits].sum(axis=1)
         odds = pi / (1 - pi) * np.exp(np.clip(log_c - log_h, -50, 50))
         post = odds / (1 + odds)
         member = post * bw
         pi = float(np.clip(member.sum() / max(bw.sum(), 1e-12), 1e-6, 0.5))
         if spiked:
-            theta = _spikes(digits, d0, member, prior)
+            theta = _spikes(digits, member, prior)
     diff = np.clip(log_c - log_h, -50, 50)
     gain = float((bw * np.log1p(pi * np.expm1(diff))).sum())
     spikes = int((theta.max(axis=1) > 0.2 + 1e-9).sum())
     return post, gain, 1 + 2 * spikes
 
 
-def _spikes(digits: Ints, d0: Ints, member: Floats, prior: float) -> Floats:
+def _answer_log_likelihood(theta: Floats, unsure: Floats) -> Floats:
+    """The class's log-likelihood of each answer (F × 6, column 0 "not sure", 1–5 the hearts), so a
+    ballot's is one gather by its digits: the same terms as a `where` over the n × F answers, each
+    computed once per factor and value instead of once per answer."""
+    return np.column_stack([np.log(unsure), np.log(1 - unsure)[:, None] + np.log(theta)])
+
+
+def _spikes(digits: Ints, member: Floats, prior: float) -> Floats:
     """The spiked class's answer probabilities (F × 5): per factor uniform plus a spike at the value
     most common among its members, as large as their share of that value makes it."""
-    theta = np.full((digits.shape[1], 5), 0.2)
-    for j in range(digits.shape[1]):
-        ok = digits[:, j] > 0
-        tally = np.bincount(d0[ok, j], weights=member[ok], minlength=5).astype(np.float64) + prior
+    f = digits.shape[1]
+    # Every factor's tally at once: ballot i's answer in factor j counts in bin 6·j + digit ("not sure"
+    # at 0, dropped), summed over the ballots in order, as one bincount per factor would.
+    bins = (digits + 6 * np.arange(f)[None, :]).ravel()
+    tallies = np.bincount(bins, weights=np.repeat(member, f), minlength=6 * f).reshape(f, 6)[:, 1:] + prior
+    theta = np.full((f, 5), 0.2)
+    for j in range(f):
+        tally = tallies[j]
         top_k = int(np.argmax(tally))
         spike = max(0.0, (tally[top_k] / tally.sum() - 0.2) / 0.8)
         theta[j] = (1 - spike) / 5

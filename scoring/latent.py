@@ -223,9 +223,9 @@ def fit(x: Floats, rated: Bools, present: Bools, w: Floats) -> HonestModel:
     log_node, mass, _ = _log_nodes(digits, model)
     like = np.exp(log_node - log_node.max(axis=1, keepdims=True))
     for _ in range(_NPMLE_STEPS):
-        post = like * mass[None, :]
-        post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
-        mass = (bw[:, None] * post).sum(axis=0)
+        # The EM step Σ_i bw_i · like_ik·mass_k / Σ_l like_il·mass_l as two matrix-vector products: the
+        # n × nodes posterior is never built (a 100k round's three temporaries of it took 5 % of a close).
+        mass = mass * (like.T @ (bw / np.maximum(like @ mass, 1e-300)))
         mass = mass / max(mass.sum(), 1e-300)
     return HonestModel(mu, model.noise, model.leniency, unsure, mass)
 

@@ -148,12 +148,21 @@ class Scorecard:
             # The most that 10 %, 20 %, 30 % of the counted ballots can move the overall (scoring.bound).
             "stated_bound": {k: _r2(v) for k, v in self.bound.items()},
             # Every ballot excluded, flagged or weighed below 1, with its weight and reasons.
-            "screening": [
-                {"ballot": v.ballot, "accepted": v.accepted, "weight": v.weight, "reasons": list(v.reasons),
-                 "flags": list(v.flags)}
-                for v in map(self.verdict, listed.tolist())
-            ],
+            "screening": self._screening(listed),
         }
+
+    def _screening(self, listed: Ints) -> list[dict[str, Any]]:
+        """The report's entry for each ballot of `listed`, as `verdict` gives it: the reasons decoded
+        once per distinct mask (a round has a handful; a 100k round can list tens of thousands)."""
+        decoded = {m: (_codes(m, HARD_REASONS), _codes(m, SOFT_REASONS))
+                   for m in np.unique(self.masks[listed]).tolist()}
+        out = []
+        for i, mask, weight in zip(listed.tolist(), self.masks[listed].tolist(), self.weights[listed].tolist(),
+                                   strict=True):
+            reasons, flags = decoded[mask]
+            out.append({"ballot": self.ids[i], "accepted": not reasons, "weight": round(weight, 2),
+                        "reasons": list(reasons), "flags": list(flags)})
+        return out
 
 
 def score_round(
