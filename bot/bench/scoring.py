@@ -1,5 +1,6 @@
 """Scoring at scale: a round of N submitted ballots bulk-inserted, then loaded from the database,
-screened, weighted and scored by `bot.domain.scorecards.compute`, exactly as closing a round does;
+screened, weighted and scored by `bot.domain.scorecards.compute`, and the report encoded for its
+column (`scorecards.encoded`), exactly as closing a round does;
 with the longest stall of the event loop meanwhile (a bot closing a round keeps answering the taps of
 the others).
 
@@ -101,9 +102,11 @@ async def _timed(side: Callable[[], Awaitable[int]]) -> dict[str, float]:
 
 
 async def _close(rt: Runtime, rid: int) -> int:
-    """What closing does: load, screen, weight and score; the number of accepted ballots."""
+    """What closing does: load, screen, weight, score and encode the report; the number of accepted
+    ballots."""
     async with rt.db.session() as s:
         report = await scorecards.compute(s, rt, await s.get_one(Round, rid), status_if_scored=RoundStatus.PUBLISHED)
+        await scorecards.encoded(report)  # for the round's report column (stored as closing stores it)
     return int(report["ballots"]["accepted"])
 
 

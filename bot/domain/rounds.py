@@ -154,7 +154,8 @@ async def close_round(rt: Runtime, round_id: int, *, early: bool = False) -> boo
         if not await claim_close(s, Round, Ballot, round_id, now, early=early):
             return False
         rnd = await s.get_one(Round, round_id)
-        rnd.report = await scorecards.compute(s, rt, rnd, status_if_scored=RoundStatus.PUBLISHED)
+        report = await scorecards.compute(s, rt, rnd, status_if_scored=RoundStatus.PUBLISHED)
+        rnd.report = await scorecards.encoded(report)  # type: ignore[assignment]  # JSON text, written as is
     return True
 
 

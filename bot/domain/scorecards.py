@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.domain.settings import scoring_method
 from scoring.matrix import BallotMatrix
 from scoring.model import FactorSpec, Method
 from scoring.scorecard import score_matrix
+from storage.db import EncodedJson
 from storage.heap import gc_paused
 from storage.models import Invitation, Round, RoundFactor
 from storage.statuses import InvitationStatus, RoundStatus
@@ -72,3 +74,9 @@ async def compute(s: AsyncSession, rt: Runtime, rnd: Round, *, status_if_scored:
         ballot_rows.kept_while, rows, lambda kept: _report(kept, factors, method, rid, sku, status_if_scored, count))
     # The SPEC's later key: which version of the category's factors the round rated.
     return {**report, "factor_set": rnd.factor_set}
+
+
+async def encoded(report: dict[str, Any]) -> EncodedJson:
+    """The report as JSON text for its column, encoded on a worker thread: the session would encode it
+    on the event loop when it flushes (~0.1 s for a 100,000-ballot round's screening list)."""
+    return EncodedJson(await off_loop(json.dumps, report))
