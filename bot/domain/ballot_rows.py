@@ -9,10 +9,12 @@ ballot at any size.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import DateTime, Select, Text, cast, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.domain.offloop import off_loop
@@ -23,20 +25,28 @@ from storage.statuses import BallotStatus
 
 T = TypeVar("T")
 
-_SUBMITTED = (
-    select(Ballot.id, Ballot.rater, Ballot.started_at, Ballot.submitted_at, Ballot.owned_days,
-           func.coalesce(Ballot.excluded_by_admin, Customer.excluded_by_admin), Ballot.submitted)
-    .outerjoin(Customer, Customer.customer_id == Ballot.customer_id)
-    .where(Ballot.status == BallotStatus.SUBMITTED, Ballot.submitted_at.is_not(None))
-    .order_by(Ballot.id)
-)
+def _submitted(started_at: Any, submitted_at: Any, answers: Any) -> Select[Any]:
+    return (
+        select(Ballot.id, Ballot.rater, started_at, submitted_at, Ballot.owned_days,
+               func.coalesce(Ballot.excluded_by_admin, Customer.excluded_by_admin), answers)
+        .outerjoin(Customer, Customer.customer_id == Ballot.customer_id)
+        .where(Ballot.status == BallotStatus.SUBMITTED, Ballot.submitted_at.is_not(None))
+        .order_by(Ballot.id)
+    )
 
 
-# Rows per trip of PostgreSQL's server-side cursor. The rows a trip brings are decoded on the event loop
-# (asyncpg's JSON codec, then SQLAlchemy's UTC timestamps): one buffered fetch of 100,000 held the loop
-# 0.1–0.15 s; trips of 2,000 held it 27–35 ms each on the loaded VM (50 ms at worst), where a close
-# must not stall it past 50. 500 rows a trip: the 200 trips add ~0.05 s to a 100k close.
-FETCH_CHUNK = 500
+_SUBMITTED = _submitted(Ballot.started_at, Ballot.submitted_at, Ballot.submitted)
+# The same rows as the driver gives them — timestamps without their UTC zone, the answers as JSON text
+# — for PostgreSQL, where every trip's rows are converted on the event loop: the columns' own
+# conversions (SQLAlchemy's UTC timestamps, asyncpg's JSON codec) held it 27–46 ms at a time while a
+# 100k round was read on the loaded VM. `_Undecoded` converts them on the worker thread instead.
+_SUBMITTED_RAW = _submitted(type_coerce(Ballot.started_at, DateTime()), type_coerce(Ballot.submitted_at, DateTime()),
+                            cast(Ballot.submitted, Text))
+
+# Rows per trip of PostgreSQL's server-side cursor. asyncpg decodes the rows it receives on the event
+# loop (~1.3 µs a row): one buffered fetch of 100,000 held the loop 0.1–0.15 s. 2,000 rows a trip hold
+# it ~3 ms each, and the 50 trips add a few ms of round trips to a close.
+FETCH_CHUNK = 2_000
 
 
 def submitted_select(round_id: int) -> Select[Any]:
@@ -54,19 +64,43 @@ async def submitted_rows(s: AsyncSession | AsyncConnection, round_id: int) -> It
     each row (JSON, timestamps) only when it is iterated: the buffered result is handed over as is, so
     that conversion runs where `as_records` runs, off the loop."""
     conn = s if isinstance(s, AsyncConnection) else await s.connection()
-    query = submitted_select(round_id)
     if conn.dialect.name != "postgresql":
-        return await conn.execute(query)
+        return await conn.execute(submitted_select(round_id))
     rows: list[Any] = []
     # The collector off while 100,000 rows pile up: its passes would walk all of them on the loop.
     with gc_paused():
+        query = _SUBMITTED_RAW.where(Ballot.round_id == round_id)
         result = await conn.stream(query.execution_options(yield_per=FETCH_CHUNK))
         async for part in result.partitions():
             rows.extend(part)
             # A partition served from rows the cursor already holds comes back without a trip, and so
             # without letting the loop run: give it its turn between chunks.
             await asyncio.sleep(0)
-    return rows
+    return _Undecoded(rows)
+
+
+class _Undecoded:
+    """PostgreSQL's raw rows (`_SUBMITTED_RAW`), converted as they are iterated — on the worker thread
+    that builds from them — to what `submitted_select` gives. Iterated once: each chunk of raw rows is
+    let go as soon as it is converted (see `kept_while`)."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        rows, self.rows = self.rows, []
+        rows.reverse()  # taken from the end, a chunk at a time, in the query's order
+        while rows:
+            chunk = rows[-FETCH_CHUNK:]
+            del rows[-FETCH_CHUNK:]
+            for ballot_id, rater, started_at, submitted_at, owned_days, excluded, answers in reversed(chunk):
+                yield (ballot_id, rater, _utc(started_at), _utc(submitted_at), owned_days, excluded,
+                       None if answers is None else json.loads(answers))
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    """As the UTC column type reads a stored timestamp (`storage.models.UtcDateTime`)."""
+    return None if t is None else t.replace(tzinfo=UTC)
 
 
 def kept_while(rows: Iterable[Any], build: Callable[[list[Any]], T]) -> T:

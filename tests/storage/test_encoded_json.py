@@ -33,3 +33,13 @@ async def test_a_report_stored_encoded_reads_back_as_the_dict(tmp_path: Path) ->
         assert raw[1] == raw[2] == json.dumps(report)  # the same text as the session's own encoding
     finally:
         await db.close()
+
+
+def test_a_long_report_is_encoded_in_pieces_to_exactly_the_text_of_one_dumps() -> None:
+    from bot.domain.scorecards import _dumps
+
+    report = {"overall": {"score": 4.12, "ci": [3.9, 4.3]}, "empty": [], "none": None,
+              "screening": [{"ballot": str(i), "weight": i / 7, "flags": ["crowded"] * (i % 2)} for i in range(1234)],
+              "method": "rh-score", "zh": "小红心"}
+    assert _dumps(report) == json.dumps(report)
+    assert json.loads(_dumps(report)) == report
