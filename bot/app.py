@@ -133,6 +133,11 @@ def _waker(app: App) -> Callable[[], None]:
     """Runs the reconcile job now (after an admin command), besides its regular ticks."""
 
     def wake() -> None:
+        # A stopping bot starts no new pass: the job queue waits for the running one, but a pass it
+        # started meanwhile ran as a task nobody awaited, cancelled mid-write when the loop ended (the
+        # next start reconciles anyway).
+        if not app.running:
+            return
         assert app.job_queue is not None
         app.job_queue.run_once(reconcile, 0.0, name="reconcile-now")
 
