@@ -261,8 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--raters", type=int, default=700, metavar="R",
                        help="throughput: raters' worth of taps measured a side, R/P a window (default 700)")
     bench.add_argument("--pairs", type=int, metavar="P",
-                       help="throughput, scoring: interleaved pairs of ours and the floor (default 28 for "
-                            "throughput, 5 for scoring; at least 5)")
+                       help="pairs of ours and the floor: throughput's windows with both bots at once on one "
+                            "CPU (default 28), scoring's alternating runs (default 5); at least 5")
     bench.add_argument("--concurrency", type=int, default=50, metavar="C",
                        help="throughput: raters tapping at a time (default 50)")
     bench.add_argument("--sizes", default="1000,10000,100000", metavar="N,N",
