@@ -91,6 +91,7 @@ import numpy as np
 
 from scoring.careless import careless_posterior
 from scoring.matrix import Bools, Floats
+from scoring.profiles import profile_counts
 from scoring.screening import Ints
 
 #: The leniencies (hearts) the model integrates over, and the EM steps fitting their masses.
@@ -303,6 +304,11 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     expected = np.stack([p0, p1, p2]) * scale[None, :] * total
     bw = np.where(live, u.max(axis=1), 0.0)
     observed = _neighbour_counts(digits, live, bw)
+    # And the ballot's profile (scoring.profiles): its answers' values whatever the factors.
+    symbols = np.concatenate([np.broadcast_to(model.unsure[:, None, None], (*probs.shape[:2], 1)),
+                              (1 - model.unsure)[:, None, None] * probs], axis=2)
+    profile = profile_counts(digits, live, bw, weights, symbols, total)
+    expected, observed = np.vstack([expected, profile[0]]), np.vstack([observed, profile[1]])
     crowd = np.minimum(1.0, (_SLACK * expected + _SPARE) / np.maximum(observed, 1e-12)).min(axis=0)
     crowd = np.where(live, crowd, 1.0)
     # For fitting the model again: the same, but with no spare and only over the widest neighbourhood
@@ -312,8 +318,8 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     # counted ~1.5 × its own probability, the refit was a fit weighted by the model's density, and
     # each refit came out narrower and shifted than the one before (pi of the careless class 0.44,
     # rounds 0.3–0.56 hearts off).
-    fitting = np.where(live, np.minimum(1.0, (_FIT_SLACK * expected[2] + _FIT_SELF)
-                                        / np.maximum(observed[2], 1e-12)), 1.0)
+    fitting = np.where(live, np.minimum(1.0, (_FIT_SLACK * expected[2:] + _FIT_SELF)
+                                        / np.maximum(observed[2:], 1e-12)).min(axis=0), 1.0)
     # One value in one factor: its (weighted) count against the count the model's marginal expects.
     marginal = (weights[None, :, None] * probs).sum(axis=1)  # (F, 5)
     value = np.ones((n, f))

@@ -221,8 +221,12 @@ def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: 
         rms = np.sqrt(z2.sum(axis=1) / np.maximum(rated.sum(axis=1), 1))
         noise_w = _biweight(rms, method.noise_cutoff)
         # Blocs: per factor among the corrected answers (a bloc sinking or lifting that factor), and
-        # among the offsets (a bloc pushing every factor), all in one vectorised EM.
-        post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], mult[:, None] * rated,
+        # among the offsets (a bloc pushing every factor), all in one vectorised EM. Once the honest
+        # model has judged, the factors' groups are fitted to the ballots as weighed: a bloc it set
+        # aside (near-straight fives) had made a factor's crowd, and the honest raters who found that
+        # factor poor a "group apart" (their 2s at weight 0.12; rounds 0.11 off).
+        rows_w = mult if judged is None else mult * ballot
+        post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], rows_w[:, None] * rated,
                                         method.max_rejected_share, np.full(width, _BLOC_APART_FACTOR))
         cell = cell * np.where(rated, post, 0.0) * model_c
         # Ballots, by their offsets. (Adding how much a ballot's answers scatter as a second feature
