@@ -24,10 +24,12 @@ average correlation between factors.
   ballot is weighed by min(1, (`_SLACK`·expected + `_SPARE`) / observed) over the neighbourhoods of
   radius 0, 1 and 2 (L1, in hearts), so a cluster counts at most about as much as honest raters
   would have put there. Copies one heart out, near-straight-liners and straight-liners near the top
-  (whose pattern is plausible for one rater, but not for 60 of them) are this;
+  (whose pattern is plausible for one rater, but not for 60 of them) are this; so is the excess of
+  a ballot's *profile* (scoring.profiles: its answers' values whatever the factors), in the weights
+  and in the refits' — a bloc varying which factor it varies spreads over a dozen patterns;
 * *excess of one answer in one factor* — the same for the cells of one factor holding one value
   (a bloc sinking one or two factors to 1 puts 30 % of a factor's answers at a value the model
-  expects from 1–2 %);
+  expects from 1–2 %), counted among the ballots not already crowded;
 * *excess of a pair of answers at one end* — the same for two factors both answered 1 (or both 5),
   against the model's joint distribution with the leniency integrated out (so raters who agree
   because they share a leniency are expected), counted among the ballots not already crowded or
@@ -320,7 +322,10 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     # rounds 0.3–0.56 hearts off).
     fitting = np.where(live, np.minimum(1.0, (_FIT_SLACK * expected[2:] + _FIT_SELF)
                                         / np.maximum(observed[2:], 1e-12)).min(axis=0), 1.0)
-    # One value in one factor: its (weighted) count against the count the model's marginal expects.
+    # One value in one factor: its (weighted) count against the count the model's marginal expects,
+    # among the ballots not already found crowded (straight fives: otherwise the honest 5s of every
+    # factor were weighed down with the bloc's, 0.7 on a good product; straight fives 0.062 -> 0.045).
+    kept = u * crowd[:, None]
     marginal = (weights[None, :, None] * probs).sum(axis=1)  # (F, 5)
     value = np.ones((n, f))
     for j in range(f):
@@ -328,8 +333,8 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
         if not cells.any():
             continue
         d = np.clip(digits[:, j], 1, 5) - 1
-        counts = np.bincount(d[cells], weights=u[cells, j], minlength=5)
-        expect = marginal[j] * u[cells, j].sum()
+        counts = np.bincount(d[cells], weights=kept[cells, j], minlength=5)
+        expect = marginal[j] * kept[cells, j].sum()
         keep = np.minimum(1.0, (_SLACK * expect + _SPARE) / np.maximum(counts, 1e-12))
         value[:, j] = np.where(cells, keep[d], 1.0)
     # A careless class (scoring.careless): random clickers, blocs sinking factors, blocs at an end.
