@@ -21,7 +21,8 @@ taken out first. Each round of it (`_ITERATIONS` of them in a small round; other
    ballot then counts with its probability of belonging to the crowd. This is what stops straight-
    liners, near-copies and "mostly not sure plus extremes" at any timing: honest disagreement
    spreads out, a bloc stands apart. Two comparable groups (a polarising product) are left alone,
-   and without a bloc the offsets get a biweight around the quartiles' midpoint;
+   and without a bloc the offsets get a biweight around the quartiles' midpoint. After the honest
+   model (step 6) the factors' groups are fitted to the ballots as weighed, not to all of them;
 5. finally every ballot's *pull* on the overall, Σ_f W_f u_if |x_if − m_f|, is capped at `pull_cap`
    times the round's median pull: the bounded influence behind the stated bound (scoring.bound).
 
@@ -33,7 +34,8 @@ taken out first. Each round of it (`_ITERATIONS` of them in a small round; other
    `_MODEL_PASSES` refits counting each ballot as far as the model found it honest). It then weighs:
    *crowding* — a ballot whose neighbourhood (within 0, 1, 2 hearts) holds more ballots than 1.5× the
    model's expected count + 3 is weighed by expected / observed (excess mass: 30 % near-copies of a
-   pattern are wildly unlikely from honest raters, however plausible one such ballot is); *a value
+   pattern are wildly unlikely from honest raters, however plausible one such ballot is; the same
+   for a ballot's *profile*, its answers' values whatever the factors: scoring.profiles); *a value
    in excess* in one factor (the same for the cells of one factor at one value); and a *careless
    class* — answers independent across factors, each uniform or uniform plus one spike, learned by
    EM — against the honest model: random clickers and blocs sinking two factors. Then
@@ -55,16 +57,19 @@ of offset density against its mirror image was dropped (the 5-heart ceiling skew
 polarising error 0.19–0.32); the answer cut-off 5 rather than 3.5 (polarising 0.107 → 0.098, random
 clickers 0.142 → 0.166).
 
-**Where it stands** (rh-score/4; the test's seed, 20 rounds of 200 ballots a cell, 30 % fraud; the
-naive mean in brackets): honest 0.030 (0.028), polarising 0.076 (0.073), niche 0.030 (0.031), 30
+**Where it stands** (rh-score/5; the test's seed, 20 rounds of 200 ballots a cell, 30 % fraud; the
+naive mean in brackets): honest 0.029 (0.028), polarising 0.075 (0.073), niche 0.030 (0.031), 30
 ballots 0.060 (0.059). Meeting the bar (≥ 95 % within 0.15, error ≤ 0.06; asserted): straight ones
-0.030, copies two hearts out 0.043, random clickers 0.045, half "not sure" + ones 0.040, one sunk
-factor 0.052, the mix of targeted blocs and copies 0.055. Short of it: straight fives 0.061, 90 %
-(0.535; rh-score/3 0.117: scoring.careless), two sunk factors 0.069, 95 % (0.203; 0.084) and two
-lifted 0.070, 90 % (0.179; 0.082: scoring.latent's pairs), copies one heart out 0.063, near-straight
-ones 0.079, the mixes 0.097 and 0.133. Open: near-straight fives on a good product, 0.096, 80 %
-(0.442; 0.112): the refits take the bloc in as a camp of lenient raters (as a polarised product's
-lovers, who must count). Mimics 0.269 (0.273) and the adaptive attacker keep to the stated bound.
+0.029, copies two hearts out 0.043, random clickers 0.043, half "not sure" + ones 0.042, one sunk
+factor 0.047, the mix of targeted blocs and copies 0.045; since rh-score/5 (rh-score/4 in brackets)
+near-straight fives on a good product 0.041 (0.096, 80 %), near-straight ones 0.054 (0.079), straight
+fives 0.045 (0.061, 90 %) and copies one heart out 0.058 (0.063): the profiles' excess
+(scoring.profiles), the factors' groups fitted to the ballots as weighed (step 4) and the values'
+excess counted among uncrowded ballots (scoring.latent). Seeds 7 and 11 agree (0.041–0.058, 95–100 %).
+Short of it: two sunk factors 0.066, 95 % (0.203) and two lifted 0.071, 90 % (0.179; on a good
+product honest raters give the lifted 5s half the time), the mix of all patterns 0.093, 85 % (six
+blocs of 10 ballots, each too small for an excess test) and of mimics and targeted blocs 0.147 (0.205;
+rh-score/4 0.133). Mimics and the adaptive attacker keep to the stated bound.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring import latent
+from scoring.blocs import bloc_posteriors, wquantile
 from scoring.matrix import Bools, Floats
 from scoring.model import Method
 from scoring.screening import BIT, CROWDED, ODD_ANSWERS, OFF_CONSENSUS, OUTSIZED_PULL, Ints
@@ -99,26 +105,10 @@ _SECOND_ITERATIONS = 4
 #: 0.037 → 0.029, two lifted 0.107 → 0.096), and the fewest live ballots it needs (as `_BLOC_MIN_ROWS`).
 _MODEL_PASSES = 4
 _MODEL_MIN_ROWS = 50
-#: The narrowest spread (hearts) a group of offsets is fitted with: copies of one ballot have none.
-_BLOC_SD_FLOOR = 0.05
-_EM_STEPS = 25
-_EM_ROWS = 2_000
-#: Fewer rows than this and no two-group fit is trusted: in 30-ballot honest rounds the fit found
-#: "blocs" in chance clusters (mean error 0.105 against the naive mean's 0.076).
-_BLOC_MIN_ROWS = 50
-#: How many of the crowd's standard deviations a bloc must sit from it: 2 for a bloc of offsets,
-#: 2.5 for one within a factor (whose answers are whole hearts, so lumpier) and for any group at the
-#: very end of the range. There, at the top of the scale, the honest raters who give every factor 5
-#: stack up at one offset ~2 crowd-sd out (the ceiling cuts their leniency off); taken for a bloc,
-#: they cost such a round 0.28 hearts.
+#: How many of the crowd's standard deviations a bloc must sit from it (scoring.blocs): 2 for a bloc
+#: of offsets, 2.5 for one within a factor (whose answers are whole hearts, so lumpier).
 _BLOC_APART_OFFSETS = 2.0
 _BLOC_APART_FACTOR = 2.5
-_BLOC_APART_AT_END = 2.5
-#: A group whose mean is this close (hearts) to the column's extreme sits "at the end".
-_AT_END = 0.1
-#: Sizes up to which medians are exact, and the resolution (hearts) of larger ones.
-_EXACT_UP_TO = 20_000
-_MEDIAN_STEP = 0.001
 #: Robust standard deviations within which the biweights stay at 1.
 _FLAT = 1.5
 #: The least median pull the cap is a multiple of (hearts): in a round where everyone gave the same
@@ -139,25 +129,7 @@ class Weights:
 
 
 def _wmedian(x: Floats, w: Floats) -> float:
-    return _wquantile(x, w, 0.5)
-
-
-def _wquantile(x: Floats, w: Floats, q: float) -> float:
-    """The weighted median of the finite x with weights w > 0 (0 when there is none).
-
-    Exact (a sort) up to `_EXACT_UP_TO` values; beyond, read off a weighted histogram with bins of
-    `_MEDIAN_STEP` hearts — O(n) instead of a sort, which took 1.2 s of a 100,000-ballot round's 2.5."""
-    keep = np.isfinite(x) & (w > 0)
-    if not keep.any():
-        return 0.0
-    xs, ws = x[keep], w[keep]
-    if len(xs) <= _EXACT_UP_TO:
-        order = np.argsort(xs, kind="stable")
-        cum = np.cumsum(ws[order])
-        return float(xs[order][min(len(xs) - 1, int(np.searchsorted(cum, cum[-1] * q)))])
-    low = float(xs.min())
-    cum = np.cumsum(np.bincount(((xs - low) / _MEDIAN_STEP).astype(np.int64), weights=ws))
-    return low + float(np.searchsorted(cum, cum[-1] * q)) * _MEDIAN_STEP
+    return wquantile(x, w, 0.5)
 
 
 def _biweight(z: Floats, cutoff: float) -> Floats:
@@ -215,70 +187,6 @@ def weigh(values: Floats, alive: Floats, factor_weights: Floats, method: Method)
     return Weights(np.clip(ballot_weight, 0.0, 1.0), capped_u, reasons)
 
 
-def _shares(z: Floats, mu: Floats, sd: Floats, pi: Floats) -> Floats:
-    """Each row's probability (2 × n × c) of each group, from log densities for numerical safety."""
-    log_dens = (-0.5 * ((z[None] - mu[:, None]) / sd[:, None]) ** 2 - np.log(sd[:, None])).sum(axis=3)
-    log_dens += np.log(np.maximum(pi, 1e-300))[:, None, :]
-    dens = np.exp(log_dens - log_dens.max(axis=0)[None])
-    out: Floats = dens / dens.sum(axis=0)[None]
-    return out
-
-
-def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tuple[Floats, Bools, Floats, Floats]:
-    """Per column c of `z` (n × C × D features, row weights `w` n × C), a two-group mixture of normals
-    with diagonal covariance, fitted by EM (`_EM_STEPS`) — a latent-class model of "the crowd" and
-    "a group apart".
-
-    Where it finds a minority group — at most `max_minor` of the weight, cleanly apart from the
-    majority (Ashman's D > 2 over the features, and `apart[c]` of the majority's spreads away, or
-    `_BLOC_APART_AT_END` when the group sits at the end of the first feature's range, where the
-    scale's ceiling stacks honest raters up) — `found[c]` is True and `post[:, c]` is each row's
-    probability of belonging to the majority; elsewhere `post` is 1. Also returns the majority's
-    mean and spread of the first feature per column."""
-    n, c, d = z.shape
-    w = np.where(np.isfinite(z).all(axis=2), w, 0.0)
-    z = np.where(w[:, :, None] > 0, z, 0.0)
-    # The fit reads an evenly spaced sample of at most `_EM_ROWS` rows (a 100,000-ballot round: every
-    # 20th), plenty for five numbers per group; every row then gets its probability.
-    every = max(1, n // _EM_ROWS)
-    z_all, w_all, z, w = z, w, z[::every], w[::every]
-    n = len(z)
-    mass = np.maximum(w.sum(axis=0), 1e-12)  # (c,)
-    mean = (w[:, :, None] * z).sum(axis=0) / mass[:, None]  # (c, d)
-    sd0 = np.maximum(_BLOC_SD_FLOOR, np.sqrt((w[:, :, None] * (z - mean) ** 2).sum(axis=0) / mass[:, None]))
-    # Start the groups at the lower and upper quartiles (a start on the farthest quarter of rows
-    # found fewer blocs: near-straight-liners 0.24 vs 0.10).
-    # Weighted quartiles: a row may stand for many ballots with the same answers.
-    mu = np.array([[[_wquantile(z[:, col, k], w[:, col], q) for k in range(d)] for col in range(c)]
-                   for q in (0.25, 0.75)]) if n else np.zeros((2, c, d))
-    sd = np.stack([sd0, sd0])
-    pi = np.full((2, c), 0.5)
-    for _ in range(_EM_STEPS):
-        share = _shares(z, mu, sd, pi)
-        resp = w[None] * share
-        rmass = np.maximum(resp.sum(axis=1), 1e-12)  # (2, c)
-        pi = rmass / mass
-        mu = (resp[:, :, :, None] * z[None]).sum(axis=1) / rmass[:, :, None]  # (2, c, d)
-        sd = np.maximum(_BLOC_SD_FLOOR, np.sqrt(
-            (resp[:, :, :, None] * (z[None] - mu[:, None]) ** 2).sum(axis=1) / rmass[:, :, None]))
-    share = _shares(z_all, mu, sd, pi)
-    z, w = z_all, w_all
-    major = np.argmax(pi, axis=0)
-    cols = np.arange(c)
-    minor = 1 - major
-    gap = np.abs(mu[0] - mu[1])  # (c, d)
-    ashman = np.sqrt((gap**2 * 2 / (sd[0] ** 2 + sd[1] ** 2)).sum(axis=1))
-    distance = np.sqrt(((gap / sd[major, cols]) ** 2).sum(axis=1))
-    first = z[:, :, 0]
-    lowest = np.where(w > 0, first, np.inf).min(axis=0)
-    highest = np.where(w > 0, first, -np.inf).max(axis=0)
-    at_end = (np.abs(mu[minor, cols, 0] - highest) < _AT_END) | (np.abs(mu[minor, cols, 0] - lowest) < _AT_END)
-    needed = np.where(at_end, np.maximum(apart, _BLOC_APART_AT_END), apart)
-    found = (pi[minor, cols] <= max_minor) & (ashman > 2) & (distance >= needed) & (w.sum(axis=0) >= _BLOC_MIN_ROWS)
-    post = share[major, :, cols].T
-    return np.where(found, post, 1.0), found, mu[major, cols, 0], sd[major, cols, 0]
-
-
 def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: int,
              judged: latent.Judgement | None = None,
              start: tuple[Floats, Floats] | None = None) -> tuple[Floats, Floats, Floats]:
@@ -310,7 +218,7 @@ def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: 
         # shrink them until honest answers looked odd (a third of honest ballots below 0.5 weight).
         # A low quantile rather than the median: a bloc of random clickers, each answer far from the
         # crowd, inflated the median until the clickers looked ordinary.
-        scale = max(_CELL_SCALE_FLOOR, _wquantile(np.abs(resid).ravel(), np.repeat(ballot, width),
+        scale = max(_CELL_SCALE_FLOOR, wquantile(np.abs(resid).ravel(), np.repeat(ballot, width),
                                                   _SCALE_QUANTILE) / _SCALE_QUANTILE_Z)
         cell = np.where(rated, _biweight(resid / scale, method.answer_cutoff), 0.0)
         # A ballot whose answers disagree with each other far beyond answer noise (a random clicker).
@@ -318,8 +226,12 @@ def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: 
         rms = np.sqrt(z2.sum(axis=1) / np.maximum(rated.sum(axis=1), 1))
         noise_w = _biweight(rms, method.noise_cutoff)
         # Blocs: per factor among the corrected answers (a bloc sinking or lifting that factor), and
-        # among the offsets (a bloc pushing every factor), all in one vectorised EM.
-        post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], mult[:, None] * rated,
+        # among the offsets (a bloc pushing every factor), all in one vectorised EM. Once the honest
+        # model has judged, the factors' groups are fitted to the ballots as weighed: a bloc it set
+        # aside (near-straight fives) had made a factor's crowd, and the honest raters who found that
+        # factor poor a "group apart" (their 2s at weight 0.12; rounds 0.11 off).
+        rows_w = mult if judged is None else mult * ballot
+        post, _, _, _ = bloc_posteriors(np.where(rated, resid, np.nan)[:, :, None], rows_w[:, None] * rated,
                                         method.max_rejected_share, np.full(width, _BLOC_APART_FACTOR))
         cell = cell * np.where(rated, post, 0.0) * model_c
         # Ballots, by their offsets. (Adding how much a ballot's answers scatter as a second feature
@@ -336,7 +248,7 @@ def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: 
             # Quartiles rather than median and MAD: a polarising product's two camps put the median at
             # the edge of the bigger camp and the MAD inside it, which weighed the other camp down
             # (mean error 0.12–0.17 there); the quartiles sit one in each camp.
-            low, high = _wquantile(offsets, mult, 0.25), _wquantile(offsets, mult, 0.75)
+            low, high = wquantile(offsets, mult, 0.25), wquantile(offsets, mult, 0.75)
             center, spread = (low + high) / 2, max(_OFFSET_SCALE_FLOOR, (high - low) / _IQR_TO_SD)
             offset_w = _biweight((offsets - center) / spread, method.offset_cutoff)
         ballot = offset_w * noise_w * model_b
