@@ -181,11 +181,11 @@ async def _windows(bots: dict[str, ChildBot], boxes: dict[str, BotApiSandbox], u
         got = await asyncio.gather(*(bots[side].status("lap") for side in SIDES))
         return dict(zip(SIDES, got, strict=True))
 
-    while running() and not all(w.opened.is_set() for w in windows.values()):
-        await asyncio.sleep(POLL_SECONDS)
     def errors() -> dict[str, int]:
         return {side: len(load.errors) for side, load in loads.items()}
 
+    while running() and not all(w.opened.is_set() for w in windows.values()):
+        await asyncio.sleep(POLL_SECONDS)
     marks, status, failed = [time.perf_counter()], [await statuses()], [errors()]
     while running() and len(marks) <= pairs:
         target = sum(load.taps for load in loads.values()) + 2 * per_window * TAPS_PER_RATER

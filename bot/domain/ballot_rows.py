@@ -89,11 +89,10 @@ class _Undecoded:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         rows, self.rows = self.rows, []
-        rows.reverse()  # taken from the end, a chunk at a time, in the query's order
         while rows:
-            chunk = rows[-FETCH_CHUNK:]
-            del rows[-FETCH_CHUNK:]
-            for ballot_id, rater, started_at, submitted_at, owned_days, excluded, answers in reversed(chunk):
+            chunk = rows[:FETCH_CHUNK]
+            del rows[:FETCH_CHUNK]
+            for ballot_id, rater, started_at, submitted_at, owned_days, excluded, answers in chunk:
                 yield (ballot_id, rater, _utc(started_at), _utc(submitted_at), owned_days, excluded,
                        None if answers is None else json.loads(answers))
 
