@@ -67,7 +67,8 @@ def _spread(s: dict[str, Any]) -> str:
 
 
 def _throughput(t: dict[str, Any]) -> Iterator[str]:
-    yield (f"throughput: both bots at once on CPU {','.join(map(str, t['bots_cpu']))}, each with {t['concurrency']} "
+    where = f"on CPU {','.join(map(str, t['bots_cpu']))}" if t["bots_cpu"] else "(not pinned: no CPU affinity here)"
+    yield (f"throughput: both bots at once {where}, each with {t['concurrency']} "
            f"raters tapping at all times; {len(t['pairs'])} windows of {t['raters_per_window']} raters' worth of taps "
            f"a side (x {t['taps_per_rater']}) after a warm-up of {t['warmup_raters']} raters' worth; "
            f"medians over the windows (a bot has half a CPU: taps/s and latencies are half-CPU figures)")

@@ -108,15 +108,21 @@ def interleaved_report(pairs: list[dict[str, dict[str, Any]]]) -> dict[str, Any]
     }
 
 
-def shared_cpu() -> tuple[set[int], set[int]]:
-    """(the CPU both bots share, the CPUs left to the driver — the same one on a one-CPU machine)."""
+def shared_cpu() -> tuple[set[int], set[int]] | None:
+    """(the CPU both bots share, the CPUs left to the driver — the same one on a one-CPU machine), or
+    None where processes cannot be pinned (not Linux): the bots then share whatever CPUs they get."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
     allowed = sorted(os.sched_getaffinity(0))
     return {allowed[0]}, set(allowed[1:]) or {allowed[0]}
 
 
 @contextmanager
-def pinned(cpus: set[int]) -> Iterator[None]:
-    """This thread (the driver's loop) on `cpus` while the block runs."""
+def pinned(cpus: set[int] | None) -> Iterator[None]:
+    """This thread (the driver's loop) on `cpus` while the block runs (None: as it is)."""
+    if cpus is None:
+        yield
+        return
     before = os.sched_getaffinity(0)
     os.sched_setaffinity(0, cpus)
     try:
@@ -133,14 +139,16 @@ async def run_throughput(raters: int = 700, concurrency: int = 50, pg_url: str |
     warmup = max(1, per_window // WARMUP_SHARE, math.ceil(concurrency / TAPS_PER_RATER))
     # A side's raters: its warm-up, the windows' taps were it to make all of them, and the C still tapping.
     side_raters = warmup + 2 * per_window * pairs + concurrency
-    bots_cpu, driver_cpus = shared_cpu()
+    cpus = shared_cpu()
+    bots_cpu, driver_cpus = cpus if cpus else (set(), None)
     async with bench_database(pg_url) as (db, url), BotApiSandbox(settle=0.0) as our_box, \
             BotApiSandbox(settle=0.0) as floor_box:
         rt = Runtime(db, bench_config(url, our_box.token, our_box.base_url), SystemClock())
         round_id, user_ids = await seed_raters(rt, side_raters)
         boxes = {"ours": our_box, "floor": floor_box}
-        bots = {side: ChildBot({"kind": side, "database_url": url, "token": box.token, "base_url": box.base_url,
-                                "cpus": sorted(bots_cpu)} | ({"profile": profile} if side == "ours" else {}))
+        bots = {side: ChildBot({"kind": side, "database_url": url, "token": box.token, "base_url": box.base_url}
+                               | ({"cpus": sorted(bots_cpu)} if bots_cpu else {})
+                               | ({"profile": profile} if side == "ours" else {}))
                 for side, box in boxes.items()}
         try:
             for bot in bots.values():

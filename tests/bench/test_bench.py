@@ -112,3 +112,16 @@ def test_profile_writes_a_profile_of_our_bot_process(
     assert code == 0, err
     functions = {name for _, _, name in pstats.Stats(str(out)).stats}
     assert "ballot_button" in functions and "press" in functions  # our handler, in the bot's own process
+
+
+def test_where_processes_cannot_be_pinned_the_throughput_part_still_runs_and_says_so(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.delattr(os, "sched_getaffinity")  # as on macOS
+    code = main(["bench", "--config", str(config), "--part", "throughput", "--raters", "10", "--concurrency", "5",
+                 "--pairs", "5"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "not pinned: no CPU affinity here" in out.out
