@@ -16,17 +16,19 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, bindparam, insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.ballot_rule import Action, Move, Outcome, apply
-from bot.domain.ballot_views import BallotView, is_open, round_text, round_texts
+from bot.domain.ballot_sql import BOUGHT, CAS, INVITED, RESUME, START
+from bot.domain.ballot_views import BallotView, RoundText, is_open, round_text, round_texts
 from bot.domain.errors import DomainError, ForeignButton, NotInvited, NotLinked, RoundClosed, StaleButton
 from bot.domain.memo import Memo, memo_for
 from bot.domain.runtime import Runtime
-from storage.models import AccountLink, Ballot, Invitation, Round
-from storage.statuses import BallotStatus, RoundStatus
+from storage.db import is_dropped
+from storage.models import Ballot, Invitation, Round
+from storage.statuses import BallotStatus
 
 
 def rater_pseudonym(secret: str, round_id: int, customer_id: str) -> str:
@@ -76,7 +78,7 @@ async def not_now(rt: Runtime, round_id: int, telegram_user_id: int) -> datetime
 def _invited(s: Connection, now: datetime, round_id: int, telegram_user_id: int) -> Any:
     """The user's link, the round, their invitation and ballot, read together; refused unless linked,
     invited, and the round open."""
-    row = s.execute(_INVITED, {"round_id": round_id, "user_id": telegram_user_id}).one_or_none()
+    row = s.execute(INVITED, {"round_id": round_id, "user_id": telegram_user_id}).one_or_none()
     if row is None:
         raise NotLinked()
     if not is_open(row.status, row.closes_at, now):
@@ -95,7 +97,7 @@ def _begin_once(
     customer_id, _, closes_at, _, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
     text = round_text(s, texts, round_id)
     shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
-    # Both writes are guarded by the round, as a tap is (see `_CAS`): a round that closed while this
+    # Both writes are guarded by the round, as a tap is (see `CAS`): a round that closed while this
     # read was going on gets no new ballot, so "started" never grows after the close. A write that
     # finds it closed (or a twin tap's ballot) raises _Raced, and the read again says which.
     guard = {"r_id": round_id, "r_now": now}
@@ -108,7 +110,7 @@ def _begin_once(
             "updated_at": now, "revisions": 0,
         } | shown
         try:
-            ballot_id = s.execute(_START[shown_in is not None], values | guard).scalar()
+            ballot_id = s.execute(START[shown_in is not None], values | guard).scalar()
         except IntegrityError as raced:  # one ballot per round x customer, enforced by the database
             raise _Raced() from raced
         if ballot_id is None:
@@ -117,7 +119,7 @@ def _begin_once(
         rev += 1
         if submitted is not None:
             step = len(text.factors) + 1
-        done = s.execute(_RESUME, {"rev": rev, "telegram_user_id": telegram_user_id, "step": step} | shown
+        done = s.execute(RESUME, {"rev": rev, "telegram_user_id": telegram_user_id, "step": step} | shown
                          | guard | {"b_id": ballot_id, "b_rev": rev - 1})
         if done.rowcount != 1:
             raise _Raced()
@@ -182,20 +184,34 @@ class _Press:
 async def press(rt: Runtime, ballot_id: int, rev: int, move: Move, telegram_user_id: int) -> tuple[BallotView, Outcome]:
     """Makes one move on the ballot at `rev`; returns the new screen and what the move did.
 
-    A tap is one guarded write when this process remembers the ballot at that rev, else one read (the
-    ballot with its round's status) and one compare-and-set; the new screen is built from what was
-    written, not read back. Either way it is one `Database.run`: one trip to the database."""
+    A tap is one guarded write when this process remembers the ballot at that rev (and the round's
+    texts), else one read (the ballot with its round's status) and one compare-and-set; the new screen
+    is built from what was written, not read back. Either way it is one trip to the database."""
     now = rt.clock.now()
-    memo = _ballot_memo(rt)
+    memo, texts = _ballot_memo(rt), round_texts(rt)
     hit, known = memo.get(ballot_id)
     if not (hit and isinstance(known, _State) and known.rev == rev and known.owner == telegram_user_id
             and now < known.closes_at):
         known = None
     made = _Press(ballot_id, rev, move)
+    retried = False
+    plan = _remembered(texts, made, known, now) if known is not None else None
+    if plan is not None:
+        # The usual tap: the one compare-and-set, on its own (`Database.execute`).
+        try:
+            if await rt.db.execute(CAS, plan.params) == 1:
+                memo.put(ballot_id, plan.result[2])
+                return plan.result[0], plan.result[1]
+        except Exception as exc:
+            if not is_dropped(exc):
+                raise
+            retried = True  # it may have been written: the reading path finds out (`_Landed`)
+        known = None  # the database holds something else than remembered: read it
     # Every write of a tap is a compare-and-set guarded in itself, so it needs no transaction around it
     # (`Database.run`: on PostgreSQL one trip instead of three).
-    work = partial(_press, round_texts(rt), made, telegram_user_id, now, known)
-    view, outcome, written = await rt.db.run(work, atomic=False, again=partial(work, retried=True))
+    work = partial(_press, texts, made, telegram_user_id, now, known)
+    again = partial(work, retried=True)
+    view, outcome, written = await rt.db.run(again if retried else work, atomic=False, again=again)
     memo.put(ballot_id, written)
     return view, outcome
 
@@ -276,57 +292,33 @@ def _landed(texts: Memo[object, object], s: Connection, button: _Press, state: _
     return view, outcome, state
 
 
-# Built once: constructing the statement on every tap cost more than executing it. The SET columns
-# come from each execution's parameters; the WHERE parameters are named so they cannot collide.
-# The guard is in the UPDATE on both paths: a read is its own snapshot (SQLite begins the transaction
-# at the first write), so a round closed or a ballot withdrawn between the read and the write must
-# still stop the write — the database checks it under the write lock.
-#
-# The guarantee against a close: a tap and a close serialise on the round's row, so a tap lands either
-# wholly before the close (and is counted) or is refused as closed — never accepted after it. SQLite
-# gets this from its single writer. PostgreSQL under READ COMMITTED did not: the close locks the round
-# and then every ballot of it; a tap reading the round as open then waited on its ballot's row lock and,
-# when the close committed, re-checked only the ballot row — not the round, read from the old snapshot
-# — and was accepted after the scorecard had counted without it. So the round is read `FOR SHARE`
-# here: it waits for the close's lock on the round row (taken first, by its UPDATE of the status), and
-# a row lock re-reads the newest version of the row it waited for, which then says closed. The locks
-# are taken in the close's order (round, then ballot), so the two cannot deadlock; still one statement.
-def _held_open(round_id: SQLColumnExpression[int], now: SQLColumnExpression[datetime]) -> ColumnElement[bool]:
-    """The round is open at `now`, its row held `FOR SHARE` (PostgreSQL) until the commit."""
-    return select(Round.id).where(Round.id == round_id, Round.status == RoundStatus.OPEN, Round.closes_at > now) \
-        .with_for_update(read=True).exists()
+@dataclass(frozen=True)
+class _Plan:
+    """A press worked out on a known state: the compare-and-set's parameters, and what it leads to."""
+
+    params: dict[str, object]
+    result: tuple[BallotView, Outcome, _State]
+    first_submit: bool  # the write must also record how long the rater has owned the product
 
 
-_CAS = update(Ballot).where(
-    Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"),
-    Ballot.telegram_user_id == bindparam("b_owner"), Ballot.status != BallotStatus.WITHDRAWN,
-    _held_open(Ballot.round_id, bindparam("b_now", type_=Round.__table__.c.closes_at.type)),
-)
-
-
-def _write(
-    s: Connection, texts: Memo[object, object], button: _Press, state: _State, now: datetime
-) -> tuple[BallotView, Outcome, _State] | None:
-    """The compare-and-set of one press on `state`; None when the database disagrees."""
-    text = round_text(s, texts, state.round_id)
+def _plan(text: RoundText, button: _Press, state: _State, now: datetime) -> _Plan:
+    """The press on `state` as the rule (`apply`) makes it; raises what the rule refuses."""
     answers, step, outcome = apply(text.keys, dict(state.answers), state.step, button.move)
     submitted, submitted_at, revisions = state.submitted, state.submitted_at, state.revisions
     if outcome is Outcome.SUBMITTED and submitted_at is not None:
         outcome = Outcome.RESUBMITTED
     values: dict[str, object] = {"answers": answers, "step": step, "rev": state.rev + 1, "updated_at": now}
+    first_submit = False
     if outcome in (Outcome.SUBMITTED, Outcome.RESUBMITTED):
         values["submitted"] = answers
         values["status"] = BallotStatus.SUBMITTED
         submitted = True
         if submitted_at is None:
             values["submitted_at"] = submitted_at = now
-            values["owned_days"] = _owned_days(s, button.ballot_id, now)
+            first_submit = True
         else:
             values["revisions"] = revisions = revisions + 1
     params = values | {"b_id": button.ballot_id, "b_rev": button.rev, "b_owner": state.owner, "b_now": now}
-    done = s.execute(_CAS, params)
-    if done.rowcount != 1:
-        return None
     written = _State(state.round_id, state.owner, state.rev + 1, step, answers, submitted, submitted_at, revisions,
                      state.closes_at)
     view = BallotView(
@@ -334,45 +326,34 @@ def _write(
         factors=text.factors, answers=dict(answers), step=step, submitted=submitted, revisions=revisions,
         closes_at=state.closes_at,
     )
-    return view, outcome, written
+    return _Plan(params, (view, outcome, written), first_submit)
+
+
+def _remembered(texts: Memo[object, object], button: _Press, state: _State, now: datetime) -> _Plan | None:
+    """The press planned from memory alone (the remembered ballot, the round's cached texts), when
+    that is all it needs; None sends it the full way (`_press`)."""
+    hit, text = texts.get(state.round_id)
+    if not (hit and isinstance(text, RoundText)):
+        return None
+    try:
+        plan = _plan(text, button, state, now)
+    except DomainError:
+        return None  # the reading path gives the authoritative answer
+    return None if plan.first_submit else plan
+
+
+def _write(
+    s: Connection, texts: Memo[object, object], button: _Press, state: _State, now: datetime
+) -> tuple[BallotView, Outcome, _State] | None:
+    """The compare-and-set of one press on `state`; None when the database disagrees."""
+    plan = _plan(round_text(s, texts, state.round_id), button, state, now)
+    params = plan.params
+    if plan.first_submit:
+        params = params | {"owned_days": _owned_days(s, button.ballot_id, now)}
+    return plan.result if s.execute(CAS, params).rowcount == 1 else None
 
 
 def _owned_days(s: Connection, ballot_id: int, now: datetime) -> int | None:
     """Days the rater had owned the product when they submitted (screened by `owned_too_briefly`)."""
-    bought = s.scalar(_BOUGHT, {"b_id": ballot_id})
+    bought = s.scalar(BOUGHT, {"b_id": ballot_id})
     return None if bought is None else (now - bought).days
-
-
-# The statements of a ballot's start, built once like `_CAS`: building them on every Rate now (a
-# select of eleven columns over three joins, an INSERT … SELECT of thirteen values) cost ~1.5 ms of
-# CPU, most of a start's 2 ms — SQLAlchemy caches the compiled SQL, not the construction of the
-# statement nor the cache key it is looked up by.
-_INVITED = (
-    select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id.label("invited"), Ballot.id,
-           Ballot.rev, Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
-    .select_from(AccountLink)
-    .outerjoin(Round, Round.id == bindparam("round_id"))
-    .outerjoin(Invitation, (Invitation.round_id == bindparam("round_id"))
-               & (Invitation.customer_id == AccountLink.customer_id))
-    .outerjoin(Ballot, (Ballot.round_id == bindparam("round_id")) & (Ballot.customer_id == AccountLink.customer_id))
-    .where(AccountLink.telegram_user_id == bindparam("user_id"))
-)
-_HELD_OPEN = _held_open(bindparam("r_id", type_=Round.__table__.c.id.type),
-                        bindparam("r_now", type_=Round.__table__.c.closes_at.type))
-_STARTED = ("round_id", "customer_id", "telegram_user_id", "chat_id", "rater", "step", "rev", "answers", "status",
-            "started_at", "updated_at", "revisions")
-
-
-def _start(columns: tuple[str, ...]) -> Any:
-    """INSERT … SELECT of a new ballot's `columns` (from the parameters of the same names), if the
-    round is still open."""
-    row = select(*(bindparam(c, type_=Ballot.__table__.c[c].type) for c in columns)).where(_HELD_OPEN)
-    return insert(Ballot).from_select(list(columns), row).returning(Ballot.id)
-
-
-_START = {False: _start(_STARTED), True: _start((*_STARTED, "message_id"))}  # shown on a known message?
-# A resumed ballot: the SET columns come from each execution's parameters, as in `_CAS`.
-_RESUME = update(Ballot).where(Ballot.id == bindparam("b_id"), Ballot.rev == bindparam("b_rev"), _HELD_OPEN)
-_BOUGHT = select(Invitation.purchased_at).join(
-    Ballot, (Ballot.round_id == Invitation.round_id) & (Ballot.customer_id == Invitation.customer_id)
-).where(Ballot.id == bindparam("b_id"))

@@ -61,7 +61,7 @@ async def _rounds_held(s: AsyncSession, customer_id: str) -> dict[int, str]:
 
     Forgetting decides per round whether a ballot is withdrawn (open) or kept anonymously (closed), so
     it must see the close it races: it serialises with a close on the round row, as a tap does (see
-    `bot.domain.ballots._CAS`). A close holding the row makes this wait, and the row lock then reads the
+    `bot.domain.ballot_sql.CAS`). A close holding the row makes this wait, and the row lock then reads the
     newest version, "closed": the ballot the published score counted stays counted. Locking the ballot
     rows alone did not do it on PostgreSQL: under READ COMMITTED the round's status came from the
     statement's old snapshot. The rounds are locked before the ballots, in id order, as a close locks

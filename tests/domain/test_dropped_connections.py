@@ -40,8 +40,9 @@ def pg(rt: Runtime) -> Runtime:
 
 
 def first_run_dropped(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> list[str]:
-    """The next tap's first run writes, commits if `committed`, and loses its connection before its
-    answer comes back; the runs are listed in the returned list."""
+    """The next tap that takes the reading path (`Database.run`; see `forget`): its first run writes,
+    commits if `committed`, and loses its connection before its answer comes back; the runs are listed
+    in the returned list."""
     press = ballots._press
     runs: list[str] = []
 
@@ -57,6 +58,12 @@ def first_run_dropped(monkeypatch: pytest.MonkeyPatch, *, committed: bool) -> li
 
     monkeypatch.setattr(ballots, "_press", dropping_once)
     return runs
+
+
+def forget(rt: Runtime, ballot_id: int) -> None:
+    """The next tap on the ballot takes the reading path: one `Database.run` of `ballots._press`. (A
+    remembered ballot's tap is one `Database.execute`; its drops are tested in test_tap_path.py.)"""
+    ballots._ballot_memo(rt).drop(ballot_id)
 
 
 async def ballot_row(rt: Runtime, ballot_id: int) -> Ballot:
@@ -84,6 +91,7 @@ async def test_a_tap_whose_connection_drops_midway_is_run_again_and_lands_once(
     rt = pg
     round_id, (user,) = await seed_raters(rt, 1)
     view = await ballots.begin(rt, round_id, user)
+    forget(rt, view.ballot_id)
     runs = first_run_dropped(monkeypatch, committed=False)
     view, outcome = await ballots.press(rt, view.ballot_id, view.rev, Move.score(4), user)
     assert runs == ["run", "run"] and outcome is Outcome.ANSWERED
@@ -105,6 +113,7 @@ async def test_a_tap_committed_just_before_its_connection_dropped_is_not_applied
         for score in (4, 5, 3, 2, 4, 3):
             view, _ = await ballots.press(rt, view.ballot_id, view.rev, Move.score(score), user)
     before = view
+    forget(rt, view.ballot_id)
     runs = first_run_dropped(monkeypatch, committed=True)
     view, outcome = await ballots.press(rt, view.ballot_id, view.rev, move, user)
     assert len(runs) == 2
