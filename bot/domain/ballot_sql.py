@@ -49,7 +49,8 @@ CAS = update(Ballot).where(
 # The statements of a ballot's start: building them on every Rate now (a select of eleven columns over
 # three joins, an INSERT … SELECT of thirteen values) cost ~1.5 ms of CPU, most of a start's 2 ms.
 INVITED = (
-    select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id.label("invited"), Ballot.id,
+    select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id.label("invited"),
+           Invitation.purchased_at, Ballot.id,
            Ballot.rev, Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
     .select_from(AccountLink)
     .outerjoin(Round, Round.id == bindparam("round_id"))

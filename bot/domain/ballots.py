@@ -94,7 +94,7 @@ def _begin_once(
 ) -> tuple[BallotView, _State]:
     """One read (link, round, invitation and ballot together) and one write."""
     row = _invited(s, now, round_id, telegram_user_id)
-    customer_id, _, closes_at, _, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
+    customer_id, _, closes_at, _, bought, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
     text = round_text(s, texts, round_id)
     shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
     # Both writes are guarded by the round, as a tap is (see `CAS`): a round that closed while this
@@ -124,7 +124,7 @@ def _begin_once(
         if done.rowcount != 1:
             raise _Raced()
     state = _State(round_id, telegram_user_id, rev, step, dict(answers), submitted is not None, submitted_at,
-                   revisions, closes_at)
+                   revisions, closes_at, bought, bought_known=True)
     view = BallotView(
         ballot_id=ballot_id, rev=rev, round_id=round_id, product=text.product, factors=text.factors,
         answers=dict(answers), step=step, submitted=submitted is not None, revisions=revisions, closes_at=closes_at,
@@ -157,6 +157,10 @@ class _State:
     submitted_at: datetime | None
     revisions: int
     closes_at: datetime
+    # When the rater bought the product (None: not recorded), if read with the ballot — at its start —
+    # so the first Submit can say how long they had owned it without a read (`owned_days`).
+    bought: datetime | None = None
+    bought_known: bool = False
 
 
 # A rater's next tap carries the rev this process just wrote, so the ballot it needs is usually the
@@ -298,7 +302,7 @@ class _Plan:
 
     params: dict[str, object]
     result: tuple[BallotView, Outcome, _State]
-    first_submit: bool  # the write must also record how long the rater has owned the product
+    reads_purchase: bool  # a first Submit on a ballot read mid-way: the write reads when they bought it
 
 
 def _plan(text: RoundText, button: _Press, state: _State, now: datetime) -> _Plan:
@@ -308,25 +312,28 @@ def _plan(text: RoundText, button: _Press, state: _State, now: datetime) -> _Pla
     if outcome is Outcome.SUBMITTED and submitted_at is not None:
         outcome = Outcome.RESUBMITTED
     values: dict[str, object] = {"answers": answers, "step": step, "rev": state.rev + 1, "updated_at": now}
-    first_submit = False
+    reads_purchase = False
     if outcome in (Outcome.SUBMITTED, Outcome.RESUBMITTED):
         values["submitted"] = answers
         values["status"] = BallotStatus.SUBMITTED
         submitted = True
         if submitted_at is None:
             values["submitted_at"] = submitted_at = now
-            first_submit = True
+            if state.bought_known:
+                values["owned_days"] = _days_since(state.bought, now)
+            else:
+                reads_purchase = True
         else:
             values["revisions"] = revisions = revisions + 1
     params = values | {"b_id": button.ballot_id, "b_rev": button.rev, "b_owner": state.owner, "b_now": now}
     written = _State(state.round_id, state.owner, state.rev + 1, step, answers, submitted, submitted_at, revisions,
-                     state.closes_at)
+                     state.closes_at, state.bought, state.bought_known)
     view = BallotView(
         ballot_id=button.ballot_id, rev=written.rev, round_id=state.round_id, product=text.product,
         factors=text.factors, answers=dict(answers), step=step, submitted=submitted, revisions=revisions,
         closes_at=state.closes_at,
     )
-    return _Plan(params, (view, outcome, written), first_submit)
+    return _Plan(params, (view, outcome, written), reads_purchase)
 
 
 def _remembered(texts: Memo[object, object], button: _Press, state: _State, now: datetime) -> _Plan | None:
@@ -339,7 +346,7 @@ def _remembered(texts: Memo[object, object], button: _Press, state: _State, now:
         plan = _plan(text, button, state, now)
     except DomainError:
         return None  # the reading path gives the authoritative answer
-    return None if plan.first_submit else plan
+    return None if plan.reads_purchase else plan
 
 
 def _write(
@@ -348,12 +355,15 @@ def _write(
     """The compare-and-set of one press on `state`; None when the database disagrees."""
     plan = _plan(round_text(s, texts, state.round_id), button, state, now)
     params = plan.params
-    if plan.first_submit:
+    if plan.reads_purchase:
         params = params | {"owned_days": _owned_days(s, button.ballot_id, now)}
     return plan.result if s.execute(CAS, params).rowcount == 1 else None
 
 
 def _owned_days(s: Connection, ballot_id: int, now: datetime) -> int | None:
     """Days the rater had owned the product when they submitted (screened by `owned_too_briefly`)."""
-    bought = s.scalar(BOUGHT, {"b_id": ballot_id})
+    return _days_since(s.scalar(BOUGHT, {"b_id": ballot_id}), now)
+
+
+def _days_since(bought: datetime | None, now: datetime) -> int | None:
     return None if bought is None else (now - bought).days

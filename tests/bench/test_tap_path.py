@@ -19,7 +19,7 @@ from bot.domain.errors import ForeignButton, RoundClosed, StaleButton
 from bot.domain.memo import Memo
 from bot.domain.runtime import Runtime
 from storage import sqlite_direct
-from storage.models import Ballot, Round, TelegramUser
+from storage.models import Ballot, Invitation, Round, TelegramUser
 from storage.pg_direct import Dropped
 
 
@@ -186,3 +186,22 @@ async def test_a_tap_whose_connection_dropped_before_it_was_written_is_written_t
     async with rt.db.session() as s:
         ballot = await s.get_one(Ballot, view.ballot_id)
     assert ballot.rev == after.rev and list(ballot.answers.values()) == [4, 2]
+
+
+@pytest.mark.parametrize("remembered", [True, False], ids=["remembered", "read"])
+async def test_a_first_submit_records_how_long_the_rater_had_owned_the_product(
+    rt: Runtime, remembered: bool
+) -> None:
+    """From the purchase read with the ballot at its start (remembered), or read by the submit itself."""
+    user, view = await started(rt)
+    for move in (Move.score(5), Move.score(3), Move.score(2), Move.score(2), Move.score(1)):
+        view, _ = await ballots.press(rt, view.ballot_id, view.rev, move, user)
+    if not remembered:
+        ballots._ballot_memo(rt).drop(view.ballot_id)
+    view, outcome = await ballots.press(rt, view.ballot_id, view.rev, Move(Action.SUBMIT), user)
+    assert outcome == "submitted"
+    async with rt.db.session() as s:
+        bought = await s.scalar(select(Invitation.purchased_at).where(Invitation.round_id == view.round_id,
+                                                                     Invitation.telegram_user_id == user))
+        owned = await s.scalar(select(Ballot.owned_days).where(Ballot.id == view.ballot_id))
+    assert bought is not None and owned == (rt.clock.now() - bought).days and owned >= 30
