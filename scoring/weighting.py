@@ -74,7 +74,7 @@ rh-score/4 0.133). Mimics and the adaptive attacker keep to the stated bound.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -197,6 +197,8 @@ def _iterate(x: Floats, rated: Bools, mult: Floats, method: Method, iterations: 
     model_c = np.ones((n, width)) if judged is None else judged.value
     if judged is not None and judged.pairs is not None:
         model_c = np.minimum(model_c, judged.pairs)
+    if judged is not None and judged.targeted is not None:
+        model_c = np.minimum(model_c, judged.targeted)
     ballot = model_b.copy() if start is None else start[0] * model_b
     cell = rated * model_c if start is None else start[1] * model_c
     offset_w = np.ones(n)
@@ -261,16 +263,20 @@ def _judge(x: Floats, rated: Bools, mult: Floats, u: Floats) -> latent.Judgement
 
     The model's first fit counts each pattern once, so copies cannot shape it; each of the
     `_MODEL_PASSES` fits after it counts each ballot as far as the model did not find it crowded,
-    careless or odd."""
+    careless or odd. The targeted class (scoring.targeted) is kept at its least over the fits: the
+    later ones, fitted with a bloc's lifted answers, explain part of it away."""
     us = mult[:, None] * u
     ones = np.ones(len(mult))
     fit_w = u
     judged = latent.Judgement(ones, np.ones_like(us), ones, ones)
+    targeted = np.ones_like(us)
     for _ in range(_MODEL_PASSES):
         judged = latent.judge(x, rated, ones, us, latent.fit(x, rated, np.ones_like(rated), fit_w),
                               float(mult.sum()))
         fit_w = us * (judged.fitting * judged.careless)[:, None] * judged.value
-    return judged
+        if judged.targeted is not None:
+            targeted = np.minimum(targeted, judged.targeted)
+    return replace(judged, targeted=targeted)
 
 
 def pattern_codes(x: Floats, rated: Bools) -> Ints:
