@@ -31,18 +31,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from scoring.matrix import Floats
+from scoring.matrix import Bools, Floats
 from scoring.screening import Ints
 
 #: EM steps fitting the class's share and spikes, and refitting it with fewer spikes.
-_STEPS = 25
-_REFINE_STEPS = 10
+_STEPS = 15
+_REFINE_STEPS = 5
+#: EM stops once the shares move less than this.
+_SETTLED = 1e-3
 #: A spike smaller than this share of the class's answers in a factor is dropped (not a parameter).
 _SPIKE_MIN = 0.05
 #: The class's share is kept within these.
 _PI_MIN, _PI_MAX = 1e-4, 0.5
-#: The fit reads an evenly spaced sample of at most this many answer patterns (as scoring.blocs).
-_FIT_ROWS = 2_000
+#: The fit reads an evenly spaced sample of at most this many answer patterns (as scoring.blocs, at
+#: half its size: the class has a dozen numbers to fit, and it took 15 % of a 100k round's scoring).
+_FIT_ROWS = 1_000
 
 
 def targeted_cells(digits: Ints, log_node: Floats, weights: Floats, probs: Floats, bw: Floats,
@@ -62,7 +65,7 @@ def targeted_cells(digits: Ints, log_node: Floats, weights: Floats, probs: Float
     if found is None:
         return out
     s, pi = found
-    whole = fit if every == 1 else _Class(digits, log_node, weights, probs, bw, fit.spike)
+    whole = fit if every == 1 else _Class(digits, log_node, weights, probs, bw, fit.spike, s > 0)
     post, cell_spike, _ = whole.e_step(s, pi)
     out = np.where(whole.rated, 1 - post[:, None] * cell_spike, 1.0)
     return out
@@ -73,19 +76,21 @@ class _Class:
     the spike's value and each answer's δ(x = spike) / P_h(x | node)."""
 
     def __init__(self, digits: Ints, log_node: Floats, weights: Floats, probs: Floats, bw: Floats,
-                 spike: Ints | None = None) -> None:
+                 spike: Ints | None = None, spiked: Bools | None = None) -> None:
         f = digits.shape[1]
         self.bw, self.rated = bw, digits > 0
         d = np.clip(digits, 1, 5) - 1
         top = log_node.max(axis=1, keepdims=True)
         self.node_h = weights[None, :] * np.exp(log_node - top)  # (n, G); the scale exp(top) dropped
         self.p_h = np.maximum(self.node_h.sum(axis=1), 1e-300)
-        # P_h(x_if | node) for every answer (n × F × G); "not sure" is the same under both classes.
-        here = np.maximum(np.stack([probs[j][:, d[:, j]].T for j in range(f)], axis=1), 1e-300)
+        # P_h(x_if | node) for every answer (n × F × G) — given the spikes, only in the spiked
+        # factors `cols` —; "not sure" is the same under both classes.
+        self.cols = np.arange(f) if spiked is None else np.flatnonzero(spiked)
+        here = np.maximum(np.stack([probs[j][:, d[:, j]].T for j in self.cols], axis=1), 1e-300)
         if spike is None:
             # Each factor's spike: the value in the largest excess over what the ballots' other
             # answers predict (the honest posterior of the leniency without that answer).
-            without = self.node_h[:, None, :] / np.where(self.rated[:, :, None], here, 1.0)
+            without = self.node_h[:, None, :] / np.where(self.rated[:, :, None], here, 1.0)  # all factors
             post_wo = without / np.maximum(without.sum(axis=2, keepdims=True), 1e-300)
             predicted = np.einsum("nfg,fgk->fk", post_wo * (bw[:, None] * self.rated)[:, :, None], probs)
             observed = np.stack([np.bincount(d[self.rated[:, j], j], weights=bw[self.rated[:, j]], minlength=5)
@@ -101,13 +106,14 @@ class _Class:
             self.share = np.maximum(excess[np.arange(f), spike], 0.0) / np.maximum(
                 (bw[:, None] * self.rated).sum(axis=0), 1e-12)
         self.spike = spike
-        self.ratio = np.where((self.rated & (d == spike[None, :]))[:, :, None], 1.0 / here, 0.0)
+        hit = self.rated[:, self.cols] & (d[:, self.cols] == spike[None, self.cols])
+        self.ratio = np.where(hit[:, :, None], 1.0 / here, 0.0)  # (n, len(cols), G)
 
     def e_step(self, s: Floats, pi: float) -> tuple[Floats, Floats, Floats]:
         """(each ballot's probability of the class, within it each answer's of being the spike, and
         each ballot's likelihood under the class over the honest one's), from the spiked factors."""
         on = np.flatnonzero(s > 0)
-        ratio = self.ratio[:, on]
+        ratio = self.ratio[:, np.searchsorted(self.cols, on)]
         terms = (1 - s[on])[None, :, None] + s[on][None, :, None] * ratio  # (n, K, G)
         node_c = self.node_h * terms.prod(axis=1)
         lr = node_c.sum(axis=1) / self.p_h
@@ -119,15 +125,17 @@ class _Class:
         return odds / (1 + odds), cell_spike, lr
 
     def em(self, s: Floats, pi: float, steps: int) -> tuple[Floats, float]:
+        """At most `steps` EM steps from (s, pi), spikes only where s > 0, until they settle."""
         support = s > 0
         for _ in range(steps):
             post, cell_spike, _ = self.e_step(s, pi)
             member = self.bw * post
+            last_s, last_pi = s, pi
             pi = float(np.clip(member.sum() / self.bw.sum(), _PI_MIN, _PI_MAX))
             in_class = (member[:, None] * self.rated).sum(axis=0)
             s = np.clip((member[:, None] * cell_spike).sum(axis=0) / np.maximum(in_class, 1e-12), 0.0, 0.999)
             s = np.where(support & (s >= _SPIKE_MIN), s, 0.0)
-            if not (s > 0).any():
+            if not (s > 0).any() or (np.abs(s - last_s).max() < _SETTLED and abs(pi - last_pi) < _SETTLED):
                 break
         return s, pi
 
