@@ -45,6 +45,8 @@ average correlation between factors.
   answering like the crowd but sinking two factors is a class with two spikes at 1; a bloc of
   (near-)straight fives, started from the crowded ballots at an end of the scale, a class with a
   spike at 5 everywhere. The version with the largest BIC margin is kept (if any).
+* *a targeted class* (scoring.targeted) — honest answers but for a spike at 1 or 5 in a few factors,
+  the leniency read from the ballot's other answers: blocs sinking or lifting one or two factors.
 
 **Refits** (scoring.weighting `_judge`), made safe for other honest rounds
 (tests/scoring/test_honest_rounds.py): with 8–10 factors and noisy raters the refits ran away — the
@@ -95,6 +97,7 @@ from scoring.careless import careless_posterior
 from scoring.matrix import Bools, Floats
 from scoring.profiles import profile_counts
 from scoring.screening import Ints
+from scoring.targeted import targeted_cells
 
 #: The leniencies (hearts) the model integrates over, and the EM steps fitting their masses.
 _LENIENCY_GRID = np.linspace(-4.0, 4.0, 17)
@@ -272,6 +275,7 @@ class Judgement:
     careless: Floats  # (n,) 1 − P(careless class)
     fitting: Floats  # (n,) the ballot's weight in the model's next fit
     pairs: Floats | None = None  # (n, F) excess of a pair of answers at one end; not in the refits
+    targeted: Floats | None = None  # (n, F) 1 − P(the targeted class's spike); not in the refits
 
 
 def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel, total: float) -> Judgement:
@@ -345,7 +349,9 @@ def judge(x: Floats, rated: Bools, alive: Floats, u: Floats, model: HonestModel,
     # crowded or careless (otherwise a bloc of copies or straight fives also weighed down the honest
     # raters who share a pair of its answers: copies one heart out 0.063 -> 0.087).
     pairs = _pair_excess(digits, rated, live, u * (careless * crowd)[:, None], weights, probs)
-    return Judgement(crowd, value, careless, fitting, pairs)
+    # A targeted class (scoring.targeted): honest answers but for a spike in some factors.
+    targeted = targeted_cells(digits, log_node, weights, probs, bw * crowd * careless, total)
+    return Judgement(crowd, value, careless, fitting, pairs, targeted)
 
 
 def _neighbour_counts(digits: Ints, live: Bools, bw: Floats) -> Floats:

@@ -10,13 +10,14 @@ below half weight; mimics and the adaptive attacker no worse than the naive mean
 mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds within 0.15 and a mean
 error at most 0.06 — for `MEETS_THE_BAR`.
 
-Not met yet (at 30 %, 20 rounds, rh-score/5): two factors sunk or lifted (0.066, 95 %; 0.071, 90 %)
-and two of the mixes (0.093, 85 %: its blocs of 10 ballots each are too small for the excess tests;
-and the mix of mimics and targeted blocs, 0.147). rh-score/5 brought near-straight fives (0.096 →
-0.041), near-straight ones (0.079 → 0.054), straight fives (0.061 → 0.045) and copies one heart out
-(0.063 → 0.058) to the bar (scoring.profiles, scoring.weighting). One sunk factor (0.047, 95 %) and
-the mix of targeted blocs and copies (0.045, 95 %; 80 % under another seed) meet it with little to
-spare.
+Not met yet (at 30 %, 20 rounds, rh-score/6): two of the mixes — of all patterns (0.087, 90 %: its
+blocs of 10 ballots each are too small for the excess tests) and of mimics and targeted blocs (0.150,
+50 %: what is left of it is 15 % mimics). rh-score/6's targeted class (scoring.targeted) brought two
+sunk factors (0.066, 95 % → 0.049, 100 %) and two lifted (0.071, 90 % → 0.047, 100 %) to the bar;
+seeds 7 and 11 agree (0.044–0.049, 95–100 %). rh-score/5 brought near-straight fives (0.096 → 0.041),
+near-straight ones (0.079 → 0.054), straight fives (0.061 → 0.045) and copies one heart out (0.063 →
+0.058). The mix of targeted blocs and copies meets it with little to spare (0.044, 95 %; 80 % under
+seed 7, as under rh-score/5).
 
 Rounds per cell: 20 where the 95 % bar is asserted, in the honest cases and for mimics (whose margin
 over the naive mean is thin); fewer where the margin is wide, to keep CI fast."""
@@ -33,10 +34,10 @@ from scoring.simulate import _answer, honest_expectation
 #: Strategies that meet the issue's full bar at 30 %: 95 % of rounds within 0.15, mean error ≤ 0.06.
 MEETS_THE_BAR = ("straight_1_slow_bomber", "copies_push2_jitter20", "random_clicker_human_time",
                  "unsure_half_plus_1s", "targeted_1_factor_to_1", "mix_targeted_and_copies",
-                 "near_straight_5_vary1", "near_straight_1_vary2", "straight_5_human_time", "copies_push1_jitter10")
+                 "near_straight_5_vary1", "near_straight_1_vary2", "straight_5_human_time", "copies_push1_jitter10",
+                 "targeted_2_factors_to_1", "targeted_2_factors_to_5")
 #: Fewer rounds where the table's margin is wide (the adaptive attacker scores 15 blocs a round).
-ROUNDS = {"adaptive": 8, "targeted_2_factors_to_1": 12,
-          "targeted_2_factors_to_5": 12, **{name: 12 for name in MIXES if name not in MEETS_THE_BAR}}
+ROUNDS = {"adaptive": 8, **{name: 12 for name in MIXES if name not in MEETS_THE_BAR}}
 SEED = 20261207
 
 
