@@ -20,6 +20,7 @@ cursor, listener, advisory lock or session setting is left on it, which is what 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,11 @@ import asyncpg
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import UpdateBase
+
+log = logging.getLogger(__name__)
+
+# How long closing waits for statements in flight (each is one short UPDATE) before cutting them off.
+CLOSE_WAIT = 5.0
 
 
 class Dropped(ConnectionError):
@@ -120,9 +126,13 @@ class DirectPostgres:
             return self._pool
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        """Waits for statements in flight (a few seconds at most: then the pool is terminated)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            try:
+                await asyncio.wait_for(pool.close(), CLOSE_WAIT)
+            except TimeoutError:  # asyncpg terminates the pool when its graceful close is cancelled
+                log.warning("statements still running after %.0f s at shutdown were cut off", CLOSE_WAIT)
 
 
 async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:

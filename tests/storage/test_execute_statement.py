@@ -13,6 +13,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, Table, bindparam, se
 from bot.bench.fixtures import seed_raters
 from bot.domain import ballots
 from bot.domain.runtime import Runtime
+from storage import pg_direct
 from storage.db import Database, is_busy
 from storage.models import Ballot
 from storage.pg_direct import Dropped
@@ -99,3 +100,19 @@ async def test_a_statement_needing_python_side_defaults_is_refused(db: Database)
                   Column("changed", DateTime, onupdate=lambda: datetime.now(UTC) - timedelta(0)))
     with pytest.raises(ValueError, match="defaults computed in Python"):
         await db.execute(update(table).where(table.c.id == bindparam("b_id")), {"b_id": 1})
+
+
+async def test_closing_cuts_off_a_statement_stuck_behind_a_lock(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shutdown waits for statements in flight, but not for ever."""
+    if rt.db.direct_pg is None:
+        pytest.skip("only PostgreSQL runs statements through connections of their own")
+    monkeypatch.setattr(pg_direct, "CLOSE_WAIT", 0.5)
+    ballot_id, rev = await a_ballot(rt)
+    async with rt.db.session() as holder:
+        await holder.execute(select(Ballot.id).where(Ballot.id == ballot_id).with_for_update())
+        stuck = asyncio.create_task(rt.db.execute(GUARDED, {"step": 2, "b_id": ballot_id, "b_rev": rev}))
+        await asyncio.sleep(0.3)
+        assert not stuck.done()
+        await asyncio.wait_for(rt.db.direct_pg.close(), 5)
+        with pytest.raises(Dropped):  # the user is told to try again
+            await stuck
