@@ -30,7 +30,8 @@ taken out first. Each round of it (`_ITERATIONS` of them in a small round; other
    least `_MODEL_MIN_ROWS` ballots): a latent model of
    honest answers — x_if = clip(round(μ_f + l_i + e_if)), leniency l_i of a distribution free in shape
    (NPMLE), noise e_if ~ N(0, σ²), the ends of the scale a censoring — is fitted to the ballots as
-   weighed so far (each answer pattern counted once at first, so copies cannot shape it; then
+   weighed so far (each answer pattern counted once at first — at most `_FIRST_FIT_SHARE` of the
+   ballots in a large round —, so copies cannot shape it; then
    `_MODEL_PASSES` refits counting each ballot as far as the model found it honest). It then weighs:
    *crowding* — a ballot whose neighbourhood (within 0, 1, 2 hearts) holds more ballots than 1.5× the
    model's expected count + 3 is weighed by expected / observed (excess mass: 30 % near-copies of a
@@ -59,7 +60,8 @@ of offset density against its mirror image was dropped (the 5-heart ceiling skew
 polarising error 0.19–0.32); the answer cut-off 5 rather than 3.5 (polarising 0.107 → 0.098, random
 clickers 0.142 → 0.166).
 
-**Where it stands** (rh-score/6; the test's seed, 20 rounds of 200 ballots a cell, 30 % fraud; the
+**Where it stands** (rh-score/6 and /7 alike: /7 changed only rounds of 400 ballots or more, see
+tests/scoring/test_large_rounds.py; the test's seed, 20 rounds of 200 ballots a cell, 30 % fraud; the
 naive mean in brackets): honest 0.029 (0.028), polarising 0.075 (0.073), niche 0.030 (0.031), 30
 ballots 0.060 (0.059). Meeting the bar (≥ 95 % within 0.15, error ≤ 0.06; asserted): straight ones
 0.029, copies two hearts out 0.043, random clickers 0.043, half "not sure" + ones 0.042, the mix of
@@ -109,6 +111,10 @@ _SECOND_ITERATIONS = 4
 #: 0.037 → 0.029, two lifted 0.107 → 0.096), and the fewest live ballots it needs (as `_BLOC_MIN_ROWS`).
 _MODEL_PASSES = 4
 _MODEL_MIN_ROWS = 50
+#: The honest model's first fit counts one answer pattern as at most this share of the round's ballots
+#: (or once): 1 / 200 keeps the red-team's 200-ballot rounds as they were, and a camp of a 100,000-
+#: ballot polarising round (1/1000 of it was too little: still 1.1 hearts off) its mass.
+_FIRST_FIT_SHARE = 1 / 200
 #: How many of the crowd's standard deviations a bloc must sit from it (scoring.blocs): 2 for a bloc
 #: of offsets, 2.5 for one within a factor (whose answers are whole hearts, so lumpier).
 _BLOC_APART_OFFSETS = 2.0
@@ -271,7 +277,14 @@ def _judge(x: Floats, rated: Bools, mult: Floats, u: Floats) -> latent.Judgement
     later ones, fitted with a bloc's lifted answers, explain part of it away."""
     us = mult[:, None] * u
     ones = np.ones(len(mult))
-    fit_w = u
+    # The first fit counts a pattern at most once per 1 / `_FIRST_FIT_SHARE` ballots: once in a round
+    # of up to 399 (as before), and in a large round as the same share of it, so copies shape it no
+    # more at 100,000 ballots than at 200. Counted once each, a 100,000-ballot polarising round's camps
+    # (thousands of all-fives ballots) were fitted as if spread thin, the refits could not win the mass
+    # back at 1.5× a pass, and a camp was "crowded" and "careless" (1.1 hearts off, half the honest
+    # ballots below 0.5). (A cap at the pattern's neighbours one heart away, plus one, fixed that too but
+    # let near-straight fives shape the fit: 0.041 → 0.062 at 200 ballots.)
+    fit_w = np.minimum(mult, max(1.0, mult.sum() * _FIRST_FIT_SHARE))[:, None] * u
     judged = latent.Judgement(ones, np.ones_like(us), ones, ones)
     targeted = np.ones_like(us)
     for _ in range(_MODEL_PASSES):
