@@ -27,10 +27,9 @@ async def test_a_callback_that_holds_the_loop_is_the_longest_stall() -> None:
     assert own.longest >= 0.075 - wait
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/thread-self/schedstat"), reason="Linux's schedstat only")
-async def test_time_the_thread_waited_for_a_cpu_is_left_out() -> None:
-    """Another busy process pinned to the same CPU takes turns with the loop: the wall-clock monitor
-    sees the other's turns as stalls, the one less the wait sees only timer slack."""
+async def sharing_a_cpu_with_a_hog() -> tuple[float, float]:
+    """A second of a busy loop that yields at once, pinned to one CPU with another busy process: the
+    longest stall (wall clock, less the CPU wait) its monitors saw."""
     cpu = min(os.sched_getaffinity(0))
     before = os.sched_getaffinity(0)
     hog = await asyncio.create_subprocess_exec("python3", "-c", "while True: pass")
@@ -40,9 +39,21 @@ async def test_time_the_thread_waited_for_a_cpu_is_left_out() -> None:
         with LoopMonitor() as wall, LoopMonitor(less_cpu_wait=True) as own:
             deadline = time.perf_counter() + 1.0
             while time.perf_counter() < deadline:
-                await asyncio.sleep(0)  # a busy loop that yields at once: its own stalls are tiny
+                await asyncio.sleep(0)  # its own stalls are tiny
     finally:
         os.sched_setaffinity(0, before)
         hog.kill()
         await hog.wait()
-    assert own.longest < wall.longest and own.longest < 0.005
+    return wall.longest, own.longest
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/thread-self/schedstat"), reason="Linux's schedstat only")
+async def test_time_the_thread_waited_for_a_cpu_is_left_out() -> None:
+    """The other process's turns are stalls to the wall clock (5–11 ms here), not to the monitor that
+    leaves out the wait: it sees timer slack (0–0.5 ms). Now and then a stray few ms land in one second
+    (5.07 ms once in CI: an interrupt, a turn accounted late), so the second is measured up to three
+    times; a monitor that kept the other's turns would fail all three."""
+    seen: list[tuple[float, float]] = []
+    while len(seen) < 3 and not any(own < 0.005 and own < wall / 2 for wall, own in seen):
+        seen.append(await sharing_a_cpu_with_a_hog())
+    assert any(own < 0.005 and own < wall / 2 for wall, own in seen), seen
