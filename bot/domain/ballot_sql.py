@@ -45,7 +45,6 @@ CAS = update(Ballot).where(
 )
 
 
-
 # The statements of a ballot's start: building them on every Rate now (a select of eleven columns over
 # three joins, an INSERT … SELECT of thirteen values) cost ~1.5 ms of CPU, most of a start's 2 ms.
 INVITED = (
@@ -60,9 +59,9 @@ INVITED = (
     .where(AccountLink.telegram_user_id == bindparam("user_id"))
 )
 HELD_OPEN = held_open(bindparam("r_id", type_=Round.__table__.c.id.type),
-                        bindparam("r_now", type_=Round.__table__.c.closes_at.type))
+                      bindparam("r_now", type_=Round.__table__.c.closes_at.type))
 STARTED = ("round_id", "customer_id", "telegram_user_id", "chat_id", "rater", "step", "rev", "answers", "status",
-            "started_at", "updated_at", "revisions")
+           "started_at", "updated_at", "revisions")
 
 
 def _start(columns: tuple[str, ...]) -> Any:

@@ -150,42 +150,28 @@ async def test_a_round_closed_between_a_taps_read_and_its_write_keeps_the_ballot
     assert ballot.rev == view.rev and ballot.answers == view.answers
 
 
-async def test_a_tap_whose_connection_dropped_after_it_was_written_is_answered_once(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("written", [True, False], ids=["after-the-write", "before-the-write"])
+async def test_a_tap_whose_connection_dropped_is_answered_and_written_once(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch, written: bool
 ) -> None:
-    """The remembered path's one write commits, then the connection dies before the answer comes
-    back: the tap reads what the database holds, finds its own write, and answers as if nothing had
+    """The remembered path's one write lost its connection, after it committed or before: the tap
+    reads what the database holds, finds its own write or makes it, and answers as if nothing had
     happened — not "out of date", and not written twice."""
     user, view = await started(rt)
     execute = rt.db.execute
 
-    async def write_then_drop(statement: Any, params: Any) -> int:
-        await execute(statement, params)
+    async def drop(statement: Any, params: Any) -> int:
+        if written:
+            await execute(statement, params)
         raise Dropped("the server went away")
 
-    monkeypatch.setattr(rt.db, "execute", write_then_drop)
+    monkeypatch.setattr(rt.db, "execute", drop)
     after, outcome = await ballots.press(rt, view.ballot_id, view.rev, Move.score(2), user)
     assert outcome == "answered" and after.rev == view.rev + 1 and after.step == view.step + 1
     assert list(after.answers.values()) == [4, 2]
     async with rt.db.session() as s:
         ballot = await s.get_one(Ballot, view.ballot_id)
     assert ballot.rev == after.rev and ballot.answers == after.answers
-
-
-async def test_a_tap_whose_connection_dropped_before_it_was_written_is_written_then(
-    rt: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    user, view = await started(rt)
-
-    async def drop(statement: Any, params: Any) -> int:
-        raise Dropped("the server went away")
-
-    monkeypatch.setattr(rt.db, "execute", drop)
-    after, outcome = await ballots.press(rt, view.ballot_id, view.rev, Move.score(2), user)
-    assert outcome == "answered" and after.rev == view.rev + 1
-    async with rt.db.session() as s:
-        ballot = await s.get_one(Ballot, view.ballot_id)
-    assert ballot.rev == after.rev and list(ballot.answers.values()) == [4, 2]
 
 
 @pytest.mark.parametrize("remembered", [True, False], ids=["remembered", "read"])
