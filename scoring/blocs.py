@@ -44,6 +44,21 @@ def wquantile(x: Floats, w: Floats, q: float) -> float:
     return low + float(np.searchsorted(cum, cum[-1] * q)) * _MEDIAN_STEP
 
 
+def _sample(z: Floats, w: Floats) -> tuple[Floats, Floats]:
+    """About `_EM_ROWS` of the rows (z: n × ..., w: n × C), for a fit: a row standing for a large share
+    of the ballots is always read, at its weight, and of the others every `every`-th, counting `every`
+    times (an unbiased sample). A plain stride kept a pattern of thousands of ballots at full weight or
+    dropped it by chance while keeping one in `every` of the rest, and in 100,000-ballot polarising
+    rounds a camp (60 % of the ballots) was set aside as a "bloc" of offsets (rounds 1.2 hearts off)."""
+    every = max(1, len(z) // _EM_ROWS)
+    if every == 1:
+        return z, w
+    row_w = w.sum(axis=1)
+    heavy = row_w * _EM_ROWS >= row_w.sum()
+    keep = heavy | (np.arange(len(z)) % every == 0)
+    return z[keep], np.where(heavy[:, None], w, w * every)[keep]
+
+
 def _shares(z: Floats, mu: Floats, sd: Floats, pi: Floats) -> Floats:
     """Each row's probability (2 × n × c) of each group, from log densities for numerical safety."""
     log_dens = (-0.5 * ((z[None] - mu[:, None]) / sd[:, None]) ** 2 - np.log(sd[:, None])).sum(axis=3)
@@ -67,19 +82,10 @@ def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tu
     n, c, d = z.shape
     w = np.where(np.isfinite(z).all(axis=2), w, 0.0)
     z = np.where(w[:, :, None] > 0, z, 0.0)
-    # The fit reads a sample of about `_EM_ROWS` rows, plenty for five numbers per group; every row
-    # then gets its probability. A row standing for a large share of the ballots is always read, at its
-    # weight, and the others, every `every`-th, count `every` times (an unbiased sample): a plain
-    # stride kept a pattern of thousands of ballots at full weight or dropped it by chance while
-    # keeping one in `every` of the rest, and in 100,000-ballot polarising rounds a camp (60 % of the
-    # ballots) was set aside as a "bloc" of offsets (rounds 1.2 hearts off).
-    every = max(1, n // _EM_ROWS)
+    # The fit reads a sample (`_sample`), plenty for five numbers per group; every row then gets its
+    # probability.
     z_all, w_all = z, w
-    if every > 1:
-        row_w = w.sum(axis=1)
-        heavy = row_w * _EM_ROWS >= row_w.sum()
-        keep = heavy | (np.arange(n) % every == 0)
-        z, w = z[keep], np.where(heavy[:, None], w, w * every)[keep]
+    z, w = _sample(z, w)
     n = len(z)
     mass = np.maximum(w.sum(axis=0), 1e-12)  # (c,)
     mean = (w[:, :, None] * z).sum(axis=0) / mass[:, None]  # (c, d)
@@ -115,3 +121,64 @@ def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tu
     found = (pi[minor, cols] <= max_minor) & (ashman > 2) & (distance >= needed) & (w.sum(axis=0) >= _BLOC_MIN_ROWS)
     post = share[major, :, cols].T
     return np.where(found, post, 1.0), found, mu[major, cols, 0], sd[major, cols, 0]
+
+
+def side_blocs(z: Floats, w: Floats, max_minor: float, apart: float) -> tuple[Floats, bool, float, float]:
+    """A three-group mixture of normals on one feature (row weights `w`) — a crowd, a group below it
+    and a group above it —, fitted by EM from the 5th percentile, the median and the 95th: for rounds
+    where blocs push both ways at once, which the two-group fit (`bloc_posteriors`) sees as one broad
+    crowd (a mix of six blocs: one at +1.7, three at −1.6 to −2.2 hearts, the fitted crowd 1.1 wide).
+
+    A side group is a bloc when it is cleanly apart from the crowd — Ashman's D > 2 and `apart` of the
+    crowd's spreads away (`_BLOC_APART_AT_END` at least when it sits at the end of the range) — and
+    the blocs hold at most `max_minor` of the weight together. Returns each row's probability of the
+    crowd against the blocs (1 where none is found), whether one was found, and the crowd's mean and
+    spread (with the side group that is not a bloc, if any)."""
+    keep = np.isfinite(z) & (w > 0)
+    if w[keep].sum() < _BLOC_MIN_ROWS or keep.sum() < 3:
+        return np.ones(len(z)), False, 0.0, 1.0
+    sample, sample_w = _sample(z[keep][:, None], w[keep][:, None])
+    zs, ws = sample[:, 0], sample_w[:, 0]
+    med = wquantile(zs, ws, 0.5)
+    mad = wquantile(np.abs(zs - med), ws, 0.5) * 1.4826
+    mu = np.array([wquantile(zs, ws, 0.05), med, wquantile(zs, ws, 0.95)])
+    sd = np.full(3, max(_BLOC_SD_FLOOR, mad))
+    pi = np.array([0.1, 0.8, 0.1])
+    for _ in range(_EM_STEPS):
+        resp = _three_shares(zs, mu, sd, pi) * ws[None]
+        mass = np.maximum(resp.sum(axis=1), 1e-12)
+        pi = mass / mass.sum()
+        mu = (resp * zs[None]).sum(axis=1) / mass
+        sd = np.maximum(_BLOC_SD_FLOOR, np.sqrt((resp * (zs[None] - mu[:, None]) ** 2).sum(axis=1) / mass))
+    crowd = int(np.argmax(pi))
+    lowest, highest = float(z[keep].min()), float(z[keep].max())
+    sides = [g for g in range(3) if g != crowd]
+
+    def apart_from(g: int, ref_mu: float, ref_sd: float) -> bool:
+        gap = abs(mu[g] - ref_mu)
+        at_end = min(abs(mu[g] - highest), abs(mu[g] - lowest)) < _AT_END
+        needed = max(apart, _BLOC_APART_AT_END) if at_end else apart
+        return bool(gap * np.sqrt(2 / (sd[g] ** 2 + ref_sd**2)) > 2 and gap >= needed * ref_sd)
+
+    # A side group that is not apart belongs to the crowd: the crowd a bloc must stand apart from is
+    # the fitted crowd with it (the fit splits an honest crowd's tail off as a third group, and the
+    # narrowed crowd made the other tail look apart: 28 % of honest weight lost in one round).
+    far = [g for g in sides if apart_from(g, mu[crowd], sd[crowd])]
+    near = [crowd, *(g for g in sides if g not in far)]
+    mass = pi[near].sum()
+    ref_mu = float((pi[near] * mu[near]).sum() / mass)
+    ref_sd = float(np.sqrt((pi[near] * (sd[near] ** 2 + (mu[near] - ref_mu) ** 2)).sum() / mass))
+    blocs = [g for g in far if apart_from(g, ref_mu, ref_sd)]
+    if not blocs or pi[blocs].sum() > max_minor:
+        return np.ones(len(z)), False, ref_mu, ref_sd
+    share = _three_shares(np.where(np.isfinite(z), z, mu[crowd]), mu, sd, pi)
+    post = 1 - share[blocs].sum(axis=0)
+    return np.where(np.isfinite(z), post, 1.0), True, ref_mu, ref_sd
+
+
+def _three_shares(z: Floats, mu: Floats, sd: Floats, pi: Floats) -> Floats:
+    log_dens = -0.5 * ((z[None] - mu[:, None]) / sd[:, None]) ** 2 - np.log(sd[:, None]) + np.log(
+        np.maximum(pi, 1e-300))[:, None]
+    dens = np.exp(log_dens - log_dens.max(axis=0)[None])
+    out: Floats = dens / dens.sum(axis=0)[None]
+    return out

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 #: Bumped by hand whenever the algorithm changes in a way the parameters below do not capture.
-ALGORITHM = "rh-score/7"
+ALGORITHM = "rh-score/8"
 
 #: The middle of the 1–5 heart scale: the prior when a category has no published history.
 SCALE_MIDPOINT = 3.0

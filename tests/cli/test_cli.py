@@ -134,7 +134,7 @@ def test_score_without_a_method_file_weighs_every_ballot_and_counts_the_bands(
     assert main(["score", str(tmp_path / "f.csv"), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     ballots = report["ballots"]
-    assert report["method"].startswith("rh-score/7+") and sum(ballots["weight_bands"].values()) == 40
+    assert report["method"].startswith("rh-score/8+") and sum(ballots["weight_bands"].values()) == 40
     assert set(report["stated_bound"]) == {"0.1", "0.2", "0.3"}
     assert all(0 <= s["weight"] < 1 and (s["flags"] or s["weight"] >= 0.9) for s in report["screening"])
 

@@ -11,7 +11,8 @@ mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds wit
 error at most 0.06 — for `MEETS_THE_BAR`.
 
 Not met yet (at 30 %, 20 rounds, rh-score/6): two of the mixes — of all patterns (0.087, 90 %: its
-blocs of 10 ballots each are too small for the excess tests) and of mimics and targeted blocs (0.150,
+blocs of 10 ballots each are too small for the excess tests; rh-score/8, whose three-group fit of the
+offsets finds blocs pushing both ways at once, 0.066, 95 %, still over 0.06) and of mimics and targeted blocs (0.150,
 50 %: what is left of it is 15 % mimics). rh-score/6's targeted class (scoring.targeted) brought two
 sunk factors (0.066, 95 % → 0.049, 100 %) and two lifted (0.071, 90 % → 0.047, 100 %) to the bar;
 seeds 7 and 11 agree (0.044–0.049, 95–100 %). rh-score/5 brought near-straight fives (0.096 → 0.041),
@@ -91,3 +92,10 @@ def test_at_30_percent_every_strategy_and_mix_is_published_closer_than_the_naive
 def test_at_30_percent_these_strategies_meet_the_full_bar(table, name):
     cell = table[name]
     assert cell.rounds >= 20 and cell.within >= 0.95 and cell.mae <= 0.06, (name, cell.within, cell.mae)
+
+
+def test_the_mix_of_all_patterns_is_held_close_though_not_yet_at_the_bar(table):
+    # Six blocs of 10 ballots pushing both ways (rh-score/7: 0.093, 83 % of rounds within 0.15): the
+    # three-group fit of the offsets sets the ones standing apart aside together (scoring.blocs).
+    cell = table["mix_all_patterns"]
+    assert cell.mae <= 0.08 and cell.within >= 0.9, (cell.mae, cell.within)
