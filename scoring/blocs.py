@@ -105,11 +105,17 @@ def bloc_posteriors(z: Floats, w: Floats, max_minor: float, apart: Floats) -> tu
         mu = (resp[:, :, :, None] * z[None]).sum(axis=1) / rmass[:, :, None]  # (2, c, d)
         sd = np.maximum(_BLOC_SD_FLOOR, np.sqrt(
             (resp[:, :, :, None] * (z[None] - mu[:, None]) ** 2).sum(axis=1) / rmass[:, :, None]))
-    share = _shares(z_all, mu, sd, pi)
-    z, w = z_all, w_all
     major = np.argmax(pi, axis=0)
     cols = np.arange(c)
     minor = 1 - major
+    # Each row's membership is read with the bloc no wider than the crowd: a bloc gathering several
+    # attacks (blocs at −2 to −2.7 hearts with random clickers at −0.9) was fitted wide, and its density
+    # outweighed the crowd's at 1.7 crowd-sd, where honest raters lost half their weight (the mix of
+    # all patterns 0.074 → 0.072, 92 → 100 % within 0.15; every other cell unchanged).
+    tight = sd.copy()
+    tight[minor, cols] = np.minimum(sd[minor, cols], sd[major, cols])
+    share = _shares(z_all, mu, tight, pi)
+    z, w = z_all, w_all
     gap = np.abs(mu[0] - mu[1])  # (c, d)
     ashman = np.sqrt((gap**2 * 2 / (sd[0] ** 2 + sd[1] ** 2)).sum(axis=1))
     distance = np.sqrt(((gap / sd[major, cols]) ** 2).sum(axis=1))
@@ -171,7 +177,7 @@ def side_blocs(z: Floats, w: Floats, max_minor: float, apart: float) -> tuple[Fl
     blocs = [g for g in far if apart_from(g, ref_mu, ref_sd)]
     if not blocs or pi[blocs].sum() > max_minor:
         return np.ones(len(z)), False, ref_mu, ref_sd
-    share = _three_shares(np.where(np.isfinite(z), z, mu[crowd]), mu, sd, pi)
+    share = _three_shares(np.where(np.isfinite(z), z, mu[crowd]), mu, np.minimum(sd, sd[crowd]), pi)
     post = 1 - share[blocs].sum(axis=0)
     return np.where(np.isfinite(z), post, 1.0), True, ref_mu, ref_sd
 

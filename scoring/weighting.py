@@ -75,13 +75,15 @@ factors' groups fitted to the ballots as weighed, the values' excess among uncro
 rh-score/6 (rh-score/5 in brackets), with the targeted class (scoring.targeted), two sunk factors
 0.049, 100 % (0.066, 95 %), two lifted 0.047, 100 % (0.071, 90 %) and one sunk 0.038 (0.047). Seeds 7
 and 11 agree (two sunk 0.045, 0.048; two lifted 0.044, 0.049; 95–100 %). Short of it: the mix of all
-patterns — six blocs of 10 ballots, each too small for an excess test — 0.066, 95 % (rh-score/7:
-0.093, 83 % over its 12 rounds, 0.074, 92 % now; seeds 7 and 11: 0.067, 95 % and 0.063, 95 %, from
+patterns — six blocs of 10 ballots, each too small for an excess test — 0.065, 100 % (rh-score/7:
+0.093, 83 % over its 12 rounds, 0.072, 100 % now; seeds 7 and 11: 0.064, 95 % and 0.060, 95 %, from
 0.066, 90 % and 0.089, 80 %), since rh-score/8's three-group fit of the offsets sets the blocs pushing
-down aside together with the near-straight fives where those stand 3 spreads apart; where they stand
-closer (a good product: fives are what lenient raters say) they keep ~0.8 of their weight, and
-rounds are up to 0.15 off; and of mimics and targeted blocs 0.150, 50 % (0.205): its targeted half is set aside where it
-pushes the same way as the mimics, and what is left is 15 % mimics, no more stoppable than alone.
+down aside together with the near-straight fives where those stand 3 spreads apart, and reads a
+bloc's members with its spread no wider than the crowd's; where the fives stand closer (a good
+product: fives are what lenient raters say) they keep about half their weight, and the honest raters
+nearest the blocs pushing down lose some of theirs: rounds are up to 0.14 off, all upward; and the
+mix of mimics and targeted blocs 0.150, 50 % (0.205): its targeted half is set aside where it pushes
+the same way as the mimics, and what is left is 15 % mimics, no more stoppable than alone.
 Mimics and the adaptive attacker keep to the stated bound.
 """
 

@@ -10,15 +10,15 @@ below half weight; mimics and the adaptive attacker no worse than the naive mean
 mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds within 0.15 and a mean
 error at most 0.06 — for `MEETS_THE_BAR`.
 
-Not met yet (at 30 %, 20 rounds, rh-score/6): two of the mixes — of all patterns (0.087, 90 %: its
-blocs of 10 ballots each are too small for the excess tests; rh-score/8, whose three-group fit of the
-offsets finds blocs pushing both ways at once, 0.066, 95 %, still over 0.06) and of mimics and targeted blocs (0.150,
-50 %: what is left of it is 15 % mimics). rh-score/6's targeted class (scoring.targeted) brought two
-sunk factors (0.066, 95 % → 0.049, 100 %) and two lifted (0.071, 90 % → 0.047, 100 %) to the bar;
-seeds 7 and 11 agree (0.044–0.049, 95–100 %). rh-score/5 brought near-straight fives (0.096 → 0.041),
-near-straight ones (0.079 → 0.054), straight fives (0.061 → 0.045) and copies one heart out (0.063 →
-0.058). The mix of targeted blocs and copies meets it with little to spare (0.044, 95 %; 80 % under
-seed 7, as under rh-score/5).
+Not met yet (at 30 %, 20 rounds, rh-score/6): two of the mixes — of all patterns (0.087, 90 %: its blocs
+of 10 ballots each are too small for the excess tests; rh-score/8, whose three-group fit of the offsets
+finds blocs pushing both ways at once, 0.065, 100 %: the mean error still over 0.06) and of mimics and
+targeted blocs (0.150, 50 %: what is left of it is 15 % mimics). rh-score/6's targeted class
+(scoring.targeted) brought two sunk factors (0.066, 95 % → 0.049, 100 %) and two lifted (0.071, 90 % →
+0.047, 100 %) to the bar; seeds 7 and 11 agree (0.044–0.049, 95–100 %). rh-score/5 brought near-straight
+fives (0.096 → 0.041), near-straight ones (0.079 → 0.054), straight fives (0.061 → 0.045) and copies one
+heart out (0.063 → 0.058). The mix of targeted blocs and copies meets it with little to spare (0.044, 95
+%; 80 % under seed 7, as under rh-score/5).
 
 Rounds per cell: 20 where the 95 % bar is asserted, in the honest cases and for mimics (whose margin
 over the naive mean is thin); fewer where the margin is wide, to keep CI fast."""
