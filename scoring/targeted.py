@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from scoring.blocs import sample_rows
 from scoring.matrix import Bools, Floats
 from scoring.screening import Ints
 
@@ -43,8 +44,8 @@ _SETTLED = 1e-3
 _SPIKE_MIN = 0.05
 #: The class's share is kept within these.
 _PI_MIN, _PI_MAX = 1e-4, 0.5
-#: The fit reads an evenly spaced sample of at most this many answer patterns (as scoring.blocs, at
-#: half its size: the class has a dozen numbers to fit, and it took 15 % of a 100k round's scoring).
+#: The fit reads a sample of about this many answer patterns (as scoring.blocs, at half its size: the
+#: class has a dozen numbers to fit, and it took 15 % of a 100k round's scoring).
 _FIT_ROWS = 1_000
 
 
@@ -58,14 +59,15 @@ def targeted_cells(digits: Ints, log_node: Floats, weights: Floats, probs: Float
     out = np.ones((n, f))
     if n == 0 or bw.sum() <= 0:
         return out
-    # The fit reads every `every`-th pattern; its log-likelihood gain is scaled to the whole round.
-    every = max(1, n // _FIT_ROWS)
-    fit = _Class(digits[::every], log_node[::every], weights, probs, bw[::every])
-    found = fit.select(total, float(bw.sum()) / max(float(bw[::every].sum()), 1e-12))
+    # The fit reads an unbiased sample of the patterns (scoring.blocs.sample_rows); its log-likelihood
+    # gain is scaled to the whole round.
+    rows, times = sample_rows(bw, _FIT_ROWS)
+    fit = _Class(digits[rows], log_node[rows], weights, probs, bw[rows] * times)
+    found = fit.select(total, float(bw.sum()) / max(float((bw[rows] * times).sum()), 1e-12))
     if found is None:
         return out
     s, pi = found
-    whole = fit if every == 1 else _Class(digits, log_node, weights, probs, bw, fit.spike, s > 0)
+    whole = fit if len(rows) == n else _Class(digits, log_node, weights, probs, bw, fit.spike, s > 0)
     post, cell_spike, _ = whole.e_step(s, pi)
     out = np.where(whole.rated, 1 - post[:, None] * cell_spike, 1.0)
     return out

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from scoring.blocs import side_blocs
+from scoring.blocs import sample_rows, side_blocs
 
 
 def _offsets(rng: np.random.Generator, crowd: int, *blocs: tuple[float, int]) -> np.ndarray:
@@ -51,3 +51,15 @@ def test_a_pattern_standing_for_many_ballots_counts_with_its_weight():
     z, w = np.append(z, -2.0), np.append(np.ones(150), 60.0)
     post, found, _, _ = side_blocs(z, w, 0.4, 3.0)
     assert found and post[-1] < 0.05
+
+
+def test_a_fit_sample_reads_every_heavy_pattern_at_its_weight_and_the_rest_unbiased():
+    rng = np.random.default_rng(4)
+    weights = rng.integers(1, 4, 9_000).astype(float)
+    weights[[1, 5_001]] = 3_000.0  # two patterns each held by thousands of ballots
+    rows, times = sample_rows(weights, 1_000)
+    assert len(rows) < 1_200 and {1, 5_001} <= set(rows.tolist())
+    heavy = np.isin(rows, [1, 5_001])
+    assert (times[heavy] == 1).all() and (times[~heavy] == 9).all()
+    # The sample stands for the whole round: within a few percent of its total weight.
+    assert abs((weights[rows] * times).sum() / weights.sum() - 1) < 0.03
