@@ -10,15 +10,15 @@ below half weight; mimics and the adaptive attacker no worse than the naive mean
 mix closer than the naive mean; and the full bar — at 30 %, 95 % of rounds within 0.15 and a mean
 error at most 0.06 — for `MEETS_THE_BAR`.
 
-Not met yet (at 30 %, 20 rounds, rh-score/6): two of the mixes — of all patterns (0.087, 90 %: its blocs
-of 10 ballots each are too small for the excess tests; rh-score/8, whose three-group fit of the offsets
-finds blocs pushing both ways at once, 0.065, 100 %: the mean error still over 0.06) and of mimics and
-targeted blocs (0.150, 50 %: what is left of it is 15 % mimics). rh-score/6's targeted class
-(scoring.targeted) brought two sunk factors (0.066, 95 % → 0.049, 100 %) and two lifted (0.071, 90 % →
-0.047, 100 %) to the bar; seeds 7 and 11 agree (0.044–0.049, 95–100 %). rh-score/5 brought near-straight
-fives (0.096 → 0.041), near-straight ones (0.079 → 0.054), straight fives (0.061 → 0.045) and copies one
-heart out (0.063 → 0.058). The mix of targeted blocs and copies meets it with little to spare (0.044, 95
-%; 80 % under seed 7, as under rh-score/5).
+Not met yet (at 30 %, 20 rounds): the mix of mimics and targeted blocs (0.150, 50 %: what is left of it
+is 15 % mimics, which alone at 15 % are 0.114 off). rh-score/8 brought the mix of all patterns to the
+bar (0.087, 90 % under rh-score/6; 0.057, 100 %; seeds 7 and 11: 0.061, 95 % and 0.057, 95 %): a
+three-group fit of the offsets finds blocs pushing both ways at once, and a bloc's side is trimmed
+symmetrically. rh-score/6's targeted class (scoring.targeted) brought two sunk factors (0.066, 95 % →
+0.049, 100 %) and two lifted (0.071, 90 % → 0.047, 100 %) to the bar; seeds 7 and 11 agree (0.044–0.049,
+95–100 %). rh-score/5 brought near-straight fives (0.096 → 0.041), near-straight ones (0.079 → 0.054),
+straight fives (0.061 → 0.045) and copies one heart out (0.063 → 0.058). The mix of targeted blocs and
+copies meets it with little to spare (0.045, 95 %; seed 7: 0.050, 90 %).
 
 Rounds per cell: 20 where the 95 % bar is asserted, in the honest cases and for mimics (whose margin
 over the naive mean is thin); fewer where the margin is wide, to keep CI fast."""
@@ -36,7 +36,7 @@ from scoring.simulate import _answer, honest_expectation
 MEETS_THE_BAR = ("straight_1_slow_bomber", "copies_push2_jitter20", "random_clicker_human_time",
                  "unsure_half_plus_1s", "targeted_1_factor_to_1", "mix_targeted_and_copies",
                  "near_straight_5_vary1", "near_straight_1_vary2", "straight_5_human_time", "copies_push1_jitter10",
-                 "targeted_2_factors_to_1", "targeted_2_factors_to_5")
+                 "targeted_2_factors_to_1", "targeted_2_factors_to_5", "mix_all_patterns")
 #: Fewer rounds where the table's margin is wide (the adaptive attacker scores 15 blocs a round).
 ROUNDS = {"adaptive": 8, **{name: 12 for name in MIXES if name not in MEETS_THE_BAR}}
 SEED = 20261207
@@ -94,8 +94,10 @@ def test_at_30_percent_these_strategies_meet_the_full_bar(table, name):
     assert cell.rounds >= 20 and cell.within >= 0.95 and cell.mae <= 0.06, (name, cell.within, cell.mae)
 
 
-def test_the_mix_of_all_patterns_is_held_close_though_not_yet_at_the_bar(table):
-    # Six blocs of 10 ballots pushing both ways (rh-score/7: 0.093, 83 % of rounds within 0.15): the
-    # three-group fit of the offsets sets the ones standing apart aside together (scoring.blocs).
-    cell = table["mix_all_patterns"]
-    assert cell.mae <= 0.08 and cell.within >= 0.9, (cell.mae, cell.within)
+
+def test_at_20_percent_copies_one_heart_out_do_not_push_the_round_the_other_way():
+    # The honest raters nearest the copies share their side and were set aside with them; the rest of
+    # the crowd then pulled the round the other way (rh-score/7: 0.107 off, 80 % within 0.15). A bloc's
+    # side is now trimmed symmetrically (scoring.weighting, step 4): 0.070, 100 %.
+    cell = run_cell("copies_push1_jitter10", ("copies_push1_jitter10",), 0.2, rounds=20, seed=SEED)
+    assert cell.within >= 0.95 and cell.mae <= 0.08 and cell.bound_held, (cell.mae, cell.within)
