@@ -247,6 +247,21 @@ def _moves_read_back() -> dict[Move, str]:
     return wire
 
 
+def ballot_prefix(ballot_id: int, rev: int) -> str:
+    """What every button of ballot `ballot_id`'s screen at `rev` sends before its move (`move_wire`):
+    `BallotButton(ballot_id, rev, move).encode()` is this followed by the move's wire form. Numbers out
+    of their ranges raise as `encode` does."""
+    if not (_in_range(ballot_id, "id") and _in_range(rev, "rev")):
+        encode(BallotButton(ballot_id, rev, Move(Action.SUBMIT)))  # raises: data we could not read back
+    return f"b:{ballot_id}:{rev}:"
+
+
+def move_wire(move: Move) -> str:
+    """A rating move's form on the wire, after `ballot_prefix` (read back once, at import)."""
+    wire = _MOVE_WIRE.get(move)
+    return wire if wire is not None else encode(BallotButton(1, 0, move)).removeprefix("b:1:0:")
+
+
 def _number(text: str, kind: str) -> int:
     minimum, maximum = _RANGES[kind]
     return parse_whole(text, what=kind, minimum=minimum, maximum=maximum)

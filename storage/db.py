@@ -236,6 +236,8 @@ class Database:
         unknown, and the caller reads to find out; on a SQLite file on the loop's own connection."""
         if self.direct_pg is not None:
             return await self.direct_pg.execute(statement, params)
+        if self.direct is not None:
+            return await self.direct.execute(statement, params)
         return await self.run(partial(_rowcount, statement, params), atomic=False)
 
     async def close(self) -> None:

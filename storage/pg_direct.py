@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import UpdateBase
+
+from storage.compiled import Compiled, compiled_for
 
 log = logging.getLogger(__name__)
 
@@ -53,32 +54,6 @@ def _statement_failed(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.PostgresError) and not isinstance(exc, _SERVER_GONE)
 
 
-class _Compiled:
-    """A statement compiled for one set of parameter names: its SQL and how to build its arguments."""
-
-    def __init__(self, statement: UpdateBase, names: tuple[str, ...], dialect: Dialect) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(names))
-        assert isinstance(compiled, SQLCompiler) and compiled.positiontup is not None
-        if compiled.insert_prefetch or compiled.update_prefetch or compiled.postfetch:
-            # A Python-side column default or onupdate would be computed by SQLAlchemy's execution
-            # context, which this path skips: such a statement must go through `Database.run`.
-            raise ValueError("a statement with column defaults computed in Python cannot run directly")
-        self.compiled = compiled
-        self.sql = compiled.string
-        self.order = tuple(compiled.positiontup)
-        processors: dict[str, Callable[[Any], Any]] = {}
-        for name in self.order:
-            processor = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                processors[name] = processor
-        self.processors = processors
-
-    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
-        values = self.compiled.construct_params(dict(params))  # adds the statement's own literals
-        processors = self.processors
-        return [processors[name](values[name]) if name in processors else values[name] for name in self.order]
-
-
 class DirectPostgres:
     """A small asyncpg pool for single guarded statements (`execute`); opened on first use."""
 
@@ -88,17 +63,13 @@ class DirectPostgres:
         self._size = size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
-        self._compiled: dict[tuple[int, tuple[str, ...]], _Compiled] = {}
+        self._compiled: dict[tuple[int, tuple[str, ...]], Compiled] = {}
 
     async def execute(self, statement: UpdateBase, params: Mapping[str, Any]) -> int:
         """Runs `statement` with `params` in a transaction of its own; returns how many rows it changed.
 
         Raises `Dropped` when the connection failed under it (the pool lets that connection go)."""
-        names = tuple(sorted(params))
-        key = (id(statement), names)  # the cached `_Compiled` keeps the statement, so its id stays its own
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            compiled = self._compiled[key] = _Compiled(statement, names, self._dialect)
+        compiled = compiled_for(self._compiled, statement, params, self._dialect)
         arguments = compiled.arguments(params)
         pool = self._pool or await self._open()
         try:

@@ -29,13 +29,18 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.expression import UpdateBase
+
+from storage.compiled import Compiled, compiled_for
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,6 +80,7 @@ class DirectSqlite:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="redheart-sqlite")
         self._commits = 0
         self._checkpoint: Future[None] | None = None
+        self._compiled: dict[tuple[int, tuple[str, ...]], Compiled] = {}
         self.deferred = 0  # transactions that found the database busy and ran on the thread instead
 
     async def run(self, work: Callable[[Connection], T]) -> T:
@@ -87,16 +93,47 @@ class DirectSqlite:
             deadline = time.monotonic() + BUSY_WAIT
             return await asyncio.get_running_loop().run_in_executor(
                 self._thread, self._waiting_transaction, work, deadline)
+        self._committed()
+        return result
+
+    async def execute(self, statement: UpdateBase, params: Mapping[str, Any]) -> int:
+        """One statement that guards itself, committed on its own; returns how many rows it changed.
+
+        The rating tap's compare-and-set, straight through the sqlite3 driver on the loop's connection:
+        through SQLAlchemy's `Connection` (a transaction object, an execution context, a result) the
+        statement cost ~0.3 ms of CPU a tap, of which SQLite's own work was a third. It is compiled once
+        (`storage.compiled`), its arguments through the same bind processors. When SQLite refuses it — the
+        file locked by another writer, or anything else — nothing was written (it is rolled back), and
+        `run` runs it the ordinary way, which waits off the loop or raises as SQLAlchemy does."""
+        compiled = compiled_for(self._compiled, statement, params, self._loop_engine.dialect)
+        driver = self._loop_conn().connection.dbapi_connection
+        assert driver is not None
+        try:
+            count = int(driver.execute(compiled.sql, compiled.arguments(params)).rowcount)
+            driver.commit()
+        except sqlite3.Error:
+            with suppress(sqlite3.Error):
+                driver.rollback()
+            return await self.run(partial(_rowcount, statement, params))
+        self._committed()
+        return count
+
+    def _committed(self) -> None:
+        """Counts a commit on the loop; every `CHECKPOINT_EVERY` of them, a checkpoint on the thread."""
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
             self._checkpoint = self._thread.submit(self._checkpoint_now)
-        return result
 
-    def _on_loop(self, work: Callable[[Connection], T]) -> T:
-        """`work` in a transaction on the loop's own connection (opened again if an error closed it)."""
+    def _loop_conn(self) -> Connection:
+        """The loop's own connection (opened again if an error closed it)."""
         conn = self._loop_connection
         if conn is None or conn.closed or conn.invalidated:
             conn = self._loop_connection = self._loop_engine.connect()
+        return conn
+
+    def _on_loop(self, work: Callable[[Connection], T]) -> T:
+        """`work` in a transaction on the loop's own connection."""
+        conn = self._loop_conn()
         with conn.begin():
             return work(conn)
 
@@ -145,3 +182,6 @@ def _engine(path: str, pragmas: Callable[[Any, Any], None], *extra: str) -> Engi
     event.listen(engine, "connect", connect)
     return engine
 
+
+def _rowcount(statement: UpdateBase, params: Mapping[str, Any], conn: Connection) -> int:
+    return int(conn.execute(statement, dict(params)).rowcount)

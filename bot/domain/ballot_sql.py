@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, bindparam, insert, select, update
 
-from storage.models import AccountLink, Ballot, Invitation, Round
+from storage.models import AccountLink, Ballot, Invitation, Round, TelegramUser
 from storage.statuses import BallotStatus, RoundStatus
 
 
@@ -50,8 +50,10 @@ CAS = update(Ballot).where(
 INVITED = (
     select(AccountLink.customer_id, Round.status, Round.closes_at, Invitation.id.label("invited"),
            Invitation.purchased_at, Ballot.id,
-           Ballot.rev, Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions)
+           Ballot.rev, Ballot.step, Ballot.answers, Ballot.submitted, Ballot.submitted_at, Ballot.revisions,
+           TelegramUser.language)  # the /language choice, read along (`people.note_language`)
     .select_from(AccountLink)
+    .outerjoin(TelegramUser, TelegramUser.user_id == AccountLink.telegram_user_id)
     .outerjoin(Round, Round.id == bindparam("round_id"))
     .outerjoin(Invitation, (Invitation.round_id == bindparam("round_id"))
                & (Invitation.customer_id == AccountLink.customer_id))

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain import people
 from bot.domain.ballot_rule import Action, Move, Outcome, apply
 from bot.domain.ballot_sql import BOUGHT, CAS, INVITED, RESUME, START
 from bot.domain.ballot_views import BallotView, RoundText, is_open, round_text, round_texts
@@ -51,12 +52,14 @@ async def begin(
     once = partial(_begin_once, round_texts(rt), rt.config.require_secret, rt.clock.now(), round_id,
                    telegram_user_id, shown_in)
     try:
-        view, state = await rt.db.run(once, atomic=False)
+        view, state, chosen = await rt.db.run(once, atomic=False)
     except _Raced:
         # A second tap raced us (both created the ballot, or both bumped it): the database kept one,
         # so reading again finds it.
-        view, state = await rt.db.run(once, atomic=False)
+        view, state, chosen = await rt.db.run(once, atomic=False)
     _ballot_memo(rt).put(view.ballot_id, state)
+    # Read with the ballot: the first screen is drawn in the rater's language without another trip.
+    people.note_language(rt, telegram_user_id, chosen)
     return view
 
 
@@ -91,10 +94,11 @@ def _invited(s: Connection, now: datetime, round_id: int, telegram_user_id: int)
 def _begin_once(
     texts: Memo[object, object], secret: Callable[[], str], now: datetime, round_id: int, telegram_user_id: int,
     shown_in: tuple[int, int] | None, s: Connection,
-) -> tuple[BallotView, _State]:
-    """One read (link, round, invitation and ballot together) and one write."""
+) -> tuple[BallotView, _State, str | None]:
+    """One read (link, round, invitation, ballot and the user's /language choice together) and one write."""
     row = _invited(s, now, round_id, telegram_user_id)
-    customer_id, _, closes_at, _, bought, ballot_id, rev, step, answers, submitted, submitted_at, revisions = row
+    customer_id, _, closes_at, _, bought, ballot_id, rev, step, answers, submitted, submitted_at, revisions, \
+        chosen = row
     text = round_text(s, texts, round_id)
     shown = {"chat_id": shown_in[0], "message_id": shown_in[1]} if shown_in is not None else {}
     # Both writes are guarded by the round, as a tap is (see `CAS`): a round that closed while this
@@ -129,7 +133,7 @@ def _begin_once(
         ballot_id=ballot_id, rev=rev, round_id=round_id, product=text.product, factors=text.factors,
         answers=dict(answers), step=step, submitted=submitted is not None, revisions=revisions, closes_at=closes_at,
     )
-    return view, state
+    return view, state, chosen
 
 
 async def attach_message(rt: Runtime, ballot_id: int, chat_id: int, message_id: int) -> tuple[int, int] | None:

@@ -46,6 +46,12 @@ async def language_of(rt: Runtime, user_id: int, telegram_language: str | None) 
                          rt.config.default_language)
 
 
+def note_language(rt: Runtime, user_id: int, chosen: str | None) -> None:
+    """What the database holds as `user_id`'s /language choice (None: none), read along with something
+    else in the same trip: the `language_of` that follows needs no read of its own."""
+    memo_for(rt.db, "language", LANGUAGE_TTL).put(user_id, chosen)
+
+
 async def set_language(rt: Runtime, user_id: int, language: str) -> None:
     await remember(rt, user_id, None)
     async with rt.db.session() as s:

@@ -133,25 +133,31 @@ async def press_button(update: Update, context: Context, press: Callable[[int], 
 
 async def answer_invitation(update: Update, context: Context, choice: InviteChoice,
                             later: Callable[[int, str], Awaitable[str]],
-                            start: Callable[[int, str, tuple[int, int]], Awaitable[Screen]], *,
+                            start: Callable[[int, tuple[int, int]], Awaitable[Callable[[str], Screen]]], *,
                             stop_refused: tuple[type[DomainError], ...] = (),
                             alerts: dict[type[DomainError], str] | None = None) -> None:
     """An invitation's three buttons. Stop inviting me (`stop_inviting`, `stop_refused` as alerts); not now
     (`later`, given the Telegram id and language, records it and says until when); start (`start` turns
-    this very message, (chat, message), into the ballot or survey and draws its first screen). A domain
-    refusal is a short alert: `alerts` picks a text by the error's type, else the error's own."""
+    this very message, (chat, message), into the ballot or survey and gives what draws its first screen in
+    a language). A domain refusal is a short alert: `alerts` picks a text by the error's type, else the
+    error's own.
+
+    A start reads the user's language after its own work: a rating round's start reads the /language
+    choice along with the ballot (`bot.domain.ballots.begin`), so a rater's first tap makes one trip to
+    the database, not two."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.message is not None and user is not None
-    lang = await language(update, context)
     if choice is InviteChoice.STOP:
-        await stop_inviting(update, context, lang, stop_refused)
+        await stop_inviting(update, context, await language(update, context), stop_refused)
         return
     try:
         if choice is InviteChoice.NOT_NOW:
-            text, screen = await later(user.id, lang), None
+            text, screen = await later(user.id, await language(update, context)), None
         else:
-            text, screen = "", await start(user.id, lang, (query.message.chat.id, query.message.message_id))
+            draw = await start(user.id, (query.message.chat.id, query.message.message_id))
+            text, screen = "", draw(await language(update, context))
     except DomainError as refused:
+        lang = await language(update, context)
         key = (alerts or {}).get(type(refused))
         await query.answer(t(lang, key) if key else error_text(refused, lang, plain=True), show_alert=True)
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -64,10 +65,10 @@ async def invitation_button(update: Update, context: Context, button: InviteButt
         closes_at = await ballots.not_now(rt, button.round_id, user_id)  # no ballot: "started" counts opened ones
         return t(lang, "invite.later", closes_at=when(closes_at, lang, rt.config.zone))
 
-    async def rate_now(user_id: int, lang: str, shown_in: tuple[int, int]) -> Screen:
+    async def rate_now(user_id: int, shown_in: tuple[int, int]) -> Callable[[str], Screen]:
         # This very message becomes the ballot: recorded with it, in one transaction.
-        return ballot_screen(await ballots.begin(rt, button.round_id, user_id, shown_in=shown_in), lang,
-                             rt.config.zone)
+        view = await ballots.begin(rt, button.round_id, user_id, shown_in=shown_in)
+        return lambda lang: ballot_screen(view, lang, rt.config.zone)
 
     # NotLinked: forgotten since the invitation came.
     await answer_invitation(update, context, button.choice, not_now, rate_now, stop_refused=(NotLinked,))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from telegram import Update
 
 from bot.callbacks import ResearchButton, ResearchInviteButton
@@ -51,10 +53,10 @@ async def research_invitation_button(update: Update, context: Context, button: R
         await research_responses.begin(rt, button.round_id, user_id, shown_in=None)
         return t(lang, "research.invite.later", closes_at=when(rnd.closes_at, lang, rt.config.zone))
 
-    async def start(user_id: int, lang: str, shown_in: tuple[int, int]) -> Screen:
+    async def start(user_id: int, shown_in: tuple[int, int]) -> Callable[[str], Screen]:
         await research.get(rt, button.round_id)  # an unknown id is refused as such, not as closed
         view = await research_responses.begin(rt, button.round_id, user_id, shown_in=shown_in)
-        return response_screen(view, lang, rt.config.zone)
+        return lambda lang: response_screen(view, lang, rt.config.zone)
 
     await answer_invitation(update, context, button.choice, later, start,
                             alerts={RoundClosed: "alert.research_closed"})

@@ -73,6 +73,23 @@ async def test_a_language_choice_shows_at_once_in_this_process(rt: Runtime) -> N
     assert await people.language_of(rt, 77, "en") == "zh"
 
 
+@pytest.mark.parametrize("chosen", ["zh", None])
+async def test_a_ballots_start_reads_the_raters_language_choice_with_it(
+        rt: Runtime, monkeypatch: pytest.MonkeyPatch, chosen: str | None) -> None:
+    """Rate now is one trip to the database: the first screen's language comes with the ballot, and is
+    the user's /language choice (else their Telegram language), as a read of its own would give."""
+    round_id, (user,) = await seed_raters(rt, 1)
+    async with rt.db.session() as s:
+        s.add(TelegramUser(user_id=user, language=chosen, first_seen_at=rt.clock.now()))
+    await ballots.begin(rt, round_id, user)
+
+    async def no_read(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the language was read again")
+
+    monkeypatch.setattr(rt.db, "run", no_read)
+    assert await people.language_of(rt, user, "en") == (chosen or "en")
+
+
 def test_a_memo_forgets_entries_after_their_time_and_starts_over_when_full() -> None:
     now = [0.0]
     memo: Memo[int, str] = Memo(ttl=10, max_entries=2, clock=lambda: now[0])

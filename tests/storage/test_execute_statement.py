@@ -1,5 +1,6 @@
-"""`Database.execute`: one guarded statement, committed on its own — on PostgreSQL straight through
-asyncpg (`storage.pg_direct`), with the column types' own conversions."""
+"""`Database.execute`: one guarded statement, committed on its own — straight through asyncpg on
+PostgreSQL (`storage.pg_direct`) and through the sqlite3 driver on a SQLite file
+(`storage.sqlite_direct`), with the column types' own conversions."""
 
 from __future__ import annotations
 
@@ -94,8 +95,8 @@ async def test_a_connection_killed_under_a_statement_is_reported_dropped(rt: Run
 
 
 async def test_a_statement_needing_python_side_defaults_is_refused(db: Database) -> None:
-    if db.direct_pg is None:
-        pytest.skip("SQLite runs statements through SQLAlchemy, which computes such defaults itself")
+    if db.direct_pg is None and db.direct is None:
+        pytest.skip("in-memory SQLite runs statements through SQLAlchemy, which computes such defaults itself")
     table = Table("stamped", MetaData(), Column("id", Integer, primary_key=True),
                   Column("changed", DateTime, onupdate=lambda: datetime.now(UTC) - timedelta(0)))
     with pytest.raises(ValueError, match="defaults computed in Python"):
