@@ -69,7 +69,7 @@ def _sample(z: Floats, w: Floats) -> tuple[Floats, Floats]:
 
 
 def _shares(z: Floats, mu: Floats, sd: Floats, pi: Floats) -> Floats:
-    """Each row's probability (2 × n × c) of each group, from log densities for numerical safety."""
+    """Each row's probability (k × n × c) of each of k groups, from log densities for numerical safety."""
     log_dens = (-0.5 * ((z[None] - mu[:, None]) / sd[:, None]) ** 2 - np.log(sd[:, None])).sum(axis=3)
     log_dens += np.log(np.maximum(pi, 1e-300))[:, None, :]
     dens = np.exp(log_dens - log_dens.max(axis=0)[None])
@@ -160,7 +160,7 @@ def side_blocs(z: Floats, w: Floats, max_minor: float, apart: float) -> tuple[Fl
     sd = np.full(3, max(_BLOC_SD_FLOOR, mad))
     pi = np.array([0.1, 0.8, 0.1])
     for _ in range(_EM_STEPS):
-        resp = _three_shares(zs, mu, sd, pi) * ws[None]
+        resp = _one_feature_shares(zs, mu, sd, pi) * ws[None]
         mass = np.maximum(resp.sum(axis=1), 1e-12)
         pi = mass / mass.sum()
         mu = (resp * zs[None]).sum(axis=1) / mass
@@ -186,14 +186,12 @@ def side_blocs(z: Floats, w: Floats, max_minor: float, apart: float) -> tuple[Fl
     blocs = [g for g in far if apart_from(g, ref_mu, ref_sd)]
     if not blocs or pi[blocs].sum() > max_minor:
         return np.ones(len(z)), False, ref_mu, ref_sd
-    share = _three_shares(np.where(np.isfinite(z), z, mu[crowd]), mu, np.minimum(sd, sd[crowd]), pi)
+    share = _one_feature_shares(np.where(np.isfinite(z), z, mu[crowd]), mu, np.minimum(sd, sd[crowd]), pi)
     post = 1 - share[blocs].sum(axis=0)
     return np.where(np.isfinite(z), post, 1.0), True, ref_mu, ref_sd
 
 
-def _three_shares(z: Floats, mu: Floats, sd: Floats, pi: Floats) -> Floats:
-    log_dens = -0.5 * ((z[None] - mu[:, None]) / sd[:, None]) ** 2 - np.log(sd[:, None]) + np.log(
-        np.maximum(pi, 1e-300))[:, None]
-    dens = np.exp(log_dens - log_dens.max(axis=0)[None])
-    out: Floats = dens / dens.sum(axis=0)[None]
+def _one_feature_shares(z: Floats, mu: Floats, sd: Floats, pi: Floats) -> Floats:
+    """`_shares` for one column of one feature: each row's probability (k × n) of each of k groups."""
+    out: Floats = _shares(z[:, None, None], mu[:, None, None], sd[:, None, None], pi[:, None])[:, :, 0]
     return out
